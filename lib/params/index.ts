@@ -1,0 +1,3 @@
+export * from './user_error.js';
+export * from './schema.js';
+export * from './flags.js';
