@@ -29,6 +29,10 @@ export interface EngineInfo {
 }
 
 const req = createRequire(__filename);
+// tfjs-core's CommonJS build registers no gradients (its register_all_gradients is ESM with bare
+// specifiers Node cannot resolve); the @tensorflow/tfjs bundle registers them all into the shared
+// global registry. Nothing else from it is used.
+if (!tf.getGradient('Abs')) req('@tensorflow/tfjs');
 let current: EngineInfo | undefined;
 
 type Probe = () => Promise<{ ok: true; detail: string; tfBackend: string; adapter?: Record<string, unknown> } | { ok: false; detail: string }>;
@@ -91,6 +95,7 @@ const PROBES: Record<BackendName, Probe> = {
   async cpu() {
     req('@tensorflow/tfjs-backend-cpu');
     if (!(await setTf('cpu'))) return { ok: false, detail: 'cpu backend did not initialise' };
+    (tf.backend() as unknown as { firstUse: boolean }).firstUse = false; // skip tfjs' "install tfjs-node" banner
     return { ok: true, detail: 'pure JavaScript (slow: about 100× slower than wasm for convolutions)', tfBackend: 'cpu' };
   },
 };

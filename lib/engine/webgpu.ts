@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
 
 const req = createRequire(__filename);
 
@@ -13,6 +14,8 @@ interface AdapterInfoLike { vendor?: string; architecture?: string; device?: str
 
 export async function probeWebGpu(): Promise<WebGpuProbe> {
   if (process.env.DETRLAB_NO_WEBGPU === '1') return { ok: false, detail: 'disabled by DETRLAB_NO_WEBGPU=1' };
+  const loader = findVulkanLoader();
+  if (!loader) return { ok: false, detail: 'no Vulkan loader (libvulkan.so.1) on this machine; install the GPU driver and libvulkan1' };
   let dawn: { create: (flags: string[]) => unknown; globals: Record<string, unknown> };
   try {
     dawn = req('webgpu');
@@ -58,4 +61,11 @@ function limitsOf(l: Record<string, number> | undefined): Record<string, number>
     if (typeof v === 'number') out[k] = v;
   }
   return out;
+}
+
+/** Dawn needs the Vulkan loader on Linux; looking first keeps Dawn's own warnings out of the log. */
+function findVulkanLoader(): string | undefined {
+  if (process.platform !== 'linux') return 'n/a';
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', '/lib/x86_64-linux-gnu'];
+  return dirs.map((d) => `${d}/libvulkan.so.1`).find((f) => fs.existsSync(f));
 }

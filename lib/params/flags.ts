@@ -62,5 +62,5 @@ export function formatHelp<P>(usage: string, summary: string, schema: Schema<P>)
     return [`  --${toKebab(k)}${meta}`, `${s.help} (default: ${JSON.stringify(s.default)})`];
   });
   const w = Math.min(40, Math.max(0, ...rows.map((r) => r[0].length)) + 2);
-  return `${usage}\n\n${summary}\n\nOptions:\n${rows.map(([a, b]) => a.padEnd(w) + b).join('\n')}\n  --help${' '.repeat(Math.max(1, w - 8))}show this help\n`;
+  return `${usage}\n\n${summary}\n\nOptions:\n${rows.map(([a, b]) => (a.length + 2 > w ? `${a}\n${' '.repeat(w)}` : a.padEnd(w)) + b).join('\n')}\n  --help${' '.repeat(Math.max(1, w - 8))}show this help\n`;
 }

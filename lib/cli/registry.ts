@@ -1,0 +1,10 @@
+/**
+ * Every `detrlab` subcommand, in pipeline order. Add a command: write `commands/<name>.ts`
+ * exporting a `defineCommand(...)`, then add it here.
+ */
+import { StageCommand } from './command.js';
+import { environmentCommand } from './commands/environment.js';
+
+export const COMMANDS: StageCommand[] = [
+  environmentCommand,
+];

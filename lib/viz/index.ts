@@ -1,0 +1,5 @@
+export * from './vega_render.js';
+export * from './table.js';
+export * from './show.js';
+export * from './progress.js';
+export * from './notebook_context.js';
