@@ -1,0 +1,2 @@
+export * from './box_ops.js';
+export * from './box_tensor.js';
