@@ -1,4 +1,9 @@
 // What notebooks import: `import { … } from '../dist/lib'`.
+import { enterProjectRoot } from './io/paths.js';
+
+// Notebook kernels start in notebooks/; stage paths are relative to the project root.
+enterProjectRoot();
+
 export * from './params/index.js';
 export * from './engine/index.js';
 export * from './io/index.js';

@@ -4,7 +4,9 @@
  */
 import { StageCommand } from './command.js';
 import { environmentCommand } from './commands/environment.js';
+import { notebooksRunCommand } from './commands/notebooks.js';
 
 export const COMMANDS: StageCommand[] = [
   environmentCommand,
+  notebooksRunCommand,
 ];

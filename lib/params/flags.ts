@@ -49,7 +49,9 @@ export function parseFlags<P>(argv: readonly string[], schema: Schema<P>): Parse
     }
     if (values.length === 0) throw new UserError(`flag --${toKebab(key)} needs a value`);
     const v = t.kind === 'list' ? values.flatMap((s) => parseValue(key, t, s) as unknown[]) : parseValue(key, t, values[0]);
-    params[key] = checkValue(key, t, v);
+    // A repeated list flag accumulates (`-p a=1 -p b=2`); a repeated scalar flag: the last one wins.
+    const prev = t.kind === 'list' && Array.isArray(params[key]) ? (params[key] as unknown[]) : [];
+    params[key] = checkValue(key, t, t.kind === 'list' ? [...prev, ...(v as unknown[])] : v);
   }
   return { params: params as Partial<P>, positionals, help };
 }

@@ -10,7 +10,8 @@ export type ParamType =
   | { kind: 'string' }
   | { kind: 'boolean' }
   | { kind: 'enum'; values: readonly string[] }
-  | { kind: 'list'; of: 'string' | 'number' };
+  /** `split: false` keeps commas inside one value (`-p classes=a,b`). */
+  | { kind: 'list'; of: 'string' | 'number'; split?: boolean };
 
 export interface ParamSpec<T = unknown> {
   type: ParamType;
@@ -110,6 +111,7 @@ export function parseValue(key: string, t: ParamType, raw: string): unknown {
       throw new UserError(`--${toKebab(key)} must be true or false, got '${raw}'`);
     }
     case 'list':
+      if (t.split === false) return [raw];
       return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
         .map((s) => (t.of === 'number' ? parseValue(key, { kind: 'number' }, s) : s));
     default:

@@ -1,0 +1,85 @@
+/**
+ * `detrlab notebooks run`: executes the numbered notebooks in order, headless, papermill-style, each in
+ * a fresh tslab kernel; saves executed copies (after every cell, so nothing is lost on a crash) and
+ * one self-contained HTML report. A failing cell stops the run, the partial report is still written,
+ * and the result says which cell failed.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { KernelClient } from './kernel_client.js';
+import { executeNotebook } from './execute.js';
+import { injectParameters } from './parameters.js';
+import { Notebook, readNotebook } from './nbformat.js';
+import { renderReport, ReportStage, fmtMs } from './report.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { UserError } from '../params/user_error.js';
+import { ProfileName, profileParameters } from '../pipeline/profiles.js';
+
+export interface RunNotebooksOptions {
+  profile: ProfileName;
+  /** Notebook prefixes or names to run (empty = all). */
+  only: string[];
+  /** Overrides for every notebook that declares the key. */
+  parameters: Record<string, unknown>;
+  notebooksDir: string;
+  outDir: string;
+  cellTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunNotebooksResult { ok: boolean; stages: ReportStage[]; reportPath: string; failed?: { notebook: string; cellIndex: number; message: string } }
+
+export function listNotebooks(dir: string, only: string[] = []): string[] {
+  if (!fs.existsSync(dir)) throw new UserError(`notebook folder ${dir} does not exist`);
+  const all = fs.readdirSync(dir).filter((f) => /^\d\d_.+\.ipynb$/.test(f)).sort();
+  if (only.length === 0) return all;
+  const picked = all.filter((f) => only.some((o) => f === o || f.startsWith(o.replace(/\.ipynb$/, ''))));
+  const unknown = only.filter((o) => !all.some((f) => f === o || f.startsWith(o.replace(/\.ipynb$/, ''))));
+  if (unknown.length) throw new UserError(`no notebook matches ${unknown.join(', ')}; available: ${all.join(', ')}`);
+  return picked;
+}
+
+async function runOne(file: string, nb: Notebook, opts: RunNotebooksOptions, save: (nb: Notebook) => void): Promise<ReportStage> {
+  const name = path.basename(file);
+  const kernel = await KernelClient.start({ cwd: path.dirname(path.resolve(file)), env: { DETRLAB_PROFILE: opts.profile } });
+  try {
+    const res = await executeNotebook(nb, kernel, { cellTimeoutMs: opts.cellTimeoutMs, onProgress: save });
+    save(res.nb);
+    const error = res.error ? `cell ${res.error.cellIndex}: ${res.error.ename}: ${res.error.evalue}` : undefined;
+    return { name, status: res.ok ? 'ok' : 'failed', ms: res.ms, nb: res.nb, error };
+  } finally {
+    await kernel.shutdown();
+  }
+}
+
+export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunNotebooksResult> {
+  const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
+  const files = listNotebooks(opts.notebooksDir, opts.only);
+  const started = new Date();
+  const stages: ReportStage[] = files.map((f) => ({ name: f, status: 'not run', ms: 0 }));
+  const reportPath = path.join(opts.outDir, 'report.html');
+  const writeReport = async () => writeFileAtomic(reportPath, await renderReport(stages, { title: `detrlab ${opts.profile} run`, profile: opts.profile, started, parameters: opts.parameters }));
+  const used = new Set<string>();
+  let failed: RunNotebooksResult['failed'];
+  for (let i = 0; i < files.length; i++) {
+    const file = path.join(opts.notebooksDir, files[i]);
+    const values = { ...profileParameters(opts.profile, files[i]), ...opts.parameters };
+    const { nb, injected } = injectParameters(readNotebook(file), values);
+    injected.forEach((k) => used.add(k));
+    const outNb = path.join(opts.outDir, 'notebooks', files[i]);
+    log(`[notebooks] ${files[i]} …`);
+    const stage = await runOne(file, nb, opts, (x) => writeJsonAtomic(outNb, x));
+    stages[i] = stage;
+    log(`[notebooks] ${files[i]} ${stage.status} in ${fmtMs(stage.ms)}${stage.error ? ` — ${stage.error}` : ''}`);
+    await writeReport();
+    if (stage.status === 'failed') {
+      failed = { notebook: files[i], cellIndex: Number(/cell (\d+)/.exec(stage.error ?? '')?.[1] ?? -1), message: stage.error ?? 'failed' };
+      break;
+    }
+  }
+  const unused = Object.keys(opts.parameters).filter((k) => !used.has(k));
+  if (unused.length && !failed) log(`[notebooks] warning: no notebook declares parameter(s) ${unused.join(', ')}`);
+  await writeReport();
+  log(`[notebooks] report: ${reportPath}`);
+  return { ok: !failed, stages, reportPath, failed };
+}
