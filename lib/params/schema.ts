@@ -83,7 +83,7 @@ export function checkValue(key: string, t: ParamType, v: unknown): unknown {
  * Defaults ← overrides, validated. Unknown keys are an error that lists the valid ones.
  * `undefined` values in overrides are ignored (so `{...partial}` spreads are safe).
  */
-export function resolveParams<P>(schema: Schema<P>, overrides: Partial<P> | Record<string, unknown> = {}, where = 'parameters'): P {
+export function resolveParams<P>(schema: Schema<P>, overrides: object = {}, where = 'parameters'): P {
   const out = defaultsOf(schema) as Record<string, unknown>;
   const specs = schema as Record<string, ParamSpec>;
   for (const [k, v] of Object.entries(overrides)) {
