@@ -1,9 +1,49 @@
 /**
- * Kernels that make the wasm backend able to train (placeholder: filled in by the engine work).
+ * Kernels that make tfjs' wasm backend able to train a ResNet + transformer at XNNPACK speed:
+ * - Conv2DBackpropFilter (missing in tfjs-backend-wasm 4.22),
+ * - Conv2DBackpropInput and BatchMatMul (replace slow scalar C loops),
+ * - small kernels that gradients of common ops need and the wasm backend lacks (see extra_kernels.ts).
+ * Registered for backend 'wasm' only. Call after @tensorflow/tfjs-backend-wasm has been loaded (its
+ * import registers the kernels these replace); idempotent, also across copies of this module.
  */
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
+import { makeBatchMatMul } from './matmul.js';
+import { conv2DBackpropFilterKernel } from './conv_filter.js';
+import { conv2DBackpropInputKernel } from './conv_input.js';
+
+const MARK = 'detrlabWasmKernel';
+type Marked = KernelConfig & { [MARK]?: true };
+
+interface Replacement {
+  name: string;
+  /** Builds the kernel; receives tfjs' own wasm kernel when there is one (for fallbacks). */
+  make(original: KernelFunc | undefined): KernelFunc;
+}
+
+const REPLACEMENTS: Replacement[] = [
+  { name: 'BatchMatMul', make: (orig) => makeBatchMatMul(orig ?? unsupported('BatchMatMul')) },
+  { name: 'Conv2DBackpropFilter', make: () => conv2DBackpropFilterKernel },
+  { name: 'Conv2DBackpropInput', make: () => conv2DBackpropInputKernel },
+];
+
+function unsupported(name: string): KernelFunc {
+  return (() => { throw new Error(`${name}: case not supported by detrlab's wasm kernel`); }) as KernelFunc;
+}
+
+/** Names of the kernels detrlab provides for the wasm backend. */
+export const WASM_TRAINING_KERNELS: readonly string[] = REPLACEMENTS.map((r) => r.name);
+
 let registered = false;
 
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
+  if (!getKernel('Conv2D', 'wasm')) throw new Error('registerWasmTrainingKernels: load @tensorflow/tfjs-backend-wasm first');
+  for (const r of REPLACEMENTS) {
+    const existing = getKernel(r.name, 'wasm') as Marked | undefined;
+    if (existing?.[MARK]) continue;
+    if (existing) unregisterKernel(r.name, 'wasm');
+    const config: Marked = { kernelName: r.name, backendName: 'wasm', kernelFunc: r.make(existing?.kernelFunc), [MARK]: true };
+    registerKernel(config);
+  }
   registered = true;
 }
