@@ -1,0 +1,114 @@
+/**
+ * DETR's ResNet backbone: torchvision/timm ResNet v1.5 (stride on the 3×3 conv of a bottleneck) with
+ * frozen batch norm, under Hugging Face's names (`DetrConvEncoder` with a timm backbone; FACTS §A.2).
+ * NHWC inside; PyTorch padding exactly: every conv pads k//2 on all sides (explicit pad, never TF
+ * 'same', which pads bottom/right only on odd totals), the stem max-pool 3×3/2 pads 1 and padding
+ * never wins (tfjs pooling skips padded positions, as PyTorch's -inf padding does).
+ *
+ * Dims: B batch, H×W input, h×w feature map (H/16 or H/32), C channels.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ParamStore, TensorSpec } from './param_store.js';
+
+export interface BackboneConfig {
+  depth: 18 | 34 | 50 | 101;
+  /** Stem channels: 64 for the real ResNet; smaller for CPU demos (every stage scales with it). */
+  width: number;
+  /** 4 → stride 32 (C5, the real DETR); 3 → stride 16 (CPU demo). */
+  numStages: 3 | 4;
+  /** 'layer2': HF's rule (conv1 + layer1 frozen); 'all'; 'none'. Batch norm is always frozen. */
+  trainableFrom: 'layer2' | 'all' | 'none';
+}
+
+export const BACKBONE_PREFIX = 'model.backbone.conv_encoder.model.';
+/** DetrFrozenBatchNorm2d's hard-coded epsilon. */
+export const FROZEN_BN_EPS = 1e-5;
+const STAGE_BLOCKS: Record<BackboneConfig['depth'], number[]> = { 18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 6, 3], 101: [3, 4, 23, 3] };
+
+/** One conv + its frozen batch norm (names without the prefix and the `.weight` suffix). */
+interface ConvDef { conv: string; bn: string; cin: number; cout: number; k: number; stride: number }
+interface BlockDef { convs: ConvDef[]; downsample?: ConvDef }
+interface Layout { stem: ConvDef; blocks: BlockDef[]; outChannels: number }
+
+const isBottleneck = (cfg: BackboneConfig): boolean => cfg.depth >= 50;
+
+function blockDef(name: string, cin: number, planes: number, stride: number, bottleneck: boolean): BlockDef {
+  const c = (i: number, ci: number, co: number, k: number, s: number): ConvDef => ({ conv: `${name}.conv${i}`, bn: `${name}.bn${i}`, cin: ci, cout: co, k, stride: s });
+  const out = bottleneck ? 4 * planes : planes;
+  const convs = bottleneck
+    ? [c(1, cin, planes, 1, 1), c(2, planes, planes, 3, stride), c(3, planes, out, 1, 1)]      // v1.5: stride on the 3×3
+    : [c(1, cin, planes, 3, stride), c(2, planes, planes, 3, 1)];
+  const downsample = stride !== 1 || cin !== out
+    ? { conv: `${name}.downsample.0`, bn: `${name}.downsample.1`, cin, cout: out, k: 1, stride } : undefined;
+  return { convs, downsample };
+}
+
+function layout(cfg: BackboneConfig): Layout {
+  const blocks: BlockDef[] = [];
+  let cin = cfg.width;
+  for (let L = 1; L <= cfg.numStages; L++) {
+    const planes = cfg.width * 2 ** (L - 1);
+    for (let b = 0; b < STAGE_BLOCKS[cfg.depth][L - 1]; b++) {
+      const blk = blockDef(`layer${L}.${b}`, cin, planes, b === 0 && L > 1 ? 2 : 1, isBottleneck(cfg));
+      blocks.push(blk);
+      cin = blk.convs[blk.convs.length - 1].cout;
+    }
+  }
+  return { stem: { conv: 'conv1', bn: 'bn1', cin: 3, cout: cfg.width, k: 7, stride: 2 }, blocks, outChannels: cin };
+}
+
+/** Channels of the feature map: 2048 for ResNet-50/101 with 4 stages, 512 for 18/34. */
+export const backboneOutChannels = (cfg: BackboneConfig): number => layout(cfg).outChannels;
+
+function convTrainable(cfg: BackboneConfig, name: string): boolean {
+  if (cfg.trainableFrom === 'all') return true;
+  if (cfg.trainableFrom === 'none') return false;
+  return /layer[234]/.test(name);   // HF DetrConvEncoder / DETR backbone.py: freeze what is not layer2–4
+}
+
+function convSpecs(cfg: BackboneConfig, c: ConvDef): TensorSpec[] {
+  const bn = (field: string, kind: 'ones' | 'zeros'): TensorSpec =>
+    ({ name: `${BACKBONE_PREFIX}${c.bn}.${field}`, hfShape: [c.cout], layout: 'plain', trainable: false, group: 'backbone', init: { kind } });
+  return [
+    { name: `${BACKBONE_PREFIX}${c.conv}.weight`, hfShape: [c.cout, c.cin, c.k, c.k], layout: 'conv', trainable: convTrainable(cfg, c.conv), group: 'backbone', init: { kind: 'kaimingOut' } },
+    bn('weight', 'ones'), bn('bias', 'zeros'), bn('running_mean', 'zeros'), bn('running_var', 'ones'),
+  ];
+}
+
+/** Every backbone tensor in checkpoint (state_dict) order, with HF names and shapes. */
+export function backboneSpecs(cfg: BackboneConfig): TensorSpec[] {
+  const lay = layout(cfg);
+  const convs = [lay.stem, ...lay.blocks.flatMap((b) => (b.downsample ? [...b.convs, b.downsample] : b.convs))];
+  return convs.flatMap((c) => convSpecs(cfg, c));
+}
+
+/**
+ * Frozen BN folded into the conv: W' = W·s, b' = β − μ·s with s = γ/√(σ² + ε) (per output channel;
+ * DetrFrozenBatchNorm2d.forward computes x·s + b'), then one fused conv with bias (+ ReLU).
+ */
+function convBn(p: ParamStore, c: ConvDef, x: tf.Tensor4D, relu: boolean): tf.Tensor4D {
+  const get = (n: string): tf.Tensor => p.get(BACKBONE_PREFIX + n);
+  const scale = tf.mul(get(`${c.bn}.weight`), tf.rsqrt(tf.add(get(`${c.bn}.running_var`), FROZEN_BN_EPS)));   // [C]
+  const shift = tf.sub(get(`${c.bn}.bias`), tf.mul(get(`${c.bn}.running_mean`), scale));                    // [C]
+  const w = tf.mul(get(`${c.conv}.weight`), scale) as tf.Tensor4D;                                           // [k, k, cin, cout]
+  const pad = c.k >> 1;
+  return tf.fused.conv2d({ x, filter: w, strides: c.stride, pad: [[0, 0], [pad, pad], [pad, pad], [0, 0]], bias: shift, activation: relu ? 'relu' : 'linear' });
+}
+
+function residualBlock(p: ParamStore, blk: BlockDef, x: tf.Tensor4D): tf.Tensor4D {
+  let h = x;
+  blk.convs.forEach((c, i) => { h = convBn(p, c, h, i < blk.convs.length - 1); });                 // [B, h, w, out]
+  const shortcut = blk.downsample ? convBn(p, blk.downsample, x, false) : x;                          // [B, h, w, out]
+  return tf.relu(tf.add(h, shortcut)) as tf.Tensor4D;
+}
+
+/** x [B, H, W, 3] (normalised pixels) → features [B, h, w, backboneOutChannels(cfg)]. */
+export function backboneForward(p: ParamStore, cfg: BackboneConfig, x: tf.Tensor4D): tf.Tensor4D {
+  const lay = layout(cfg);
+  return tf.tidy(() => {
+    let h = convBn(p, lay.stem, x, true);                               // [B, H/2, W/2, width]
+    h = tf.maxPool(h, 3, 2, 1);                                         // [B, H/4, W/4, width]
+    for (const blk of lay.blocks) h = residualBlock(p, blk, h);        // [B, h, w, C]
+    return h;
+  });
+}
