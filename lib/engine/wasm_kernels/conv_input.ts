@@ -24,8 +24,14 @@ const COL2IM_NS = 3, SCATTER_NS = 1;
 
 const isPointwise = (g: ConvShape): boolean => g.KH === 1 && g.KW === 1 && g.sh === 1 && g.sw === 1 && g.pt + g.pl + g.pb + g.pr === 0;
 
-export function inputGradPlan(g: ConvShape): 'phases' | 'gemm' {
+export type InputGradPlan = 'phases' | 'gemm';
+let forced: InputGradPlan | null = null;
+/** Forces one way for every non-1×1 case (tests and the benchmark compare them); null: by cost. */
+export function setInputGradPlan(plan: InputGradPlan | null): void { forced = plan; }
+
+export function inputGradPlan(g: ConvShape): InputGradPlan {
   if (isPointwise(g)) return 'gemm';
+  if (forced) return forced;
   const P = numPixels(g), rows = g.KH * g.KW * g.Ci;
   const phases = (TRANSPOSE_NS + CONV_PACK_NS) * rows * g.Co + (g.sh * g.sw > 1 ? SCATTER_NS * g.B * g.H * g.W * g.Ci : 0);
   const gemm = matmulOverheadNs(P, g.Co, rows, false, true) + COL2IM_NS * P * rows;

@@ -6,10 +6,13 @@
  * Registered for backend 'wasm' only. Call after @tensorflow/tfjs-backend-wasm has been loaded (its
  * import registers the kernels these replace); idempotent, also across copies of this module.
  */
+export { setGemmLimits, gemmLimits } from './gemm.js';
+export { setInputGradPlan } from './conv_input.js';
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
 import { makeBatchMatMul } from './matmul.js';
 import { conv2DBackpropFilterKernel } from './conv_filter.js';
 import { conv2DBackpropInputKernel } from './conv_input.js';
+import { unsortedSegmentSumKernel } from './extra_kernels.js';
 
 const MARK = 'detrlabWasmKernel';
 type Marked = KernelConfig & { [MARK]?: true };
@@ -24,6 +27,7 @@ const REPLACEMENTS: Replacement[] = [
   { name: 'BatchMatMul', make: (orig) => makeBatchMatMul(orig ?? unsupported('BatchMatMul')) },
   { name: 'Conv2DBackpropFilter', make: () => conv2DBackpropFilterKernel },
   { name: 'Conv2DBackpropInput', make: () => conv2DBackpropInputKernel },
+  { name: 'UnsortedSegmentSum', make: () => unsortedSegmentSumKernel },
 ];
 
 function unsupported(name: string): KernelFunc {

@@ -1,0 +1,134 @@
+/**
+ * detrlab's wasm kernels against tfjs' cpu backend: Conv2DBackpropFilter, Conv2DBackpropInput (both
+ * plans, and with tiny tiling limits so the tiled paths run on small shapes), BatchMatMul (every
+ * transpose combination, batches, broadcasting), UnsortedSegmentSum; no leaked tensors or views.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../../lib/engine/rng.js';
+import { initEngine } from '../../lib/engine/index.js';
+import { gemmLimits, setGemmLimits, setInputGradPlan, registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../lib/engine/wasm_kernels/index.js';
+import { compareBackends, randomInput, runOn, assertClose, type Input } from './backend_compare.js';
+
+type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+interface ConvCase { name: string; x: number[]; kh: number; kw: number; co: number; strides: number | [number, number]; pad: Pad; dimRoundingMode?: 'ceil' }
+const e = (t: number, b: number, l: number, r: number): Pad => [[0, 0], [t, b], [l, r], [0, 0]];
+const CONV_CASES: ConvCase[] = [
+  { name: '1x1 s1 valid, batch 2', x: [2, 5, 5, 3], kh: 1, kw: 1, co: 4, strides: 1, pad: 'valid' },
+  { name: '1x1 s2 same, odd', x: [1, 7, 9, 6], kh: 1, kw: 1, co: 5, strides: 2, pad: 'same' },
+  { name: '3x3 s1 same', x: [1, 8, 8, 5], kh: 3, kw: 3, co: 6, strides: 1, pad: 'same' },
+  { name: '3x3 s1 valid, non-square', x: [2, 6, 9, 4], kh: 3, kw: 3, co: 3, strides: 1, pad: 'valid' },
+  { name: '3x3 s2 explicit 1, odd', x: [2, 9, 7, 4], kh: 3, kw: 3, co: 5, strides: 2, pad: e(1, 1, 1, 1) },
+  { name: '3x3 s2 explicit 1, even', x: [1, 8, 10, 3], kh: 3, kw: 3, co: 4, strides: 2, pad: e(1, 1, 1, 1) },
+  { name: '3x3 s2 same (TF asymmetric)', x: [1, 10, 9, 3], kh: 3, kw: 3, co: 4, strides: 2, pad: 'same' },
+  { name: '7x7 s2 explicit 3 (ResNet stem)', x: [2, 15, 12, 3], kh: 7, kw: 7, co: 8, strides: 2, pad: e(3, 3, 3, 3) },
+  { name: '5x3 strides [2,1] numeric pad, ceil', x: [1, 9, 8, 2], kh: 5, kw: 3, co: 3, strides: [2, 1], pad: 1, dimRoundingMode: 'ceil' },
+  { name: '3x3 s2 asymmetric explicit', x: [1, 7, 7, 3], kh: 3, kw: 3, co: 2, strides: 2, pad: e(0, 2, 2, 1) },
+  { name: '1x1 s2 padded (phase offsets > 0)', x: [1, 5, 6, 3], kh: 1, kw: 1, co: 2, strides: 2, pad: e(1, 1, 1, 1) },
+  { name: '2x2 s3 valid (stride > kernel)', x: [1, 8, 7, 2], kh: 2, kw: 2, co: 3, strides: 3, pad: 'valid' },
+  { name: '3x3 s1 same, wide channels', x: [1, 3, 4, 64], kh: 3, kw: 3, co: 96, strides: 1, pad: 'same' },
+];
+
+function convAttrs(c: ConvCase): { dyShape: number[]; attrs: Record<string, unknown> } {
+  const info = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], [c.kh, c.kw, c.x[3], c.co], c.strides, 1, c.pad as 'same', c.dimRoundingMode);
+  return { dyShape: info.outShape, attrs: { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: c.dimRoundingMode } };
+}
+
+const withLimits = async (l: Parameters<typeof setGemmLimits>[0] | null, fn: () => Promise<void>): Promise<void> => {
+  const saved = gemmLimits();
+  if (l) setGemmLimits(l);
+  try { await fn(); } finally { setGemmLimits(saved); }
+};
+const TINY = { weightsMax: 24, kMax: 5 };   // forces K-chunks and N-blocks on tiny shapes
+
+after(() => { setInputGradPlan(null); });
+
+test('Conv2DBackpropFilter matches cpu (strides, paddings, 1×1/3×3/7×7, batches; tiled and not)', async () => {
+  const rng = new Rng(1);
+  for (const c of CONV_CASES) {
+    const { dyShape, attrs } = convAttrs(c);
+    const inputs = { x: randomInput(rng, c.x), dy: randomInput(rng, dyShape) };
+    const f = (t: Record<string, tf.Tensor>) => tf.engine().runKernel('Conv2DBackpropFilter', { x: t.x, dy: t.dy }, { ...attrs, filterShape: [c.kh, c.kw, c.x[3], c.co] }) as tf.Tensor;
+    await compareBackends(inputs, f, `dW ${c.name}`);
+    await withLimits(TINY, () => compareBackends(inputs, f, `dW ${c.name} (tiled)`));
+  }
+});
+
+test('Conv2DBackpropInput matches cpu under both plans (and tiled)', async () => {
+  const rng = new Rng(2);
+  for (const c of CONV_CASES) {
+    const { dyShape, attrs } = convAttrs(c);
+    const inputs = { dy: randomInput(rng, dyShape), w: randomInput(rng, [c.kh, c.kw, c.x[3], c.co]) };
+    const f = (t: Record<string, tf.Tensor>) => tf.engine().runKernel('Conv2DBackpropInput', { dy: t.dy, filter: t.w }, { ...attrs, inputShape: c.x }) as tf.Tensor;
+    const want = (await runOn('cpu', inputs, f))[0];
+    for (const plan of [null, 'phases', 'gemm'] as const) {
+      setInputGradPlan(plan);
+      assertClose((await runOn('wasm', inputs, f))[0], want, `dx ${c.name} plan ${plan ?? 'auto'}`);
+    }
+    setInputGradPlan('gemm');
+    await withLimits(TINY, async () => assertClose((await runOn('wasm', inputs, f))[0], want, `dx ${c.name} gemm tiled`));
+    setInputGradPlan(null);
+  }
+});
+
+/** Reference product with explicit broadcasting (tfjs' cpu BatchMatMul mis-broadcasts [2,1,…]×[3,…]). */
+function referenceMatMul(a: tf.Tensor, b: tf.Tensor, tA: boolean, tB: boolean): tf.Tensor {
+  const batch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const n = batch.reduce((x, y) => x * y, 1);
+  const a3 = tf.reshape(tf.broadcastTo(a, [...batch, ...a.shape.slice(-2)]), [n, ...a.shape.slice(-2)]);
+  const b3 = tf.reshape(tf.broadcastTo(b, [...batch, ...b.shape.slice(-2)]), [n, ...b.shape.slice(-2)]);
+  const c = tf.matMul(a3, b3, tA, tB);
+  return tf.reshape(c, [...batch, ...c.shape.slice(-2)]);
+}
+
+const MATMUL_SHAPES: Array<{ a: number[]; b: number[]; M: number; K: number; N: number }> = [
+  { a: [], b: [], M: 3, K: 4, N: 5 },               // naive JS path
+  { a: [], b: [], M: 33, K: 40, N: 50 },            // XNNPACK path
+  { a: [3], b: [3], M: 17, K: 24, N: 30 },          // batched
+  { a: [2, 3], b: [], M: 17, K: 24, N: 30 },        // right operand broadcast (folds when not transposing a)
+  { a: [], b: [4], M: 17, K: 24, N: 30 },           // left operand broadcast
+  { a: [2, 1], b: [3], M: 17, K: 24, N: 30 },       // both broadcast
+];
+
+test('BatchMatMul: every transpose combination, batches and broadcasting (tiled and not)', async () => {
+  const rng = new Rng(3);
+  for (const s of MATMUL_SHAPES) {
+    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]]) {
+      const inputs: Record<string, Input> = {
+        a: randomInput(rng, [...s.a, ...(tA ? [s.K, s.M] : [s.M, s.K])]),
+        b: randomInput(rng, [...s.b, ...(tB ? [s.N, s.K] : [s.K, s.N])]),
+      };
+      const what = `matMul a[${inputs.a.shape}] b[${inputs.b.shape}] tA=${tA} tB=${tB}`;
+      const want = (await runOn('cpu', inputs, (t) => referenceMatMul(t.a, t.b, tA, tB)))[0];
+      const f = (t: Record<string, tf.Tensor>) => tf.matMul(t.a, t.b, tA, tB);
+      assertClose((await runOn('wasm', inputs, f))[0], want, what);
+      await withLimits(TINY, async () => assertClose((await runOn('wasm', inputs, f))[0], want, `${what} (tiled)`));
+    }
+  }
+});
+
+test('UnsortedSegmentSum: hand-computed sums, out-of-range ids dropped', async () => {
+  const data = Float32Array.from([1, 2, 10, 20, 100, 200, 1000, 2000, 5, 6]);   // 5 rows × 2
+  const ids = Int32Array.from([2, 0, 2, -1, 7]);
+  const [r] = await runOn('wasm', { x: { shape: [5, 2], data }, ids: { shape: [5], data: ids, dtype: 'int32' } },
+    (t) => tf.unsortedSegmentSum(t.x, t.ids as tf.Tensor1D, 3));
+  assert.deepEqual(r.shape, [3, 2]);
+  assert.deepEqual([...r.values], [10, 20, 0, 0, 101, 202]);
+});
+
+test('kernels are registered once, for wasm only, and leak neither tensors nor heap views', async () => {
+  await initEngine({ backend: 'wasm', log: null });
+  registerWasmTrainingKernels();
+  registerWasmTrainingKernels();
+  for (const k of WASM_TRAINING_KERNELS) assert.ok(tf.getKernel(k, 'wasm'), `${k} registered for wasm`);
+  assert.equal(tf.getKernel('Conv2DBackpropFilter', 'cpu')?.kernelFunc === tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc, false);
+  const be = tf.backend() as unknown as { numDataIds(): number };
+  const x = tf.randomNormal([1, 9, 9, 8]) as tf.Tensor4D, w = tf.randomNormal([3, 3, 8, 8]) as tf.Tensor4D;
+  const before = { tensors: tf.memory().numTensors, ids: be.numDataIds() };
+  const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.matMul(tf.reshape(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), [25, 8]), tf.reshape(b, [72, 8]), false, true)))([x, w]);
+  tf.dispose(g);
+  assert.equal(tf.memory().numTensors, before.tensors);
+  assert.equal(be.numDataIds(), before.ids);
+  tf.dispose([x, w]);
+});
