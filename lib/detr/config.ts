@@ -67,16 +67,20 @@ export type DetrOverrides = Partial<Omit<DetrConfig, 'backbone' | 'matcher' | 'l
   backbone?: Partial<BackboneConfig>; matcher?: Partial<MatcherConfig>; loss?: Partial<LossConfig>;
 };
 
-/** Preset ← overrides (nested objects merged), validated. */
+/** A copy without the keys whose value is undefined (so `{ ...partial }` never erases a default). */
+const defined = <T extends object>(o: T | undefined): Partial<T> =>
+  Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** Preset ← overrides (nested objects merged, undefined values ignored), validated. */
 export function resolveDetr(overrides: DetrOverrides = {}, preset: DetrPreset = 'detr-resnet-50'): DetrConfig {
   const base = DETR_PRESETS[preset];
   if (!base) throw new UserError(`unknown DETR preset '${preset}'; choose ${Object.keys(DETR_PRESETS).join(', ')}`);
   return validateDetr({
-    ...base, ...overrides,
-    backbone: { ...base.backbone, ...overrides.backbone },
-    matcher: { ...base.matcher, ...overrides.matcher },
-    loss: { ...base.loss, ...overrides.loss },
-  });
+    ...base, ...defined(overrides),
+    backbone: { ...base.backbone, ...defined(overrides.backbone) },
+    matcher: { ...base.matcher, ...defined(overrides.matcher) },
+    loss: { ...base.loss, ...defined(overrides.loss) },
+  } as DetrConfig);
 }
 
 function checkInt(name: string, v: unknown, min: number): void {
