@@ -1,0 +1,42 @@
+/**
+ * `detrlab coco-eval --gt GT.json --dt DETS.json --out OUT.json`: pycocotools-compatible box evaluation of
+ * a COCO results file. Prints pycocotools' summary lines; OUT holds the 12 stats (summarize() order and by
+ * name), per-category AP keyed by category id and name, and the parameters used (lib/eval/eval_report.ts).
+ */
+import { defineCommand } from '../command.js';
+import { numList, str } from '../../params/schema.js';
+import { UserError } from '../../params/user_error.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
+import { evaluateCoco } from '../../eval/coco_eval.js';
+import { cocoEvalReport } from '../../eval/eval_report.js';
+import { readCocoDataset, readCocoResults } from '../../eval/results_io.js';
+
+export const cocoEvalCommand = defineCommand({
+  name: 'coco-eval',
+  summary: 'evaluate a COCO results file against COCO ground truth (pycocotools bbox semantics)',
+  schema: {
+    gt: str('', 'ground truth in COCO format (instances_val2017.json)'),
+    dt: str('', 'detections in COCO results format: [{image_id, category_id, bbox: [x,y,w,h], score}]'),
+    out: str('', 'where to write the metrics JSON (optional)'),
+    catIds: numList([], 'evaluate only these category ids (default: every GT category)'),
+    imgIds: numList([], 'evaluate only these image ids (default: every GT image)'),
+    maxDets: numList([1, 10, 100], 'max detections per image and category (summarize() reads the 3 values)'),
+  },
+  usage: 'example: detrlab coco-eval --gt data/coco/annotations/instances_val2017.json --dt runs/x/detections.json --out runs/x/metrics/coco_eval.json',
+  async run(p) {
+    if (!p.gt) throw new UserError('--gt is required (a COCO ground-truth JSON file)');
+    if (!p.dt) throw new UserError('--dt is required (a COCO results JSON file)');
+    const gt = readCocoDataset(p.gt);
+    const dets = readCocoResults(p.dt);
+    const r = evaluateCoco(gt, dets, {
+      gtSource: p.gt, dtSource: p.dt,
+      params: { maxDets: p.maxDets, ...(p.catIds.length ? { catIds: p.catIds } : {}), ...(p.imgIds.length ? { imgIds: p.imgIds } : {}) },
+    });
+    for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+    console.log(r.summary.join('\n'));
+    if (p.out) {
+      writeJsonAtomic(p.out, { gt: p.gt, dt: p.dt, ...cocoEvalReport(r) });
+      console.log(`wrote ${p.out}`);
+    }
+  },
+});

@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { cocoEvalCommand } from '../../lib/cli/commands/coco_eval.js';
+import { parseFlags } from '../../lib/params/flags.js';
+import { resolveParams } from '../../lib/params/schema.js';
+import { STAT_NAMES } from '../../lib/eval/summarize.js';
+import { edgeCase } from './fixtures.js';
+
+/** Runs `detrlab coco-eval <argv>` in-process; returns what it printed. */
+async function run(argv: string[]): Promise<string[]> {
+  const printed: string[] = [];
+  const log = console.log, write = process.stderr.write;
+  console.log = (s: string) => { printed.push(s); };
+  process.stderr.write = ((s: string) => { printed.push(s); return true; }) as typeof process.stderr.write;
+  try {
+    const params = resolveParams(cocoEvalCommand.schema, parseFlags(argv, cocoEvalCommand.schema).params, 'flag');
+    await cocoEvalCommand.run(params, []);
+  } finally {
+    console.log = log; process.stderr.write = write;
+  }
+  return printed;
+}
+
+test('coco-eval writes the DESIGN.md record and prints pycocotools lines', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-cocoeval-'));
+  const { gt, dets } = edgeCase();
+  fs.writeFileSync(path.join(dir, 'gt.json'), JSON.stringify(gt));
+  fs.writeFileSync(path.join(dir, 'dt.json'), JSON.stringify(dets));
+  const out = path.join(dir, 'out', 'metrics.json');
+  const printed = await run(['--gt', path.join(dir, 'gt.json'), '--dt', path.join(dir, 'dt.json'), '--out', out]);
+  const report = JSON.parse(fs.readFileSync(out, 'utf8'));
+  // stats as pinned against pycocotools in coco_eval_reference.test.ts
+  assert.equal(report.stats[0], 0.35546683700628123);
+  assert.equal(report.stats.length, 12);
+  assert.deepEqual(Object.keys(report.statsByName), [...STAT_NAMES]);
+  assert.deepEqual(Object.keys(report.perCategory), ['1', '3', '5']);
+  assert.equal(report.perCategoryByName.c3.categoryId, 3);
+  assert.equal(report.perCategory['1'].ap, report.perCategoryByName.c1.ap);
+  assert.deepEqual(report.params.maxDets, [1, 10, 100]);
+  assert.equal(report.params.iouThrs[8], 0.8999999999999999);
+  assert.ok(printed.some((l) => l.includes(' Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.355')));
+  assert.ok(printed.some((l) => l.startsWith('warning: 1 GT annotation(s) have id 0')));
+  const onlyCat1 = path.join(dir, 'cat1.json');
+  await run(['--gt', path.join(dir, 'gt.json'), '--dt', path.join(dir, 'dt.json'), '--out', onlyCat1, '--cat-ids', '1']);
+  assert.deepEqual(Object.keys(JSON.parse(fs.readFileSync(onlyCat1, 'utf8')).perCategory), ['1']);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('coco-eval: missing flags and files are user errors', async () => {
+  await assert.rejects(run(['--dt', 'x.json']), /--gt is required/);
+  await assert.rejects(run(['--gt', '/nonexistent/gt.json', '--dt', 'x.json']), /ground-truth file not found: \/nonexistent\/gt\.json/);
+});
