@@ -8,3 +8,4 @@ export * from './params/index.js';
 export * from './engine/index.js';
 export * from './io/index.js';
 export * from './viz/index.js';
+export * from './eval/index.js';

@@ -4,9 +4,11 @@
  */
 import { StageCommand } from './command.js';
 import { environmentCommand } from './commands/environment.js';
+import { cocoEvalCommand } from './commands/coco_eval.js';
 import { notebooksRunCommand } from './commands/notebooks.js';
 
 export const COMMANDS: StageCommand[] = [
   environmentCommand,
+  cocoEvalCommand,
   notebooksRunCommand,
 ];
