@@ -1,0 +1,49 @@
+/**
+ * Where the four models and the tokenizer of a model folder are. Default layout (relative to the folder):
+ *   text_encoder/model.onnx  controlnet/model.onnx  unet/model.onnx  vae_decoder/model.onnx  tokenizer/{vocab.json,merges.txt}
+ * An optional `detrlab_models.json` in the folder overrides any of them (paths relative to the folder),
+ * e.g. for TensorStack's layout, whose ControlNet-enabled UNet is `controlnet/model.onnx`:
+ *   { "unet": "controlnet/model.onnx", "controlnet": "../ControlNet-onnx/SD/Canny/model.onnx" }
+ * See lib/synth/MODELS.md for the supported exports.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../params/user_error.js';
+import { isTinyFolder } from './tiny/tiny_folder.js';
+
+export interface ModelFiles {
+  dir: string;
+  textEncoder: string; controlnet: string; unet: string; vaeDecoder: string; tokenizer: string;
+  /** True for detrlab's tiny random-weight models. */
+  tiny: boolean;
+  /** What produced the images, for metadata and reports ("tiny-sd (…)" or the folder path). */
+  label: string;
+}
+
+const DEFAULTS = { textEncoder: 'text_encoder/model.onnx', controlnet: 'controlnet/model.onnx', unet: 'unet/model.onnx',
+  vaeDecoder: 'vae_decoder/model.onnx', tokenizer: 'tokenizer' };
+type Role = keyof typeof DEFAULTS;
+
+export function resolveModelFolder(dir: string): ModelFiles {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`model folder ${dir} does not exist`);
+  const mapFile = path.join(dir, 'detrlab_models.json');
+  let overrides: Partial<Record<Role, string>> = {};
+  if (fs.existsSync(mapFile)) {
+    try { overrides = JSON.parse(fs.readFileSync(mapFile, 'utf8')) as typeof overrides; } catch (e) {
+      throw new UserError(`${mapFile} is not valid JSON: ${(e as Error).message}`);
+    }
+    const unknown = Object.keys(overrides).filter((k) => !(k in DEFAULTS));
+    if (unknown.length) throw new UserError(`${mapFile}: unknown keys ${unknown.join(', ')}; valid: ${Object.keys(DEFAULTS).join(', ')}`);
+  }
+  const files = {} as Record<Role, string>;
+  const missing: string[] = [];
+  for (const role of Object.keys(DEFAULTS) as Role[]) {
+    files[role] = path.resolve(dir, overrides[role] ?? DEFAULTS[role]);
+    if (!fs.existsSync(files[role])) missing.push(`${role}: ${files[role]}`);
+  }
+  if (missing.length) {
+    throw new UserError(`model folder ${dir} is incomplete; missing ${missing.join('; ')}. See lib/synth/MODELS.md for the layout (or detrlab_models.json to point at other paths)`);
+  }
+  const tiny = isTinyFolder(dir);
+  return { dir, ...files, tiny, label: tiny ? `tiny-sd (random-weight test models made by detrlab, ${dir})` : path.resolve(dir) };
+}
