@@ -1,0 +1,69 @@
+/**
+ * `detrlab parity detr` and `detrlab parity assignment` (DESIGN.md "Contracts"): run this implementation
+ * on inputs prepared elsewhere (e.g. by a PyTorch script) and write the outputs for comparison.
+ */
+import * as fs from 'node:fs';
+import { defineCommand } from '../command.js';
+import { str, strList, int, oneOf } from '../../params/schema.js';
+import { UserError } from '../../params/user_error.js';
+import { initEngine, BackendChoice, BACKEND_CHAIN } from '../../engine/index.js';
+import { Rng } from '../../engine/rng.js';
+import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
+import { loadDetr } from '../../detr/pretrained.js';
+import { fromHfConfig } from '../../detr/hf_config.js';
+import { parityInputs, parseParityTargets, runParityDetr, runParityAssignment } from '../../detr/parity.js';
+
+const need = (flag: string, v: string) => { if (!v) throw new UserError(`--${flag} is required`); return v; };
+function readJsonFile(file: string, flag: string): unknown {
+  if (!fs.existsSync(file)) throw new UserError(`--${flag} '${file}' does not exist`);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`--${flag} '${file}' is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+export const parityDetrCommand = defineCommand({
+  name: 'parity detr',
+  summary: 'run DETR (eval mode) on given weights + inputs and write outputs, losses, matches and gradients for comparison with PyTorch',
+  schema: {
+    weights: str('', 'checkpoint (HF DetrForObjectDetection names), safetensors'),
+    inputs: str('', 'safetensors with pixel_values [B,3,H,W] f32 (normalised) and pixel_mask [B,H,W] (1 = real pixel)'),
+    out: str('', 'output safetensors'),
+    targets: str('', 'optional JSON: per image {class_labels: [...], boxes: [[cx,cy,w,h], ...]} (normalised)'),
+    grads: strList([], 'tensor names whose gradient of loss_total to write as grad.<name> (needs --targets)'),
+    config: str('', 'config.json of the checkpoint (default: config.json beside --weights, else inferred from shapes)'),
+    nHeads: int(8, 'attention heads when no config.json says (shapes cannot tell)', { min: 1 }),
+    backend: oneOf<BackendChoice>(['auto', ...BACKEND_CHAIN], 'auto', 'tfjs backend (auto walks the chain)'),
+  },
+  usage: 'example: detrlab parity detr --weights model.safetensors --inputs in.safetensors --out out.safetensors --targets t.json --grads class_labels_classifier.weight',
+  async run(p) {
+    await initEngine({ backend: p.backend });
+    const cfg = p.config ? fromHfConfig(readJsonFile(p.config, 'config'), p.config).cfg : undefined;
+    const { model } = await loadDetr({ weights: need('weights', p.weights), cfg, nHeads: p.nHeads, rng: new Rng(0) });
+    const { pixels, mask } = parityInputs(readSafetensors(need('inputs', p.inputs)), p.inputs);
+    const targets = p.targets ? parseParityTargets(readJsonFile(p.targets, 'targets'), p.targets) : undefined;
+    try {
+      const out = runParityDetr(model, pixels, mask, targets, p.grads);
+      writeSafetensors(need('out', p.out), out, { format: 'pt', producer: 'detrlab parity detr' });
+      console.log(`wrote ${p.out}: ${[...out.keys()].join(', ')}`);
+    } finally {
+      pixels.dispose(); mask.dispose(); model.dispose();
+    }
+  },
+});
+
+export const parityAssignmentCommand = defineCommand({
+  name: 'parity assignment',
+  summary: 'solve minimum-cost assignments (scipy linear_sum_assignment semantics) for a list of cost matrices',
+  schema: {
+    in: str('', 'JSON list of {cost: number[][]} (entries may be "inf", "-inf", "nan")'),
+    out: str('', 'output JSON: per case {rows, cols, total} or {error}'),
+  },
+  async run(p) {
+    const results = runParityAssignment(readJsonFile(need('in', p.in), 'in'), p.in);
+    writeJsonAtomic(need('out', p.out), results);
+    console.log(`wrote ${p.out}: ${results.length} cases, ${results.filter((r) => 'error' in r).length} refused`);
+  },
+});
