@@ -2,7 +2,9 @@
  * The 12 summary numbers of pycocotools `COCOeval.summarize()` (`_summarizeDets`), their printed lines,
  * and per-category AP. Each number is the mean of the selected precision (or recall) entries that are
  * > −1, or −1 when none are; the mean is summed as numpy's `np.mean` sums (pairwise), so the figures
- * agree with pycocotools to the last bit, not only to the printed 3 decimals.
+ * agree with pycocotools to the last bit, not only to the printed 3 decimals. That is numpy ≥ 2, which
+ * sums a contiguous array in one pairwise pass; numpy 1.x reduces through an 8192-element buffer (one
+ * pairwise sum per block), which can move the last bit of a mean over more than 8192 entries (seen once).
  */
 import type { EvalArrays } from './accumulate.js';
 import type { EvalParams } from './params.js';
