@@ -8,4 +8,6 @@ export * from './params/index.js';
 export * from './engine/index.js';
 export * from './io/index.js';
 export * from './viz/index.js';
+export * from './box/index.js';
+export * from './detr/index.js';
 export * from './eval/index.js';
