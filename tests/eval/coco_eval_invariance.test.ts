@@ -73,3 +73,12 @@ test('−1 conventions: no GT → −1 (even with detections); only-crowd GT →
   assert.equal(r.statsByName.map, 0);            // the mean skips −1 entries
   assert.equal(r.statsByName.map_small, -1);     // nothing valid at all → −1
 });
+
+test('the ground truth itself as detections scores AP 1 and AR@100 1 in every range', () => {
+  const dets = base.gt.annotations.filter((a) => !a.iscrowd).map((a) => det(a.image_id, a.category_id, a.bbox, 1));
+  const r = evaluate(base.gt, dets);
+  for (const name of ['map', 'map_50', 'map_75', 'map_small', 'map_medium', 'map_large', 'mar_100', 'mar_small', 'mar_medium', 'mar_large'] as const) {
+    assert.ok(Math.abs(r.statsByName[name] - 1) < 1e-12, `${name} = ${r.statsByName[name]}`);
+  }
+  assert.ok(r.statsByName.mar_1 < 1); // several objects of one class per image
+});
