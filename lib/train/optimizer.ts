@@ -57,7 +57,7 @@ export class AdamW {
 
   private moment(map: Map<string, tf.Variable>, name: string, p: tf.Variable): tf.Variable {
     let x = map.get(name);
-    if (!x) { x = tf.variable(tf.zerosLike(p), false); map.set(name, x); }
+    if (!x) { x = tf.tidy(() => tf.variable(tf.zerosLike(p), false)); map.set(name, x); } // tidy frees the initial value
     return x;
   }
 
@@ -81,7 +81,7 @@ export class AdamW {
         if (!arr) continue;
         if (arr.length !== p.size) throw new Error(`optimizer state for ${name} has ${arr.length} values, the parameter has ${p.size}`);
         map.get(name)?.dispose();
-        map.set(name, tf.variable(tf.tensor(arr, p.shape), false));
+        map.set(name, tf.tidy(() => tf.variable(tf.tensor(arr, p.shape), false)));
       }
     };
     put(this.m, s.m);

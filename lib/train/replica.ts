@@ -1,0 +1,80 @@
+/**
+ * One model replica: forward, set loss, backward on a (share of a) batch; clip and AdamW with the
+ * (summed) gradients. The in-process trainer uses one; the data-parallel trainer runs one per worker
+ * thread, all applying the same summed gradients so the replicas stay identical.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { DetrModel } from '../detr/model.js';
+import { setCriterion, lossWeight } from '../detr/criterion.js';
+import { Rng } from '../engine/rng.js';
+import { AdamW, clipGradNorm } from './optimizer.js';
+import { TrainBatch, LossNormalizers, lossNormalizers } from './batch.js';
+
+export interface OptimConfig { lr: number; lrBackbone: number; weightDecay: number; clipMaxNorm: number }
+export interface StepTimings { forwardMs: number; backwardMs: number; matchMs: number }
+export interface GradResult { terms: Record<string, number>; grads: Map<string, tf.Tensor>; timings: StepTimings }
+
+export class Replica {
+  readonly optimizer: AdamW;
+  readonly trainableNames: string[];
+
+  constructor(readonly model: DetrModel, optim: OptimConfig) {
+    const p = model.params;
+    this.optimizer = new AdamW([
+      { name: 'backbone', lr: optim.lrBackbone, weightDecay: optim.weightDecay, params: p.trainable('backbone') },
+      { name: 'transformer', lr: optim.lr, weightDecay: optim.weightDecay, params: p.trainable('transformer') },
+    ]);
+    this.trainableNames = [...p.trainable().keys()];
+  }
+
+  /**
+   * Loss and gradients of this share of the batch, with every term rescaled to the whole batch's
+   * normalisers (batch.ts), so shares' gradients and terms add up to the single-process values.
+   */
+  computeGrads(batch: TrainBatch, whole: LossNormalizers, dropoutSeed: number): GradResult {
+    const cfg = this.model.cfg;
+    const [b, h, w] = batch.shape;
+    const timings: StepTimings = { forwardMs: 0, backwardMs: 0, matchMs: 0 };
+    if (b === 0) return { terms: {}, grads: new Map(), timings };
+    const local = lossNormalizers(batch.targets, cfg.numQueries, cfg.loss.eosCoef);
+    const scale = (term: string) => (term.startsWith('loss_ce') ? local.ceWeightSum / whole.ceWeightSum : local.numBoxes / whole.numBoxes);
+    const terms: Record<string, number> = {};
+    const vars = this.trainableNames.map((n) => this.model.params.get(n));
+    const t0 = performance.now();
+    let tFwd = 0;
+    const { value, grads } = tf.variableGrads(() => {
+      const pixels = tf.tensor4d(batch.pixels, [b, h, w, 3]);                       // [B, H, W, 3]
+      const mask = tf.tensor3d(batch.mask, [b, h, w], 'int32');                     // [B, H, W]
+      const out = this.model.forward(pixels, mask as tf.Tensor3D, true, new Rng(dropoutSeed));
+      const tm = performance.now();
+      const loss = setCriterion(out, batch.targets, cfg);
+      timings.matchMs = performance.now() - tm; // matching dominates the criterion's own time
+      const scaled = Object.entries(loss.terms).map(([k, v]) => {
+        const s = tf.mul(v, scale(k)) as tf.Scalar;
+        terms[k] = s.dataSync()[0];
+        return tf.mul(s, lossWeight(k, cfg.loss));
+      });
+      tFwd = performance.now();
+      return tf.addN(scaled) as tf.Scalar;
+    }, vars);
+    timings.forwardMs = tFwd - t0;
+    terms.loss_total = value.dataSync()[0];
+    timings.backwardMs = performance.now() - tFwd;
+    value.dispose();
+    const byName = new Map<string, tf.Tensor>();
+    this.trainableNames.forEach((n, i) => { const g = grads[vars[i].name]; if (g) byName.set(n, g); });
+    return { terms, grads: byName, timings };
+  }
+
+  /** Clip (global norm over all gradients) and one AdamW step. Returns the pre-clip norm. */
+  apply(grads: Map<string, tf.Tensor>, clipMaxNorm: number, lrs: { lr: number; lrBackbone: number }): number {
+    this.optimizer.setLr('transformer', lrs.lr);
+    this.optimizer.setLr('backbone', lrs.lrBackbone);
+    const { grads: clipped, totalNorm } = clipGradNorm(grads, clipMaxNorm);
+    this.optimizer.apply(clipped);
+    tf.dispose([...clipped.values()]);
+    return totalNorm;
+  }
+
+  dispose(): void { this.optimizer.dispose(); this.model.dispose(); }
+}
