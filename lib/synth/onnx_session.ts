@@ -15,7 +15,7 @@ import { checkModelIo, ElemType, ModelSpec, TensorMeta } from './io_spec.js';
 export interface HostTensor { data: Float32Array | Float64Array | Int32Array | BigInt64Array; dims: number[] }
 
 export type ExecutionProvider = 'cuda' | 'cpu';
-export interface OpenOptions { providers?: ExecutionProvider[]; spec?: ModelSpec }
+export interface OpenOptions { providers?: ExecutionProvider[]; spec?: ModelSpec; /** intra-op threads (default: onnxruntime's, one per core) */ threads?: number }
 
 /**
  * Execution providers to try, best first: CUDA where this onnxruntime-node build lists it and its
@@ -46,7 +46,7 @@ export class OnnxModel {
     for (const ep of providers) {
       let session: ort.InferenceSession;
       try {
-        session = await ort.InferenceSession.create(file, { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+        session = await ort.InferenceSession.create(file, { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 3, ...(o.threads ? { intraOpNumThreads: o.threads } : {}) });
       } catch (e) { lastError = e; continue; }
       const model = new OnnxModel(file, session, ep, metasOf(session.inputMetadata), metasOf(session.outputMetadata));
       if (o.spec) {

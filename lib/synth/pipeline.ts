@@ -41,9 +41,9 @@ export class ControlNetPipeline {
   private constructor(readonly files: ModelFiles, readonly tokenizer: ClipTokenizer, readonly textEncoder: OnnxModel,
     readonly controlnet: OnnxModel, readonly unet: OnnxModel, readonly vaeDecoder: OnnxModel) {}
 
-  /** Opens the four sessions (each checked against its layout) and the tokenizer. */
-  static async load(files: ModelFiles, providers?: ExecutionProvider[]): Promise<ControlNetPipeline> {
-    const open = (file: string, role: keyof typeof MODEL_SPECS) => OnnxModel.open(file, { providers, spec: MODEL_SPECS[role] });
+  /** Opens the four sessions (each checked against its layout) and the tokenizer; `threads` = intra-op threads (0: one per core). */
+  static async load(files: ModelFiles, providers?: ExecutionProvider[], threads = 0): Promise<ControlNetPipeline> {
+    const open = (file: string, role: keyof typeof MODEL_SPECS) => OnnxModel.open(file, { providers, spec: MODEL_SPECS[role], threads });
     const tokenizer = await ClipTokenizer.fromFolder(files.tokenizer);
     const models = [await open(files.textEncoder, 'text_encoder'), await open(files.controlnet, 'controlnet'),
       await open(files.unet, 'unet'), await open(files.vaeDecoder, 'vae_decoder')] as const;

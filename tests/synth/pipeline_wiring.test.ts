@@ -25,7 +25,7 @@ const half = (v: number) => halfBitsToFloat(floatToHalfBits(v));
 async function probePipeline(o: Partial<ProbeOptions> = {}): Promise<{ pipe: ControlNetPipeline; o: ProbeOptions }> {
   const full = { ...BASE, ...o };
   const dir = writeProbeFolder(fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-probe-')), full);
-  return { pipe: await ControlNetPipeline.load(resolveModelFolder(dir), ['cpu']), o: full };
+  return { pipe: await ControlNetPipeline.load(resolveModelFolder(dir), ['cpu'], 1), o: full };
 }
 
 interface Case { prompt: string; negative: string; guidance: number; cs: number; t: number }
