@@ -11,3 +11,5 @@ export * from './viz/index.js';
 export * from './box/index.js';
 export * from './detr/index.js';
 export * from './eval/index.js';
+export * from './crops/index.js';
+export * from './synth/index.js';
