@@ -5,6 +5,13 @@
 import { StageCommand } from './command.js';
 import { environmentCommand } from './commands/environment.js';
 import { cocoEvalCommand } from './commands/coco_eval.js';
+import { prepareCocoCommand } from './commands/prepare_coco.js';
+import { makeDemoCommand } from './commands/make_demo.js';
+import { subsetCommand } from './commands/subset.js';
+import { trainCommand } from './commands/train.js';
+import { evalCommand } from './commands/eval.js';
+import { visualizeCommand } from './commands/visualize.js';
+import { errorAnalysisCommand } from './commands/error_analysis.js';
 import { rareClassesCommand } from './commands/rare_classes.js';
 import { cropsCommand } from './commands/crops.js';
 import { synthCommand } from './commands/synth.js';
@@ -13,7 +20,10 @@ import { parityDetrCommand, parityAssignmentCommand } from './commands/parity.js
 
 export const COMMANDS: StageCommand[] = [
   environmentCommand,
+  prepareCocoCommand, makeDemoCommand, subsetCommand,
   cocoEvalCommand,
+  trainCommand,
+  evalCommand, visualizeCommand, errorAnalysisCommand,
   rareClassesCommand, cropsCommand, synthCommand,
   notebooksRunCommand,
   parityDetrCommand, parityAssignmentCommand,

@@ -12,13 +12,15 @@ import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import { seedFrom } from '../engine/rng.js';
 
-export interface StepResult { terms: Record<string, number>; gradNorm: number; timings: StepTimings }
+export interface KernelRecord { name: string; kernelTimeMs: number; inputShapes?: number[][]; outputShapes?: number[][] }
+export interface StepResult { terms: Record<string, number>; gradNorm: number; timings: StepTimings; applyMs: number; kernels?: KernelRecord[] }
 export interface Prediction { logits: Float32Array; boxes: Float32Array; shape: [number, number, number] /* B, Q, K+1 */ }
 export interface Lrs { lr: number; lrBackbone: number }
 
 export interface Trainer {
   readonly numWorkers: number;
-  step(batch: TrainBatch, step: number, lrs: Lrs): Promise<StepResult>;
+  /** One optimizer step; with `profile`, tfjs' per-kernel timings of the gradient computation (worker 0's share). */
+  step(batch: TrainBatch, step: number, lrs: Lrs, profile?: boolean): Promise<StepResult>;
   predict(batch: TrainBatch): Promise<Prediction>;
   /** Every tensor of the model (tfjs layout) by HF name. */
   exportParams(): Promise<Map<string, Float32Array>>;
@@ -41,6 +43,15 @@ export const addTimings = (ts: StepTimings[]): StepTimings =>
 
 /** Dropout seed of share `i` at `step` (independent of how many workers there are for share 0). */
 export const dropoutSeed = (seed: number, step: number, share: number): number => seedFrom('dropout', seed, step, share);
+
+/** Runs `fn`, under tf.profile when asked, returning its result and the kernel timings. */
+export async function profiled<T>(on: boolean, fn: () => T): Promise<{ result: T; kernels?: KernelRecord[] }> {
+  if (!on) return { result: fn() };
+  let result!: T;
+  const info = await tf.profile(() => { result = fn(); });
+  const kernels = info.kernels.map((k) => ({ name: k.name, kernelTimeMs: typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0, inputShapes: k.inputShapes, outputShapes: k.outputShapes }));
+  return { result, kernels };
+}
 
 /** Runs a forward pass in eval mode and reads logits/boxes. */
 export function predictArrays(model: DetrModel, batch: TrainBatch): Prediction {
@@ -70,13 +81,14 @@ export class InProcessTrainer implements Trainer {
 
   get model(): DetrModel { return this.replica.model; }
 
-  async step(batch: TrainBatch, step: number, lrs: Lrs): Promise<StepResult> {
+  async step(batch: TrainBatch, step: number, lrs: Lrs, profile = false): Promise<StepResult> {
     const cfg = this.replica.model.cfg;
     const whole = lossNormalizers(batch.targets, cfg.numQueries, cfg.loss.eosCoef);
-    const r = this.replica.computeGrads(batch, whole, dropoutSeed(this.opts.seed, step, 0));
+    const { result: r, kernels } = await profiled(profile, () => this.replica.computeGrads(batch, whole, dropoutSeed(this.opts.seed, step, 0)));
+    const t0 = performance.now();
     const gradNorm = this.replica.apply(r.grads, this.opts.optim.clipMaxNorm, lrs);
     tf.dispose([...r.grads.values()]);
-    return { terms: r.terms, gradNorm, timings: r.timings };
+    return { terms: r.terms, gradNorm, timings: r.timings, applyMs: performance.now() - t0, kernels };
   }
 
   async predict(batch: TrainBatch): Promise<Prediction> { return predictArrays(this.replica.model, batch); }
@@ -139,14 +151,16 @@ export class ThreadTrainer implements Trainer {
     return new ThreadTrainer(workers, model, opts);
   }
 
-  async step(batch: TrainBatch, step: number, lrs: Lrs): Promise<StepResult> {
+  async step(batch: TrainBatch, step: number, lrs: Lrs, profile = false): Promise<StepResult> {
     const cfg = this.model.cfg;
     const whole = lossNormalizers(batch.targets, cfg.numQueries, cfg.loss.eosCoef);
     const shares = splitBatch(batch, this.workers.length);
-    const parts = await Promise.all(this.workers.map((w, i) => w.call<{ terms: Record<string, number>; timings: StepTimings }>(
-      { type: 'grads', batch: shares[i], whole, dropoutSeed: dropoutSeed(this.opts.seed, step, i) }, [shares[i].pixels.buffer as ArrayBuffer, shares[i].mask.buffer as ArrayBuffer])));
+    const parts = await Promise.all(this.workers.map((w, i) => w.call<{ terms: Record<string, number>; timings: StepTimings; kernels?: KernelRecord[] }>(
+      { type: 'grads', batch: shares[i], whole, dropoutSeed: dropoutSeed(this.opts.seed, step, i), profile: profile && i === 0 },
+      [shares[i].pixels.buffer as ArrayBuffer, shares[i].mask.buffer as ArrayBuffer])));
+    const t0 = performance.now();
     const applied = await Promise.all(this.workers.map((w) => w.call<{ gradNorm: number }>({ type: 'apply', clipMaxNorm: this.opts.optim.clipMaxNorm, ...lrs })));
-    return { terms: sumTerms(parts.map((p) => p.terms)), gradNorm: applied[0].gradNorm, timings: addTimings(parts.map((p) => p.timings)) };
+    return { terms: sumTerms(parts.map((p) => p.terms)), gradNorm: applied[0].gradNorm, timings: addTimings(parts.map((p) => p.timings)), applyMs: performance.now() - t0, kernels: parts[0].kernels };
   }
 
   async predict(batch: TrainBatch): Promise<Prediction> {

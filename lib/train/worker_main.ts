@@ -11,7 +11,7 @@ import { ParamStore, tfShape } from '../detr/param_store.js';
 import { detrSpecs } from '../detr/hf_names.js';
 import { DetrConfig } from '../detr/config.js';
 import { Replica, OptimConfig } from './replica.js';
-import { predictArrays, readParams } from './trainer.js';
+import { predictArrays, readParams, profiled } from './trainer.js';
 import { AdamWState } from './optimizer.js';
 import { TrainBatch, LossNormalizers } from './batch.js';
 
@@ -24,7 +24,7 @@ export interface WorkerInit {
 }
 
 export type WorkerRequest =
-  | { id: number; type: 'grads'; batch: TrainBatch; whole: LossNormalizers; dropoutSeed: number }
+  | { id: number; type: 'grads'; batch: TrainBatch; whole: LossNormalizers; dropoutSeed: number; profile?: boolean }
   | { id: number; type: 'apply'; clipMaxNorm: number; lr: number; lrBackbone: number }
   | { id: number; type: 'predict'; batch: TrainBatch }
   | { id: number; type: 'params' }
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const handle = async (m: WorkerRequest): Promise<unknown> => {
     switch (m.type) {
       case 'grads': {
-        const r = replica.computeGrads(m.batch, m.whole, m.dropoutSeed);
+        const { result: r, kernels } = await profiled(Boolean(m.profile), () => replica.computeGrads(m.batch, m.whole, m.dropoutSeed));
         let off = 0;
         replica.trainableNames.forEach((n, i) => {
           const g = r.grads.get(n);
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
           off += sizes[i];
         });
         tf.dispose([...r.grads.values()]);
-        return { terms: r.terms, timings: r.timings };
+        return { terms: r.terms, timings: r.timings, kernels };
       }
       case 'apply': {
         const grads = new Map<string, tf.Tensor>();

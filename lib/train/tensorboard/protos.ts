@@ -11,14 +11,18 @@ const root = protobuf.Root.fromJSON({
     tensorboard: {
       nested: {
         Event: {
-          oneofs: { what: { oneof: ['file_version', 'graph_def', 'summary'] } },
+          oneofs: { what: { oneof: ['file_version', 'graph_def', 'summary', 'session_log'] } },
           fields: {
             wall_time: { type: 'double', id: 1 },
             step: { type: 'int64', id: 2 },
             file_version: { type: 'string', id: 3 },
             graph_def: { type: 'bytes', id: 4 },
             summary: { type: 'Summary', id: 5 },
+            session_log: { type: 'SessionLog', id: 7 },
           },
+        },
+        SessionLog: {
+          fields: { status: { type: 'int32', id: 1 }, checkpoint_path: { type: 'string', id: 2 }, msg: { type: 'string', id: 3 } },
         },
         Summary: {
           fields: { value: { rule: 'repeated', type: 'Value', id: 1 } },
@@ -83,11 +87,13 @@ export const DATA_CLASS_TENSOR = 2;
 /** Summary.Image colorspace: 3 = RGB, 4 = RGBA. */
 export const COLORSPACE_RGB = 3;
 export const COLORSPACE_RGBA = 4;
+/** SessionLog.SessionStatus START: TensorBoard drops earlier events with step ≥ this event's step. */
+export const SESSION_START = 1;
 
 export interface DecodedValue { tag: string; simple_value?: number; image?: { height: number; width: number; colorspace: number; encoded_image_string: Uint8Array }; tensor?: { dtype: number; string_val?: Uint8Array[]; float_val?: number[] }; metadata?: { plugin_data?: { plugin_name: string } } }
-export interface DecodedEvent { wall_time: number; step: number; file_version?: string; summary?: { value: DecodedValue[] } }
+export interface DecodedEvent { wall_time: number; step: number; file_version?: string; summary?: { value: DecodedValue[] }; session_log?: { status: number; msg?: string } }
 
-export function encodeEvent(e: { wall_time: number; step: number; file_version?: string; summary?: { value: object[] } }): Uint8Array {
+export function encodeEvent(e: { wall_time: number; step: number; file_version?: string; summary?: { value: object[] }; session_log?: { status: number; msg?: string } }): Uint8Array {
   return EventProto.encode(EventProto.fromObject(e)).finish();
 }
 

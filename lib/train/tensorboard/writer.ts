@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { frameRecord } from './record.js';
-import { COLORSPACE_RGB, COLORSPACE_RGBA, DATA_CLASS_TENSOR, DT_STRING, encodeEvent } from './protos.js';
+import { COLORSPACE_RGB, COLORSPACE_RGBA, DATA_CLASS_TENSOR, DT_STRING, SESSION_START, encodeEvent } from './protos.js';
 
 let fileCounter = 0;
 
@@ -57,6 +57,15 @@ export class SummaryWriter {
       metadata: { plugin_data: { plugin_name: 'text' }, data_class: DATA_CLASS_TENSOR },
       tensor: { dtype: DT_STRING, tensor_shape: {}, string_val: [Buffer.from(markdown, 'utf8')] },
     });
+  }
+
+  /**
+   * Marks a restart at `step` (a resumed run): TensorBoard then purges the events of earlier files with
+   * step ≥ `step`, so the steps the killed run logged after its last checkpoint are not shown twice
+   * (the `purge_step` of PyTorch's SummaryWriter).
+   */
+  sessionStart(step: number, msg = 'resumed'): void {
+    this.write({ wall_time: Date.now() / 1000, step, session_log: { status: SESSION_START, msg } });
   }
 
   flush(): void {

@@ -1,0 +1,79 @@
+/**
+ * Training checkpoints: `<run>/checkpoints/{last,best}/` each holding
+ *   model.safetensors + config.json   HF DetrForObjectDetection names/config (Python transformers loads it)
+ *   optimizer.safetensors             AdamW moments `exp_avg.<name>` / `exp_avg_sq.<name>` (tfjs layout)
+ *   trainer_state.json                epoch, step, position in the epoch, best metric, lrs, seed, config
+ * A checkpoint folder is replaced as a whole (written to a temp folder, then renamed), so a kill at any
+ * moment leaves the previous checkpoint loadable.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { replaceDirAtomic, recoverDir, readJson } from '../io/atomic.js';
+import { writeSafetensors, readSafetensors, toFloat32, TensorToWrite } from '../io/safetensors.js';
+import { DetrModel } from '../detr/model.js';
+import { saveCheckpoint as saveDetrWeights } from '../detr/weights.js';
+import { LabelInfo } from '../detr/hf_config.js';
+import { tfShape } from '../detr/param_store.js';
+import { AdamWState } from './optimizer.js';
+import { UserError } from '../params/user_error.js';
+
+export interface TrainerState {
+  /** Epoch in progress (0-based) and how many of its batches are done. */
+  epoch: number;
+  batchInEpoch: number;
+  /** Optimizer steps done so far. */
+  step: number;
+  bestMetric: number | null;
+  bestEpoch: number | null;
+  lrs: { lr: number; lrBackbone: number };
+  seed: number;
+  /** Whether `epoch` finished (then training continues at epoch + 1, batch 0). */
+  epochComplete: boolean;
+  savedAt: string;
+  config?: Record<string, unknown>;
+}
+
+/** Puts exported values (tfjs layout) into the model's store (the main thread's copy). */
+export function setParams(model: DetrModel, values: Map<string, Float32Array>): void {
+  for (const [name, v] of values) {
+    const spec = model.params.specs.get(name);
+    if (!spec) throw new Error(`unknown tensor ${name}`);
+    model.params.set(name, tf.tensor(v, tfShape(spec)), true);
+  }
+}
+
+export function optimizerTensors(s: AdamWState): Map<string, TensorToWrite> {
+  const out = new Map<string, TensorToWrite>();
+  for (const [k, v] of s.m) out.set(`exp_avg.${k}`, { dtype: 'F32', shape: [v.length], data: v });
+  for (const [k, v] of s.v) out.set(`exp_avg_sq.${k}`, { dtype: 'F32', shape: [v.length], data: v });
+  return out;
+}
+
+/** Writes a complete checkpoint folder atomically. `model` must hold the weights to save. */
+export function writeCheckpoint(dir: string, model: DetrModel, labels: LabelInfo, optim: AdamWState, state: TrainerState, dtype: 'F32' | 'F16' = 'F32'): void {
+  replaceDirAtomic(dir, (tmp) => {
+    saveDetrWeights(tmp, model.params, model.cfg, labels, dtype);
+    writeSafetensors(path.join(tmp, 'optimizer.safetensors'), optimizerTensors(optim), { step: String(optim.step), lrs: JSON.stringify(optim.lrs), layout: 'tfjs' });
+    fs.writeFileSync(path.join(tmp, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
+  });
+}
+
+export interface LoadedTrainingCheckpoint { state: TrainerState; optimizer: AdamWState; weights: string }
+
+/** Reads a checkpoint folder's trainer state and optimizer state (weights are loaded by the caller). */
+export function readCheckpoint(dir: string): LoadedTrainingCheckpoint {
+  recoverDir(dir);
+  const weights = path.join(dir, 'model.safetensors');
+  const stateFile = path.join(dir, 'trainer_state.json');
+  if (!fs.existsSync(stateFile) || !fs.existsSync(weights)) throw new UserError(`no resumable checkpoint in ${dir} (needs model.safetensors and trainer_state.json)`);
+  const state = readJson<TrainerState>(stateFile);
+  const opt = readSafetensors(path.join(dir, 'optimizer.safetensors'));
+  const m = new Map<string, Float32Array>(), v = new Map<string, Float32Array>();
+  for (const [k, t] of opt.tensors) {
+    if (k.startsWith('exp_avg_sq.')) v.set(k.slice('exp_avg_sq.'.length), toFloat32(t));
+    else if (k.startsWith('exp_avg.')) m.set(k.slice('exp_avg.'.length), toFloat32(t));
+  }
+  const optimizer: AdamWState = { step: Number(opt.metadata.step ?? state.step), lrs: JSON.parse(opt.metadata.lrs ?? '{}'), m, v };
+  return { state, optimizer, weights };
+}

@@ -1,0 +1,129 @@
+/**
+ * `detrlab train` / notebook 03: fine-tune DETR on a subset (the DETR recipe: AdamW with a backbone
+ * group, clipping 0.1, StepLR), logging to log.jsonl + TensorBoard, a profiler trace, loss curves each
+ * epoch, COCO val metrics, and atomic checkpoints (`last` each epoch, `best` by val mAP) that `--resume`
+ * continues exactly.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initEngine, EngineInfo } from '../engine/backend.js';
+import { Rng } from '../engine/rng.js';
+import { loadDetectionSplit, DetectionSplit } from '../data/dataset.js';
+import { DetrLoader } from '../data/loader.js';
+import { DETR_AUGMENT, DEMO_AUGMENT, AugmentConfig } from '../data/augment.js';
+import { readCocoDataset } from '../eval/index.js';
+import { annotationFile } from '../coco/subset_types.js';
+import { UserError } from '../params/user_error.js';
+import { progress } from '../viz/progress.js';
+import { TrainParams, resolveTrain, lrsAt } from './config.js';
+import { RunDir } from './run_dir.js';
+import { SummaryWriter } from './tensorboard/writer.js';
+import { TraceRecorder } from './trace.js';
+import { decideAmp } from './amp.js';
+import { loadTrainModel, makeTrainer, resolveWorkers } from './setup.js';
+import { readCheckpoint, writeCheckpoint, setParams, TrainerState, LoadedTrainingCheckpoint } from './checkpoint.js';
+import { runEpoch } from './epoch.js';
+import { validate, Validation } from './validate.js';
+import { writeLossCurves } from './loss_curves.js';
+import { Trainer } from './trainer.js';
+import { DetrModel } from '../detr/model.js';
+import { LabelMap } from '../coco/subset_types.js';
+
+export interface TrainResult { runDir: string; steps: number; epochsDone: number; stoppedEarly: boolean; best: { map: number; epoch: number } | null; last?: Record<string, number>; tracePath?: string; engine: EngineInfo; workers: number; imgPerSec: number }
+
+function augmentFor(p: TrainParams): AugmentConfig {
+  const base = p.augment === 'demo' ? DEMO_AUGMENT : DETR_AUGMENT;
+  return { ...base, ...(p.valSize ? { valSize: p.valSize } : {}), ...(p.maxSize ? { maxSize: p.maxSize } : {}) };
+}
+
+/** Refuses to mix two runs in one folder; `--overwrite` clears the old one, `--resume` continues it. */
+function prepareRunDir(p: TrainParams): RunDir {
+  const has = fs.existsSync(path.join(p.outputDir, 'config.json'));
+  if (p.resume && !fs.existsSync(path.join(p.outputDir, 'checkpoints', 'last'))) throw new UserError(`--resume: no checkpoint in ${p.outputDir}/checkpoints/last`);
+  if (has && !p.resume && !p.overwrite) throw new UserError(`${p.outputDir} already holds a run; use --resume to continue it, --overwrite to start over, or another --output-dir`);
+  if (has && p.overwrite) for (const d of ['checkpoints', 'tb', 'plots', 'log.jsonl', 'metrics', 'train_summary.json']) fs.rmSync(path.join(p.outputDir, d), { recursive: true, force: true });
+  return new RunDir(p.outputDir);
+}
+
+const limitSplit = (s: DetectionSplit, n: number): DetectionSplit => (n > 0 ? { ...s, records: s.records.slice(0, n) } : s);
+
+async function saveCheckpoint(trainer: Trainer, model: DetrModel, labels: LabelMap, dir: string, state: TrainerState, dtype: 'F32' | 'F16'): Promise<void> {
+  setParams(model, await trainer.exportParams());
+  writeCheckpoint(dir, model, { names: labels.classes, categoryIds: labels.categoryIds }, await trainer.exportOptimizer(), state, dtype);
+}
+
+function logValidation(v: Validation, step: number, epoch: number, run: RunDir, tb: SummaryWriter): Record<string, number> {
+  const s = v.eval.statsByName as unknown as Record<string, number>;
+  run.log({ split: 'val', step, epoch, ...s, val_ms: v.ms });
+  tb.scalars({ mAP: s.map, mAP50: s.map_50, AP75: s.map_75, AP_small: s.map_small, AP_medium: s.map_medium, AP_large: s.map_large, AR1: s.mar_1, AR10: s.mar_10, AR100: s.mar_100 }, step, 'val/');
+  return s;
+}
+
+export async function train(overrides: object = {}): Promise<TrainResult> {
+  const p = resolveTrain(overrides);
+  const engine = await initEngine({ backend: p.backend });
+  const amp = decideAmp(p.amp, engine.backend);
+  if (p.amp) console.warn(`[train] ${amp.reason}`);
+  const run = prepareRunDir(p);
+  const resume: LoadedTrainingCheckpoint | undefined = p.resume ? readCheckpoint(run.path('checkpoints', 'last')) : undefined;
+  const [trainSplit, valSplit] = await Promise.all([loadDetectionSplit(p.dataRoot, 'train'), loadDetectionSplit(p.dataRoot, 'val')]);
+  const labels = trainSplit.labelMap;
+  const augment = augmentFor(p);
+  const trainLoader = new DetrLoader(trainSplit, { batchSize: p.batchSize, train: true, augment, seed: p.seed });
+  const workers = resolveWorkers(p.workers, engine);
+  const valLoader = new DetrLoader(limitSplit(valSplit, p.valMaxImages), { batchSize: Math.max(p.batchSize, 2 * workers), train: false, augment, seed: p.seed });
+  const gt = readCocoDataset(path.join(p.dataRoot, annotationFile('val')));
+  const { model, report, source } = await loadTrainModel(p, labels, new Rng(p.seed), resume?.weights);
+  const trainer = await makeTrainer(model, p, engine, workers);
+  if (resume) await trainer.importOptimizer(resume.optimizer);
+  run.writeConfig({ stage: 'train', params: p, resolvedModel: model.cfg, modelSource: source, loadReport: report, labels, augment, amp, engine, workers, splits: { train: trainSplit.stats, val: valSplit.stats }, resumedFrom: resume?.state ?? null, startedAt: new Date().toISOString() });
+  console.error(`[train] ${source}; ${trainSplit.records.length} train / ${valLoader.split.records.length} val images, ${labels.classes.length} classes; ${engine.backend} × ${workers} worker(s)`);
+  if (report?.reinitialised.length) console.error(`[train] class head re-initialised for K=${labels.classes.length}: ${report.reinitialised.join(', ')}`);
+  try {
+    return await loop(p, { run, trainer, model, labels, trainLoader, valLoader, gt, engine, workers, resume });
+  } finally {
+    await trainer.dispose();
+  }
+}
+
+interface LoopDeps { run: RunDir; trainer: Trainer; model: DetrModel; labels: LabelMap; trainLoader: DetrLoader; valLoader: DetrLoader; gt: ReturnType<typeof readCocoDataset>; engine: EngineInfo; workers: number; resume?: LoadedTrainingCheckpoint }
+
+async function loop(p: TrainParams, d: LoopDeps): Promise<TrainResult> {
+  const { run, trainer, model, labels } = d;
+  const st = d.resume?.state;
+  let epoch = st ? (st.epochComplete ? st.epoch + 1 : st.epoch) : 0;
+  let startBatch = st && !st.epochComplete ? st.batchInEpoch : 0;
+  let step = st?.step ?? 0;
+  let best = st?.bestMetric != null ? { map: st.bestMetric, epoch: st.bestEpoch ?? 0 } : null;
+  if (st) run.truncateLog(step);
+  const tb = new SummaryWriter(run.path('tb'));
+  if (st) tb.sessionStart(step + 1);
+  tb.text('config', '```json\n' + JSON.stringify(p, null, 2) + '\n```', step);
+  const trace = new TraceRecorder(`detrlab train (${d.engine.backend} × ${d.workers})`);
+  const perEpoch = d.trainLoader.batchesPerEpoch;
+  const totalSteps = p.maxSteps > 0 ? Math.min(p.maxSteps, perEpoch * p.epochs) : perEpoch * p.epochs;
+  const bar = progress({ total: totalSteps * p.batchSize, start: step * p.batchSize, label: 'train', unit: 'img' });
+  const state = (e: number, b: number, complete: boolean): TrainerState => ({ epoch: e, batchInEpoch: b, step, bestMetric: best?.map ?? null, bestEpoch: best?.epoch ?? null, lrs: lrsAt(p, e), seed: p.seed, epochComplete: complete, savedAt: new Date().toISOString(), config: p as unknown as Record<string, unknown> });
+  const t0 = Date.now();
+  let seen = 0, stopped = false, last: Record<string, number> | undefined;
+  for (; epoch < p.epochs && !stopped; epoch++, startBatch = 0) {
+    const lrs = lrsAt(p, epoch);
+    const afterStep = p.checkpointEvery > 0 ? async (s: number, b: number) => { if (s % p.checkpointEvery === 0) { step = s; await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'last'), state(epoch, b, false), p.saveDtype); } } : undefined;
+    const r = await runEpoch({ trainer, loader: d.trainLoader, run, tb, trace, bar, lrs, epoch, startBatch, step, maxSteps: p.maxSteps, traceFrom: p.traceStart, traceTo: p.traceStart + p.traceSteps, afterStep });
+    step = r.step; seen += r.seen; stopped = r.stopped || (p.maxSteps > 0 && step >= p.maxSteps);
+    const evalNow = stopped || epoch === p.epochs - 1 || (p.evalEvery > 0 && (epoch + 1) % p.evalEvery === 0);
+    if (evalNow) {
+      last = logValidation(await validate(trainer, d.valLoader, d.gt, labels), step, epoch, run, tb);
+      if (!best || last.map > best.map) { best = { map: last.map, epoch }; await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'best'), state(epoch, 0, true), p.saveDtype); }
+    }
+    await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'last'), r.stopped ? state(epoch, r.batchIndex, false) : state(epoch, 0, true), p.saveDtype);
+    await writeLossCurves(run.readLog(), run.path('plots', 'loss_curves.png'));
+    tb.flush();
+  }
+  bar.done();
+  const tracePath = p.traceSteps > 0 ? trace.writeUnder(run.path('tb')) : undefined;
+  tb.close();
+  const result: TrainResult = { runDir: run.root, steps: step, epochsDone: epoch, stoppedEarly: stopped, best, last, tracePath, engine: d.engine, workers: d.workers, imgPerSec: seen / Math.max(1e-3, (Date.now() - t0) / 1000) };
+  fs.writeFileSync(run.path('train_summary.json'), JSON.stringify({ ...result, engine: d.engine.backend }, null, 2) + '\n');
+  return result;
+}

@@ -1,0 +1,59 @@
+/**
+ * What a training run starts from: the model (pretrained, demo, scratch, or the run's own last
+ * checkpoint) with its class head for the subset's K classes, and the trainer that runs it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DetrModel } from '../detr/model.js';
+import { loadDetr } from '../detr/pretrained.js';
+import { resolveDetr, DetrPreset, DETR_PRESETS } from '../detr/config.js';
+import { LoadReport } from '../detr/weights.js';
+import { LabelMap } from '../coco/subset_types.js';
+import { Rng } from '../engine/rng.js';
+import { EngineInfo } from '../engine/backend.js';
+import { projectRoot } from '../io/paths.js';
+import { UserError } from '../params/user_error.js';
+import { TrainParams } from './config.js';
+import { InProcessTrainer, ThreadTrainer, Trainer } from './trainer.js';
+import * as os from 'node:os';
+
+/** The project's demo DETR (pre-trained by `detrlab train` on the full demo dataset; see models/detr-demo/README.md). */
+export const DEMO_WEIGHTS = path.join(projectRoot(), 'models', 'detr-demo', 'model.safetensors');
+
+export interface ModelSource { model: DetrModel; report?: LoadReport; source: string }
+
+export async function loadTrainModel(p: TrainParams, labels: LabelMap, rng: Rng, resumeWeights?: string): Promise<ModelSource> {
+  const k = p.numClasses || labels.classes.length;
+  if (k !== labels.classes.length) throw new UserError(`--num-classes ${k} does not match label_map.json (${labels.classes.length} classes)`);
+  const common = { numClasses: k, categoryIds: labels.categoryIds, headInit: p.headInit, rng, cacheDir: path.join(p.cacheDir, ...p.modelName.split('/')) };
+  if (resumeWeights) {
+    const r = await loadDetr({ ...common, weights: resumeWeights, headInit: 'reinit' });
+    return { ...r, source: `resumed from ${resumeWeights}` };
+  }
+  if (p.weights) {
+    if (!fs.existsSync(p.weights)) throw new UserError(`--weights ${p.weights} does not exist`);
+    return { ...(await loadDetr({ ...common, weights: p.weights })), source: p.weights };
+  }
+  if (p.modelName === 'demo') {
+    if (!fs.existsSync(DEMO_WEIGHTS)) throw new UserError(`the demo weights are missing (${DEMO_WEIGHTS}); see models/detr-demo/README.md for the command that makes them`);
+    return { ...(await loadDetr({ ...common, weights: DEMO_WEIGHTS })), source: 'demo (models/detr-demo)' };
+  }
+  if (p.modelName.startsWith('scratch:')) {
+    const preset = p.modelName.slice('scratch:'.length) as DetrPreset;
+    if (!(preset in DETR_PRESETS)) throw new UserError(`unknown preset in --model-name ${p.modelName}; choose scratch:${Object.keys(DETR_PRESETS).join(' or scratch:')}`);
+    return { model: DetrModel.create(resolveDetr({ numClasses: k }, preset), rng), source: `random init (${preset})` };
+  }
+  return { ...(await loadDetr({ ...common, modelName: p.modelName })), source: `${p.modelName} (Hugging Face hub)` };
+}
+
+/** Worker count: one per core on the single-threaded backends, 1 where the backend is multi-threaded. */
+export function resolveWorkers(requested: number, engine: EngineInfo): number {
+  if (requested > 0) return requested;
+  return engine.backend === 'wasm' || engine.backend === 'cpu' ? Math.max(1, os.cpus().length) : 1;
+}
+
+export async function makeTrainer(model: DetrModel, p: TrainParams, engine: EngineInfo, workers: number): Promise<Trainer> {
+  const opts = { optim: { lr: p.lr, lrBackbone: p.lrBackbone, weightDecay: p.weightDecay, clipMaxNorm: p.clipMaxNorm }, seed: p.seed };
+  if (workers <= 1) return new InProcessTrainer(model, opts);
+  return ThreadTrainer.start(model, { ...opts, numWorkers: workers, backend: engine.backend });
+}
