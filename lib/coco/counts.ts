@@ -5,7 +5,7 @@ import { VlSpec } from '../viz/vega_render.js';
 import { barChart } from '../viz/charts.js';
 import { UserError } from '../params/user_error.js';
 import { CocoCategory } from './types.js';
-import { ClassCount, SplitCounts } from './subset_types.js';
+import { PerClassCount, PerClassCounts } from './subset_types.js';
 import { forEachItem, JsonEngine, locateCoco, readRangeJson } from './json_items.js';
 
 /** Accumulates counts per class name; an image counts once per class however many boxes it has. */
@@ -26,8 +26,8 @@ export class ClassCounter {
     s.add(imageId);
   }
 
-  result(): SplitCounts {
-    const out: SplitCounts = {};
+  result(): PerClassCounts {
+    const out: PerClassCounts = {};
     for (const [c, s] of this.images) out[c] = { images: s.size, boxes: this.boxes.get(c) ?? 0, crowd: this.crowd.get(c) ?? 0 };
     return out;
   }
@@ -40,7 +40,7 @@ export const checkCategories = (v: unknown, file: string): CocoCategory[] => {
   return v as CocoCategory[];
 };
 
-export interface FileCounts { counts: SplitCounts; images: number; annotations: number; categories: CocoCategory[] }
+export interface FileCounts { counts: PerClassCounts; images: number; annotations: number; categories: CocoCategory[] }
 
 /** Streams one COCO file and counts every category's images, boxes and crowd regions. */
 export async function countCocoFile(file: string, engine: JsonEngine = 'split'): Promise<FileCounts> {
@@ -61,17 +61,17 @@ export async function countCocoFile(file: string, engine: JsonEngine = 'split'):
 export interface CountRow { class: string; split: string; images: number; boxes: number; crowd: number; [k: string]: unknown }
 
 /** One row per (class, split), classes in descending box count of the first split. */
-export function countRows(counts: Record<string, SplitCounts>): CountRow[] {
+export function countRows(counts: Record<string, PerClassCounts>): CountRow[] {
   const splits = Object.keys(counts);
   const classes = [...new Set(splits.flatMap((s) => Object.keys(counts[s])))];
   const total = (c: string) => splits.reduce((n, s) => n + (counts[s][c]?.boxes ?? 0), 0);
   classes.sort((a, b) => total(b) - total(a) || a.localeCompare(b));
-  const zero: ClassCount = { images: 0, boxes: 0, crowd: 0 };
+  const zero: PerClassCount = { images: 0, boxes: 0, crowd: 0 };
   return classes.flatMap((c) => splits.map((s) => ({ class: c, split: s, ...(counts[s][c] ?? zero) })));
 }
 
 /** A wide table: one row per class with `<split> images`, `<split> boxes`, `<split> crowd` columns. */
-export function countTable(counts: Record<string, SplitCounts>): Array<Record<string, string | number>> {
+export function countTable(counts: Record<string, PerClassCounts>): Array<Record<string, string | number>> {
   const byClass = new Map<string, Record<string, string | number>>();
   for (const r of countRows(counts)) {
     const row = byClass.get(r.class) ?? { class: r.class };
@@ -82,7 +82,7 @@ export function countTable(counts: Record<string, SplitCounts>): Array<Record<st
 }
 
 /** Horizontal bars per class sorted by total (the long tail), stacked by split. */
-export function longTailChart(counts: Record<string, SplitCounts>, metric: 'boxes' | 'images' = 'boxes', title?: string): VlSpec {
+export function longTailChart(counts: Record<string, PerClassCounts>, metric: 'boxes' | 'images' = 'boxes', title?: string): VlSpec {
   return barChart(countRows(counts), 'class', metric, {
     stack: 'split', title: title ?? `${metric === 'boxes' ? 'Boxes' : 'Images'} per class`, xTitle: metric, yTitle: 'class',
   });

@@ -10,10 +10,10 @@ import { ClassCounter, checkCategories } from './counts.js';
 import { ArrayItems, AtomicTextWriter } from './file_writer.js';
 import { forEachItem, JsonEngine, locateCoco, readRangeJson } from './json_items.js';
 import { ByteRange } from './json_scan.js';
-import { SplitCounts } from './subset_types.js';
+import { PerClassCounts } from './subset_types.js';
 
 export interface SubsetFileResult {
-  counts: SplitCounts;
+  counts: PerClassCounts;
   images: number;
   annotations: number;
   /** Image ids referenced by kept annotations but missing from `images` (a broken source; reported, not fatal). */

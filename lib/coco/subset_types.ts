@@ -5,8 +5,8 @@
 
 /** Per-class figures of one split. `boxes` counts non-crowd annotations, `crowd` the iscrowd=1 ones,
  *  `images` the images with at least one annotation (crowd or not) of the class. */
-export interface ClassCount { images: number; boxes: number; crowd: number }
-export type SplitCounts = Record<string, ClassCount>;
+export interface PerClassCount { images: number; boxes: number; crowd: number }
+export type PerClassCounts = Record<string, PerClassCount>;
 
 export type SplitName = 'train' | 'val';
 export const SPLITS: readonly SplitName[] = ['train', 'val'];
@@ -24,7 +24,7 @@ export interface SubsetManifest {
   imageDirs: Record<string, string>;
   classes: string[];
   categoryIds: number[];
-  counts: Record<string, SplitCounts>;
+  counts: Record<string, PerClassCounts>;
   /** Images / annotations written per split. */
   totals: Record<string, { images: number; annotations: number }>;
   /** What the subset was made from (sizes + mtimes of the source files, classes), to skip identical re-runs. */
@@ -37,7 +37,7 @@ export interface DatasetManifest {
   source: 'coco2017' | 'demo';
   splits: string[];
   categories: Array<{ id: number; name: string }>;
-  counts: Record<string, SplitCounts>;
+  counts: Record<string, PerClassCounts>;
   totals: Record<string, { images: number; annotations: number }>;
   [provenance: string]: unknown;
 }

@@ -5,3 +5,4 @@ export * from './augment.js';
 export * from './batch.js';
 export * from './dataset.js';
 export * from './loader.js';
+export * from './preview.js';

@@ -1,0 +1,34 @@
+/**
+ * What the model sees: one batch from the loader, un-normalised back to RGB, with its target boxes
+ * (cxcywh relative to each unpadded image) drawn, padding visible as black.
+ */
+import { classColor, drawBoxes, OverlayBox } from '../viz/overlay.js';
+import { contactSheet } from '../viz/contact_sheet.js';
+import { DetrBatch, RgbImage } from './types.js';
+import { DETR_NORMALIZE, NormalizeConfig } from './batch.js';
+
+/** Image `b` of a batch as 8-bit RGB of the padded size (inverse of the normalisation). */
+export function batchImage(batch: DetrBatch, b: number, norm: NormalizeConfig = DETR_NORMALIZE): RgbImage {
+  const [, H, W] = batch.shape;
+  const data = new Uint8Array(H * W * 3);
+  const base = b * H * W * 3;
+  for (let i = 0; i < H * W; i++) {
+    const real = batch.mask[b * H * W + i] === 1;
+    for (let c = 0; c < 3; c++) {
+      const v = real ? (batch.pixels[base + i * 3 + c] * norm.std[c] + norm.mean[c]) / norm.rescale : 0;
+      data[i * 3 + c] = Math.max(0, Math.min(255, Math.round(v)));
+    }
+  }
+  return { data, width: W, height: H };
+}
+
+export async function batchPreview(batch: DetrBatch, classes: string[], o: { columns?: number; cellWidth?: number } = {}): Promise<Buffer> {
+  const cells = await Promise.all(batch.targets.map(async (t, b) => {
+    const [h, w] = t.size;
+    const boxes: OverlayBox[] = t.boxesCxcywh.map(([cx, cy, bw, bh], i) => ({
+      bboxXywh: [(cx - bw / 2) * w, (cy - bh / 2) * h, bw * w, bh * h], color: classColor(t.labels[i]), text: classes[t.labels[i]],
+    }));
+    return { image: await drawBoxes(batchImage(batch, b), boxes, { maxSide: 320, fontSize: 11 }), caption: `image ${t.imageId} · ${w}×${h} in ${batch.shape[2]}×${batch.shape[1]}` };
+  }));
+  return contactSheet(cells, { columns: o.columns ?? 4, cellWidth: o.cellWidth ?? 240, title: `one training batch as the model sees it (augmented, padded; ${batch.shape.join('×')})` });
+}
