@@ -9,6 +9,8 @@ export * from './engine/index.js';
 export * from './io/index.js';
 export * from './viz/index.js';
 export * from './box/index.js';
+export * from './coco/index.js';
+export * from './data/index.js';
 export * from './detr/index.js';
 export * from './eval/index.js';
 export * from './crops/index.js';

@@ -1,2 +1,4 @@
 export * from './atomic.js';
+export * from './download.js';
+export * from './unzip.js';
 export * from './paths.js';
