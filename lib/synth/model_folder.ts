@@ -9,7 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../params/user_error.js';
-import { isTinyFolder } from './tiny/tiny_folder.js';
+import { readJson } from '../io/atomic.js';
+import { isTinyFolder, TINY_MARKER, TinyMarker } from './tiny/tiny_folder.js';
 
 export interface ModelFiles {
   dir: string;
@@ -18,6 +19,8 @@ export interface ModelFiles {
   tiny: boolean;
   /** What produced the images, for metadata and reports ("tiny-sd (…)" or the folder path). */
   label: string;
+  /** Changes when the models change (tiny: their version; real: the model files' sizes), to keep one output folder to one model set. */
+  fingerprint: string;
 }
 
 const DEFAULTS = { textEncoder: 'text_encoder/model.onnx', controlnet: 'controlnet/model.onnx', unet: 'unet/model.onnx',
@@ -45,5 +48,7 @@ export function resolveModelFolder(dir: string): ModelFiles {
     throw new UserError(`model folder ${dir} is incomplete; missing ${missing.join('; ')}. See lib/synth/MODELS.md for the layout (or detrlab_models.json to point at other paths)`);
   }
   const tiny = isTinyFolder(dir);
-  return { dir, ...files, tiny, label: tiny ? `tiny-sd (random-weight test models made by detrlab, ${dir})` : path.resolve(dir) };
+  const fingerprint = tiny ? `tiny-sd v${readJson<TinyMarker>(path.join(dir, TINY_MARKER)).version}`
+    : (['textEncoder', 'controlnet', 'unet', 'vaeDecoder'] as const).map((r) => `${r}:${fs.statSync(files[r]).size}`).join(' ');
+  return { dir, ...files, tiny, fingerprint, label: tiny ? `tiny-sd (random-weight test models made by detrlab, ${dir})` : path.resolve(dir) };
 }

@@ -36,7 +36,7 @@ export const SYNTH_SCHEMA: Schema<SynthParams> = {
 export const resolveSynthParams = (p: Partial<SynthParams> = {}): SynthParams => resolveParams(SYNTH_SCHEMA, p);
 
 /** The parameters that change pixels: a folder holds images of one such setting only. */
-export const generationKey = (p: SynthParams, models: string) => ({
-  models, steps: p.steps, guidance: p.guidance, size: p.size, seed: p.seed, scheduler: p.scheduler, conditioningScale: p.conditioningScale,
+export const generationKey = (p: SynthParams, models: string, modelsFingerprint: string) => ({
+  models, modelsFingerprint, steps: p.steps, guidance: p.guidance, size: p.size, seed: p.seed, scheduler: p.scheduler, conditioningScale: p.conditioningScale,
   promptTemplate: p.promptTemplate, negativePrompt: p.negativePrompt, canny: { low: p.cannyLow, high: p.cannyHigh, blurSigma: p.blurSigma },
 });

@@ -43,7 +43,7 @@ export async function synthesize(overrides: Partial<SynthParams> = {}): Promise<
   if (p.size % 64 !== 0) throw new UserError(`--size must be a multiple of 64 (SD 1.5: 512), got ${p.size}`);
   const jobs = planJobs(synthClasses(p), p.perClass, readCropManifest(p.crops), p.seed, parseShard(p.shard));
   const files = resolveModelFolder(p.modelDir || ensureTinyModels());
-  claimFolder(p, files.label);
+  claimFolder(p, files.label, files.fingerprint);
   removeStaleTemps(p.out);
   const todo = jobs.filter((j) => !(fs.existsSync(path.join(p.out, j.file)) && fs.existsSync(path.join(p.out, j.recordFile))));
   let msPerStep = NaN, provider = 'none';
@@ -84,9 +84,9 @@ async function runJob(pipe: ControlNetPipeline, job: SynthJob, p: SynthParams, m
 }
 
 /** `synth_config.json` pins the pixel-changing parameters of a folder; a run with other ones is refused. */
-function claimFolder(p: SynthParams, models: string): void {
+function claimFolder(p: SynthParams, models: string, fingerprint: string): void {
   const file = path.join(p.out, 'synth_config.json');
-  const key = generationKey(p, models);
+  const key = generationKey(p, models, fingerprint);
   if (fs.existsSync(file)) {
     const old = readJson<Record<string, unknown>>(file);
     const diff = Object.keys(key).filter((k) => JSON.stringify(old[k]) !== JSON.stringify((key as Record<string, unknown>)[k]));

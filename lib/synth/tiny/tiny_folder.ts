@@ -12,7 +12,7 @@ import { DEFAULT_TINY, TinyModelConfig, tinyControlNet, tinyTextEncoder, tinyUne
 export const TINY_MODEL_DIR = path.join('data', 'models', 'tiny-sd');
 export const TINY_MARKER = 'detrlab_tiny.json';
 /** Bump when the tiny models change, so old folders are rebuilt. */
-export const TINY_VERSION = 1;
+export const TINY_VERSION = 2;
 
 /** Words that get whole-word tokens in the tiny vocabulary: the prompt template and COCO's 80 names. */
 export const TINY_WORDS = [

@@ -100,9 +100,10 @@ export function tinyControlNet(cfg: TinyModelConfig = DEFAULT_TINY): Uint8Array 
   const sample = g.floatIn('sample', latentDims);
   const t = g.timestepInput();
   const ehs = g.floatIn('encoder_hidden_states', ['batch', 'sequence', cfg.hidden]);
-  const cond = g.pool(g.floatIn('controlnet_cond', ['batch', 3, 'image_height', 'image_width']), 8);       // [B,3,h,w]
+  const condIn = g.floatIn('controlnet_cond', ['batch', 3, 'image_height', 'image_width']);
+  const cond = g.op('MaxPool', [condIn], { kernel_shape: attr.ints([8, 8]), strides: attr.ints([8, 8]) });   // [B,3,h,w]: edge present in the cell
   const base = 16;
-  let h = g.conv(g.op('Concat', [sample, g.op('Mul', [cond, g.f32([4])])], { axis: attr.int(1) }), 7, base, 3);
+  let h = g.conv(g.op('Concat', [g.op('Mul', [sample, g.f32([0.3])]), g.op('Mul', [cond, g.f32([4])])], { axis: attr.int(1) }), 7, base, 3);
   h = g.op('Tanh', [g.op('Add', [g.op('Add', [h, g.timeFeatures(t, base)]), g.textFeatures(ehs, base)])]); // [B,16,h,w]
   const scale = cfg.conditioningScaleInput
     ? g.op('Cast', [g.input('conditioning_scale', 'double', [1])], { to: attr.int(1) })
@@ -126,7 +127,7 @@ export function tinyUnet(cfg: TinyModelConfig = DEFAULT_TINY): Uint8Array {
   const sample = g.floatIn('sample', latentDims);                                                      // [B,4,h,w]
   const t = g.timestepInput();
   const ehs = g.floatIn('encoder_hidden_states', ['batch', 'sequence', cfg.hidden]);
-  let h = g.op('Add', [g.conv(sample, 4, 4, 3, 0.3), g.textFeatures(ehs, 4)]);
+  let h = g.op('Add', [g.conv(sample, 4, 4, 3, 0.3), g.op('Mul', [g.textFeatures(ehs, 4), g.f32([0.3])])]);
   RESIDUAL_NAMES.forEach((name, i) => {
     const r = g.floatIn(name, residualDims(cfg, i));
     h = g.op('Add', [h, g.upsample(g.conv(r, cfg.residualChannels[i], 4, 1, 0.6), cfg.residualFactors[i])]);
@@ -143,6 +144,8 @@ export function tinyVaeDecoder(cfg: TinyModelConfig = DEFAULT_TINY): Uint8Array 
   const g = new TinyGraph('vae_decoder', cfg, new Rng(cfg.seed + 4));
   const z = g.op('Mul', [g.floatIn('latent_sample', latentDims), g.f32([0.18215])]);                    // undo the 1/0.18215
   const up = g.upsample(z, 8, 'linear');                                                                // [B,4,8h,8w]
-  g.floatOut('sample', ['batch', 3, 'image_height', 'image_width'], g.op('Tanh', [g.conv(up, 4, 3, 1, 1.5)]));
+  // a fixed colour mix (each latent channel tints differently) rather than random weights: readable pictures
+  const mix = g.f32([0.9, -0.5, 0.4, 0.3, 0.2, 0.8, -0.5, 0.4, -0.4, 0.3, 0.8, -0.3], [3, 4, 1, 1]);
+  g.floatOut('sample', ['batch', 3, 'image_height', 'image_width'], g.op('Tanh', [g.op('Conv', [up, mix, g.f32([0.1, 0, -0.1])])]));
   return g.toBytes({ detrlab: 'tiny vae_decoder (random weights)' });
 }
