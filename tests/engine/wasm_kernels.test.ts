@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../lib/engine/rng.js';
 import { initEngine } from '../../lib/engine/index.js';
-import { gemmLimits, setGemmLimits, setInputGradPlan, registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../lib/engine/wasm_kernels/index.js';
+import { gemmLimits, setGemmLimits, setInputGradPlan, setForwardPlan, registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../lib/engine/wasm_kernels/index.js';
 import { compareBackends, randomInput, runOn, assertClose, type Input } from './backend_compare.js';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -42,7 +42,29 @@ const withLimits = async (l: Parameters<typeof setGemmLimits>[0] | null, fn: () 
 };
 const TINY = { weightsMax: 24, kMax: 5 };   // forces K-chunks and N-blocks on tiny shapes
 
-after(() => { setInputGradPlan(null); });
+after(() => { setInputGradPlan(null); setForwardPlan(null); });
+
+test('Conv2D and FusedConv2D (bias, relu/relu6/linear) match cpu under every forward plan', async () => {
+  const rng = new Rng(4);
+  const acts = ['linear', 'relu', 'relu6'] as const;
+  for (const [n, c] of CONV_CASES.entries()) {
+    if (c.dimRoundingMode) continue;   // tf.fused.conv2d takes no rounding mode with explicit pads
+    const w = [c.kh, c.kw, c.x[3], c.co];
+    const inputs = { x: randomInput(rng, c.x), w: randomInput(rng, w), b: randomInput(rng, [c.co]) };
+    const act = acts[n % 3];
+    const f = (t: Record<string, tf.Tensor>) => [
+      tf.conv2d(t.x as tf.Tensor4D, t.w as tf.Tensor4D, c.strides, c.pad as 'same'),
+      tf.fused.conv2d({ x: t.x as tf.Tensor4D, filter: t.w as tf.Tensor4D, strides: c.strides, pad: c.pad as 'same', bias: t.b, activation: act }),
+    ];
+    const want = await runOn('cpu', inputs, f);
+    for (const plan of [null, 'conv', 'gemm', 'gemmT'] as const) {
+      setForwardPlan(plan);
+      const got = await runOn('wasm', inputs, f);
+      got.forEach((g, i) => assertClose(g, want[i], `${i ? `fused(${act})` : 'conv2d'} ${c.name} plan ${plan ?? 'auto'}`));
+    }
+  }
+  setForwardPlan(null);
+});
 
 test('Conv2DBackpropFilter matches cpu (strides, paddings, 1×1/3×3/7×7, batches; tiled and not)', async () => {
   const rng = new Rng(1);

@@ -13,14 +13,13 @@
  */
 import { util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { conv2dRaw, convGeometry, heapF32, numel, withScratch, type Scratch, type WasmBackend } from './heap.js';
-import { matmul2d, matmulOverheadNs, TRANSPOSE_NS } from './gemm.js';
+import { matmul2d, matmulOverheadNs } from './gemm.js';
+import { COST_NS } from './costs.js';
 import { col2imAdd, convShape, numPixels, type ConvShape } from './im2col.js';
 import { copyBlock, transposeBlock } from './blocks.js';
 
-/** XNNPACK conv packing of a fresh filter (a C transpose plus packing), ns per element. */
-const CONV_PACK_NS = 13;
-/** JS col2im accumulation and phase scatter, ns per element. */
-const COL2IM_NS = 3, SCATTER_NS = 1;
+/** XNNPACK convolutions with few output channels (a phase conv outputs ci) run far below peak. */
+const MIN_PHASE_CHANNELS = 16;
 
 const isPointwise = (g: ConvShape): boolean => g.KH === 1 && g.KW === 1 && g.sh === 1 && g.sw === 1 && g.pt + g.pl + g.pb + g.pr === 0;
 
@@ -32,9 +31,10 @@ export function setInputGradPlan(plan: InputGradPlan | null): void { forced = pl
 export function inputGradPlan(g: ConvShape): InputGradPlan {
   if (isPointwise(g)) return 'gemm';
   if (forced) return forced;
+  if (g.Ci < MIN_PHASE_CHANNELS) return 'gemm';
   const P = numPixels(g), rows = g.KH * g.KW * g.Ci;
-  const phases = (TRANSPOSE_NS + CONV_PACK_NS) * rows * g.Co + (g.sh * g.sw > 1 ? SCATTER_NS * g.B * g.H * g.W * g.Ci : 0);
-  const gemm = matmulOverheadNs(P, g.Co, rows, false, true) + COL2IM_NS * P * rows;
+  const phases = (COST_NS.transpose + COST_NS.convPack) * rows * g.Co + (g.sh * g.sw > 1 ? COST_NS.col2im * g.B * g.H * g.W * g.Ci : 0);
+  const gemm = matmulOverheadNs(P, g.Co, rows, false, true) + COST_NS.col2im * P * rows;
   return phases <= gemm ? 'phases' : 'gemm';
 }
 

@@ -2,29 +2,30 @@
  * General matrix product on the wasm heap through XNNPACK's fully connected operator (the one fast
  * product tfjs-backend-wasm exposes: C[M,N] = A[M,K]·B[K,N], row-major, no transposes).
  *
- * Costs measured on the development machine (one thread, shared 2-core VM; see bench/engine.ts):
- * - XNNPACK re-packs its "weights" operand B on every call here (fresh tensor ids): 6–30 ns/element;
- * - it slows down by 2–3× when B is large (several MB) or K is long (thousands), so products are cut
- *   into K-chunks and N-blocks whose B tile stays under `limits.weightsMax` floats, partial sums added;
- * - explicit transposes (blocks.ts) cost ~4 ns/element.
+ * Costs (costs.ts, measured on the development machine):
+ * - XNNPACK re-packs its "weights" operand B on every call here (fresh tensor ids): 3–7 ns/element;
+ * - it slows down when B is large (several MB) or K is long (thousands), so products are cut into
+ *   K-chunks and N-blocks whose B tile stays under `limits.weightsMax` floats, partial sums added;
+ * - explicit transposes (blocks.ts) cost ~1 ns/element (SIMD).
  * A product with transposed operands is computed either directly (transposing what must be) or as
  * Cᵀ = Bᵀ·Aᵀ followed by one transpose of the result, whichever the cost model finds cheaper.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { gemmRaw, heapF32, type Scratch } from './heap.js';
 import { addBlock, copyBlock, transposeBlock } from './blocks.js';
+import { COST_NS } from './costs.js';
 
 /** A matrix at float index `at`; `t`: stored transposed (an M×K operand stored as K×M). */
 export interface Operand { at: number; t: boolean }
 /** A left operand made on demand: writes op(A)[:, k0:k1] as a dense [M, k1-k0] block at `dst`. */
-export interface LeftProducer { fill(h: Float32Array, dst: number, k0: number, k1: number): void }
+export interface LeftProducer { fill(s: Scratch, dst: number, k0: number, k1: number): void }
 
 /** Tiling limits (floats); `setGemmLimits` exists for the benchmark's comparisons. */
 const limits = { weightsMax: 256 * 1024, kMax: 2048 };
 export const gemmLimits = (): Readonly<typeof limits> => ({ ...limits });
 export function setGemmLimits(l: Partial<typeof limits>): void { Object.assign(limits, l); }
 
-export const TRANSPOSE_NS = 4, PACK_NS = 10;
+const TRANSPOSE_NS = COST_NS.transpose, PACK_NS = COST_NS.fcPack;
 /** Below this many multiply-adds a plain JS loop beats creating an XNNPACK operator. */
 const TINY_MACS = 8192;
 
@@ -80,7 +81,7 @@ export function gemmTiled(s: Scratch, a: Operand | LeftProducer, b: Operand, out
   const aBuf = buf(needA, M * kc), bBuf = buf(needB, kc * nb), oBuf = buf(needOut, M * nb);
   for (let k0 = 0; k0 < K; k0 += kc) {
     const k1 = Math.min(K, k0 + kc), kn = k1 - k0;
-    const aTile = needA ? leftTile(heapF32(s.be), a, aBuf, M, K, k0, k1) : (a as Operand).at;   // [M, kn]
+    const aTile = needA ? leftTile(s, a, aBuf, M, K, k0, k1) : (a as Operand).at;   // [M, kn]
     for (let n0 = 0; n0 < N; n0 += nb) {
       const nn = Math.min(N, n0 + nb) - n0;
       const bTile = needB ? rightTile(heapF32(s.be), b, bBuf, K, N, k0, kn, n0, nn) : b.at + k0 * N;   // [kn, nn]
@@ -94,8 +95,9 @@ export function gemmTiled(s: Scratch, a: Operand | LeftProducer, b: Operand, out
   for (const t of bufs) s.free(t);
 }
 
-function leftTile(h: Float32Array, a: Operand | LeftProducer, dst: number, M: number, K: number, k0: number, k1: number): number {
-  if ('fill' in a) a.fill(h, dst, k0, k1);
+function leftTile(s: Scratch, a: Operand | LeftProducer, dst: number, M: number, K: number, k0: number, k1: number): number {
+  const h = heapF32(s.be);
+  if ('fill' in a) a.fill(s, dst, k0, k1);
   else if (a.t) transposeBlock(h, a.at + k0 * M, M, dst, k1 - k0, M);     // stored [K, M]
   else copyBlock(h, a.at + k0, K, dst, k1 - k0, M, k1 - k0);               // stored [M, K]
   return dst;

@@ -11,11 +11,13 @@
  * allocating, never keep it across a `Scratch.alloc` or a kernel call.
  */
 import { backend_util, util, type DataId, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
+import { bindSimd, type WasmMemory } from './simd.js';
 
 interface TensorData { id: number; memoryOffset: number; shape: number[]; dtype: DataType; refCount: number }
 type CwrapArg = 'number' | 'array';
 interface WasmModule {
   HEAPF32: Float32Array;
+  asm?: { memory?: WasmMemory };
   tfjs: { disposeData(id: number): void };
   cwrap(name: string, ret: null, args: CwrapArg[]): (...args: Array<number | Uint8Array>) => void;
 }
@@ -27,7 +29,12 @@ export interface WasmBackend {
   disposeData(d: DataId, force?: boolean): boolean;
 }
 
-export const heapF32 = (be: WasmBackend): Float32Array => be.wasm.HEAPF32;
+/** The heap as floats (with detrlab's SIMD loops bound to it, see simd.ts). */
+export function heapF32(be: WasmBackend): Float32Array {
+  const h = be.wasm.HEAPF32;
+  bindSimd(h, be.wasm.asm?.memory);
+  return h;
+}
 /** Float index of a tensor's first element in `heapF32(be)`. */
 export const f32Offset = (be: WasmBackend, t: TensorInfo): number => be.dataIdMap.get(t.dataId).memoryOffset >>> 2;
 const tensorId = (be: WasmBackend, t: TensorInfo): number => be.dataIdMap.get(t.dataId).id;
@@ -100,14 +107,15 @@ export function withScratch<T>(be: WasmBackend, fn: (s: Scratch) => T): T {
   }
 }
 
-interface RawEntryPoints { batchMatMul: (...a: Array<number | Uint8Array>) => void; conv2d: (...a: Array<number | Uint8Array>) => void }
+type RawFn = (...a: Array<number | Uint8Array>) => void;
+interface RawEntryPoints { fusedMatMul: RawFn; conv2d: RawFn }
 const raw = new WeakMap<WasmBackend, RawEntryPoints>();
 function entryPoints(be: WasmBackend): RawEntryPoints {
   let r = raw.get(be);
   if (!r) {
     r = {
-      // Same signatures as tfjs-backend-wasm's kernels/BatchMatMul.js and kernels/Conv2D.js.
-      batchMatMul: be.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']),
+      // Same signatures as tfjs-backend-wasm's kernels/_FusedMatMul.js and kernels/Conv2D.js.
+      fusedMatMul: be.wasm.cwrap('_FusedMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', ...new Array<CwrapArg>(7).fill('number')]),
       conv2d: be.wasm.cwrap('Conv2D', null, new Array<CwrapArg>(19).fill('number')),
     };
     raw.set(be, r);
@@ -116,15 +124,26 @@ function entryPoints(be: WasmBackend): RawEntryPoints {
 }
 const shapeBytes = (s: number[]): Uint8Array => new Uint8Array(new Int32Array(s).buffer);
 
+/** Activations XNNPACK applies as an output clamp (tfjs-backend-wasm's FusableActivation codes). */
+export const CLAMP_ACTIVATIONS = { linear: 0, relu: 1, relu6: 2 } as const;
+export type ClampActivation = keyof typeof CLAMP_ACTIVATIONS;
+
 /**
- * out[M,N] = a[M,K] · b[K,N], all row-major at float indices of the heap, through XNNPACK's fully
- * connected operator (tfjs' fast path: batch 1, no transposes). XNNPACK packs `b` on every call here
- * (a fresh view id each time), which costs about as much as reading it several times over.
+ * out[M,N] = act(a[M,K] · b[K,N] + bias) through XNNPACK's fully connected operator (tfjs' fast path:
+ * batch 1, no transposes). Operands are tensors of this backend holding at least M·K, K·N and M·N
+ * floats; XNNPACK caches the packed `b` under b's tensor id (with bias and activation), so a tensor
+ * that is used again is not re-packed, while a fresh id costs a packing pass (3–10 ns per element).
  */
+export function fcRaw(s: Scratch, a: TensorInfo, b: TensorInfo, out: TensorInfo, M: number, K: number, N: number,
+  bias: TensorInfo | null = null, activation: ClampActivation = 'linear'): void {
+  entryPoints(s.be).fusedMatMul(tensorId(s.be, a), shapeBytes([1, M, K]), 3, tensorId(s.be, b), shapeBytes([1, K, N]), 3, 0, 0,
+    CLAMP_ACTIVATIONS[activation], bias ? tensorId(s.be, bias) : 0, 0, 0, tensorId(s.be, out));
+}
+
+/** `fcRaw` on heap regions given by float index (through temporary views: `b` is always re-packed). */
 export function gemmRaw(s: Scratch, a: number, b: number, out: number, M: number, K: number, N: number): void {
-  const aShape = [1, M, K], bShape = [1, K, N];
-  const av = s.view(a, aShape), bv = s.view(b, bShape), ov = s.view(out, [1, M, N]);
-  entryPoints(s.be).batchMatMul(tensorId(s.be, av), shapeBytes(aShape), 3, tensorId(s.be, bv), shapeBytes(bShape), 3, 0, 0, tensorId(s.be, ov));
+  const av = s.view(a, [M, K]), bv = s.view(b, [K, N]), ov = s.view(out, [M, N]);
+  fcRaw(s, av, bv, ov, M, K, N);
   for (const v of [av, bv, ov]) s.release(v);
 }
 

@@ -5,6 +5,8 @@
  */
 import type { backend_util } from '@tensorflow/tfjs-core';
 import type { LeftProducer } from './gemm.js';
+import { heapF32, type Scratch } from './heap.js';
+import { addRun, transposeBlock } from './blocks.js';
 
 /** Dims: B batch, H×W input, Ci in channels, Ho×Wo output, Co out channels, KH×KW filter. */
 export interface ConvShape {
@@ -23,32 +25,45 @@ export function convShape(c: backend_util.Conv2DInfo): ConvShape {
 /** Output pixels B·Ho·Wo. */
 export const numPixels = (g: ConvShape): number => g.B * g.Ho * g.Wo;
 
+/** h[dst .. dst+n) = h[src .. src+n): memmove for long runs, a loop for short ones (call overhead). */
+function copyRun(h: Float32Array, dst: number, src: number, n: number): void {
+  if (n >= 32) h.copyWithin(dst, src, src + n);
+  else for (let e = 0; e < n; e++) h[dst + e] = h[src + e];
+}
+
 /**
- * Pᵀ [(i,j,c), p] for pixel ranges [k0, k1), as the left operand of dW = Pᵀ · dy (x at float index `x`).
- * Reads run along channels, writes stride by the chunk length.
+ * Rows p ∈ [p0, p1) of P [B·Ho·Wo, KH·KW·Ci] (dense, at `dst`) for x at float index `x`: each row is
+ * KH runs of KW·Ci contiguous input floats (memmove), zeros outside the image.
+ */
+export function im2col(h: Float32Array, g: ConvShape, x: number, dst: number, p0 = 0, p1 = numPixels(g)): void {
+  const { H, W, Ci, Ho, Wo, KH, KW, sh, sw, pt, pl } = g;
+  const run = KW * Ci;
+  let d = dst;
+  for (let p = p0; p < p1; p++) {
+    const b = Math.floor(p / (Ho * Wo)), oy = Math.floor((p % (Ho * Wo)) / Wo), ox = p % Wo;
+    const j0 = Math.max(0, pl - ox * sw), j1 = Math.max(j0, Math.min(KW, W + pl - ox * sw));
+    for (let i = 0; i < KH; i++, d += run) {
+      const iy = oy * sh + i - pt;
+      if (iy < 0 || iy >= H || j1 === j0) { h.fill(0, d, d + run); continue; }
+      if (j0 > 0) h.fill(0, d, d + j0 * Ci);
+      copyRun(h, d + j0 * Ci, x + ((b * H + iy) * W + ox * sw + j0 - pl) * Ci, (j1 - j0) * Ci);
+      if (j1 < KW) h.fill(0, d + j1 * Ci, d + run);
+    }
+  }
+}
+
+/**
+ * Pᵀ [(i,j,c), p] for pixel ranges [k0, k1), as the left operand of dW = Pᵀ · dy (x at float index
+ * `x`): im2col of the range into a scratch block, then one transpose.
  */
 export function im2colT(g: ConvShape, x: number): LeftProducer {
-  const { H, W, Ci, Ho, Wo, KH, KW, sh, sw, pt, pl } = g;
+  const rows = g.KH * g.KW * g.Ci;
   return {
-    fill(h: Float32Array, dst: number, k0: number, k1: number): void {
-      const kn = k1 - k0;
-      let b = Math.floor(k0 / (Ho * Wo)), oy = Math.floor((k0 % (Ho * Wo)) / Wo), ox = k0 % Wo;
-      for (let p = 0; p < kn; p++) {
-        for (let i = 0; i < KH; i++) {
-          const iy = oy * sh + i - pt, rowOk = iy >= 0 && iy < H;
-          for (let j = 0; j < KW; j++) {
-            const ix = ox * sw + j - pl;
-            let d = dst + (i * KW + j) * Ci * kn + p;
-            if (rowOk && ix >= 0 && ix < W) {
-              const src = x + ((b * H + iy) * W + ix) * Ci;
-              for (let c = 0; c < Ci; c++, d += kn) h[d] = h[src + c];
-            } else {
-              for (let c = 0; c < Ci; c++, d += kn) h[d] = 0;
-            }
-          }
-        }
-        if (++ox === Wo) { ox = 0; if (++oy === Ho) { oy = 0; b++; } }
-      }
+    fill(s: Scratch, dst: number, k0: number, k1: number): void {
+      const tmp = s.alloc([k1 - k0, rows]);                              // P[k0:k1] [kn, rows]
+      im2col(heapF32(s.be), g, x, s.at(tmp), k0, k1);
+      transposeBlock(heapF32(s.be), s.at(tmp), rows, dst, k1 - k0, rows);
+      s.free(tmp);
     },
   };
 }
@@ -68,7 +83,7 @@ export function col2imAdd(h: Float32Array, g: ConvShape, cols: number, dx: numbe
           const iy = oy * sh + i - pt;
           if (iy < 0 || iy >= H) continue;
           const s = cols + p * rowLen + (i * KW + j0) * Ci, d = dx + ((b * H + iy) * W + ox * sw + j0 - pl) * Ci;
-          for (let e = 0; e < n; e++) h[d + e] += h[s + e];
+          addRun(h, s, d, n);
         }
       }
     }

@@ -2,17 +2,21 @@
  * Kernels that make tfjs' wasm backend able to train a ResNet + transformer at XNNPACK speed:
  * - Conv2DBackpropFilter (missing in tfjs-backend-wasm 4.22),
  * - Conv2DBackpropInput and BatchMatMul (replace slow scalar C loops),
+ * - Conv2D and FusedConv2D (tfjs' XNNPACK conv, or im2col + fully connected where that packs a new
+ *   filter more cheaply: see conv_forward.ts),
  * - small kernels that gradients of common ops need and the wasm backend lacks (see extra_kernels.ts).
  * Registered for backend 'wasm' only. Call after @tensorflow/tfjs-backend-wasm has been loaded (its
  * import registers the kernels these replace); idempotent, also across copies of this module.
  */
 export { setGemmLimits, gemmLimits } from './gemm.js';
 export { setInputGradPlan } from './conv_input.js';
+export { setForwardPlan } from './conv_forward.js';
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
 import { makeBatchMatMul } from './matmul.js';
 import { conv2DBackpropFilterKernel } from './conv_filter.js';
 import { conv2DBackpropInputKernel } from './conv_input.js';
 import { unsortedSegmentSumKernel } from './extra_kernels.js';
+import { makeConvForward } from './conv_forward.js';
 
 const MARK = 'detrlabWasmKernel';
 type Marked = KernelConfig & { [MARK]?: true };
@@ -24,6 +28,8 @@ interface Replacement {
 }
 
 const REPLACEMENTS: Replacement[] = [
+  { name: 'Conv2D', make: (orig) => makeConvForward(orig ?? unsupported('Conv2D')) },
+  { name: 'FusedConv2D', make: (orig) => makeConvForward(orig ?? unsupported('FusedConv2D')) },
   { name: 'BatchMatMul', make: (orig) => makeBatchMatMul(orig ?? unsupported('BatchMatMul')) },
   { name: 'Conv2DBackpropFilter', make: () => conv2DBackpropFilterKernel },
   { name: 'Conv2DBackpropInput', make: () => conv2DBackpropInputKernel },
@@ -46,7 +52,12 @@ export function registerWasmTrainingKernels(): void {
     const existing = getKernel(r.name, 'wasm') as Marked | undefined;
     if (existing?.[MARK]) continue;
     if (existing) unregisterKernel(r.name, 'wasm');
-    const config: Marked = { kernelName: r.name, backendName: 'wasm', kernelFunc: r.make(existing?.kernelFunc), [MARK]: true };
+    // tfjs' kernel stays reachable as a fallback, so its setup (cwrap of its C entry point, run when the
+    // backend initialises) must stay registered with ours.
+    const config: Marked = {
+      kernelName: r.name, backendName: 'wasm', kernelFunc: r.make(existing?.kernelFunc),
+      setupFunc: existing?.setupFunc, disposeFunc: existing?.disposeFunc, [MARK]: true,
+    };
     registerKernel(config);
   }
   registered = true;
