@@ -13,5 +13,6 @@ export * from './coco/index.js';
 export * from './data/index.js';
 export * from './detr/index.js';
 export * from './eval/index.js';
+export * from './analysis/index.js';
 export * from './crops/index.js';
 export * from './synth/index.js';

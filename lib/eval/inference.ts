@@ -41,7 +41,7 @@ export interface PredictOptions {
   label?: string;
 }
 
-export interface SplitCounts {
+export interface InferenceCounts {
   /** Images predicted, and images the loader skipped (missing/corrupt: they count as misses in `eval`). */
   images: number;
   imagesSkipped: number;
@@ -50,7 +50,7 @@ export interface SplitCounts {
   imgPerS: number;
 }
 
-export interface SplitEvaluation { results: CocoResult[]; eval: CocoEvalResult; counts: SplitCounts }
+export interface SplitEvaluation { results: CocoResult[]; eval: CocoEvalResult; counts: InferenceCounts }
 
 /** One batch's outputs → COCO results (score-sorted per image). Dims: B batch, Q queries, K classes. */
 export function batchResults(pred: Prediction, batch: DetrBatch, labelMap: LabelMap, opts: PredictOptions): CocoResult[] {

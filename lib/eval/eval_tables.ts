@@ -1,0 +1,51 @@
+/**
+ * The seed's evaluation tables from a COCOeval report: mAP / mAP50 / AP75; AP by object size; AR by
+ * maxDets; AR by size; per-class AP. Plain rows (for `show()`) and one markdown page (`metrics/tables.md`).
+ * pycocotools' −1 ("no ground truth in this range") is shown as "n/a", never averaged in.
+ */
+import { markdownTable, Row } from '../viz/table.js';
+import type { CocoEvalReport } from './eval_report.js';
+import type { StatName } from './summarize.js';
+
+export interface EvalTables {
+  headline: Row[];
+  apBySize: Row[];
+  arByMaxDets: Row[];
+  arBySize: Row[];
+  perClass: Row[];
+}
+
+/** A stat for display: 3 decimals as a number, or 'n/a' for pycocotools' −1. */
+export const statCell = (x: number): number | string => (x < 0 ? 'n/a' : Math.round(x * 1000) / 1000);
+
+const row = (s: Record<StatName, number>, cols: Array<[string, StatName]>): Row[] =>
+  [Object.fromEntries(cols.map(([label, k]) => [label, statCell(s[k])]))];
+
+export function evalTables(r: Pick<CocoEvalReport, 'statsByName' | 'perCategory'>): EvalTables {
+  const s = r.statsByName;
+  return {
+    headline: row(s, [['mAP@[.5:.95]', 'map'], ['mAP50', 'map_50'], ['AP75', 'map_75']]),
+    apBySize: row(s, [['AP small', 'map_small'], ['AP medium', 'map_medium'], ['AP large', 'map_large']]),
+    arByMaxDets: row(s, [['AR@1', 'mar_1'], ['AR@10', 'mar_10'], ['AR@100', 'mar_100']]),
+    arBySize: row(s, [['AR small', 'mar_small'], ['AR medium', 'mar_medium'], ['AR large', 'mar_large']]),
+    perClass: Object.values(r.perCategory).map((c) => ({
+      class: c.name, category_id: c.categoryId, AP: statCell(c.ap), AP50: statCell(c.ap50), AP75: statCell(c.ap75),
+      'AR@100': statCell(c.ar100), gt: c.numGt - c.numCrowd, crowd: c.numCrowd, dets: c.numDets,
+    })),
+  };
+}
+
+export const TABLE_TITLES: Record<keyof EvalTables, string> = {
+  headline: 'COCO mAP', apBySize: 'AP by object size', arByMaxDets: 'AR by detections per image',
+  arBySize: 'AR by object size (maxDets 100)', perClass: 'Per-class AP',
+};
+
+/** `metrics/tables.md`: a heading, what was evaluated, the five tables, pycocotools' printout. */
+export function evalTablesMarkdown(r: CocoEvalReport, context: { title: string; lines: string[] }): string {
+  const t = evalTables(r);
+  const sections = (Object.keys(TABLE_TITLES) as Array<keyof EvalTables>).map((k) => `## ${TABLE_TITLES[k]}\n\n${markdownTable(t[k])}\n`);
+  const note = 'AP is averaged over IoU .50:.05:.95 and 101 recall points (pycocotools); "n/a": no ground truth of that kind (pycocotools −1). ' +
+    'gt counts non-crowd objects; dets are the detections kept after the per-image cut of 100.';
+  return [`# ${context.title}`, '', ...context.lines.map((l) => `- ${l}`), '', note, '', ...sections,
+    '## pycocotools summary', '', '```', ...r.summary, '```', ''].join('\n');
+}
