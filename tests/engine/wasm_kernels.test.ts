@@ -130,6 +130,34 @@ test('BatchMatMul: every transpose combination, batches and broadcasting (tiled 
   }
 });
 
+test('MaxPoolGrad matches cpu, ties included (first maximum in the window wins)', async () => {
+  const rng = new Rng(5);
+  const cases: Array<{ x: number[]; k: number; s: number; pad: 'same' | 'valid' | number }> = [
+    { x: [2, 9, 7, 5], k: 3, s: 2, pad: 1 }, { x: [1, 8, 8, 4], k: 3, s: 2, pad: 1 }, { x: [1, 7, 6, 3], k: 2, s: 2, pad: 'valid' },
+    { x: [1, 6, 9, 6], k: 3, s: 1, pad: 'same' }, { x: [1, 5, 5, 2], k: 3, s: 2, pad: 'same' },
+  ];
+  for (const c of cases) {
+    const n = c.x.reduce((a, b) => a * b, 1);
+    const ties = Float32Array.from(rng.normals(n), (v) => Math.max(0, Math.round(v)));   // relu-like: many equal values
+    for (const data of [rng.normals(n), ties]) {
+      const inputs = { x: { shape: c.x, data }, r: randomInput(rng, [n]) };
+      await compareBackends(inputs, (t) => tf.grad((x: tf.Tensor) => {
+        const y = tf.maxPool(x as tf.Tensor4D, c.k, c.s, c.pad);
+        return tf.sum(tf.mul(y, tf.reshape(tf.slice(t.r, 0, y.size), y.shape)));
+      })(t.x), `maxPool grad x[${c.x}] k${c.k} s${c.s} pad ${c.pad}`);
+    }
+  }
+});
+
+test('Sum over leading axes (and other axes, via tfjs) matches cpu', async () => {
+  const rng = new Rng(6);
+  const x = randomInput(rng, [3, 300, 7]);
+  for (const [axis, keepDims] of [[0, false], [[0, 1], false], [[1, 0], true], [-3, false], [1, false], [[0, 2], true], [[0, 1, 2], false]] as const) {
+    await compareBackends({ x }, (t) => tf.sum(t.x, axis as number | number[], keepDims), `sum axis ${JSON.stringify(axis)} keepDims ${keepDims}`, 1e-5);
+  }
+  await compareBackends({ x: randomInput(rng, [1, 5, 6, 64]) }, (t) => tf.sum(t.x, [0, 1, 2]), 'bias-gradient sum');
+});
+
 test('UnsortedSegmentSum: hand-computed sums, out-of-range ids dropped', async () => {
   const data = Float32Array.from([1, 2, 10, 20, 100, 200, 1000, 2000, 5, 6]);   // 5 rows × 2
   const ids = Int32Array.from([2, 0, 2, -1, 7]);

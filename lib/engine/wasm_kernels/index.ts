@@ -4,6 +4,8 @@
  * - Conv2DBackpropInput and BatchMatMul (replace slow scalar C loops),
  * - Conv2D and FusedConv2D (tfjs' XNNPACK conv, or im2col + fully connected where that packs a new
  *   filter more cheaply: see conv_forward.ts),
+ * - MaxPoolGrad (tfjs' takes ~70 ns per element) and Sum over leading axes (bias gradients; tfjs'
+ *   transposes first),
  * - small kernels that gradients of common ops need and the wasm backend lacks (see extra_kernels.ts).
  * Registered for backend 'wasm' only. Call after @tensorflow/tfjs-backend-wasm has been loaded (its
  * import registers the kernels these replace); idempotent, also across copies of this module.
@@ -17,6 +19,8 @@ import { conv2DBackpropFilterKernel } from './conv_filter.js';
 import { conv2DBackpropInputKernel } from './conv_input.js';
 import { unsortedSegmentSumKernel } from './extra_kernels.js';
 import { makeConvForward } from './conv_forward.js';
+import { maxPoolGradKernel } from './pool_grad.js';
+import { makeSum } from './sum_leading.js';
 
 const MARK = 'detrlabWasmKernel';
 type Marked = KernelConfig & { [MARK]?: true };
@@ -34,6 +38,8 @@ const REPLACEMENTS: Replacement[] = [
   { name: 'Conv2DBackpropFilter', make: () => conv2DBackpropFilterKernel },
   { name: 'Conv2DBackpropInput', make: () => conv2DBackpropInputKernel },
   { name: 'UnsortedSegmentSum', make: () => unsortedSegmentSumKernel },
+  { name: 'MaxPoolGrad', make: () => maxPoolGradKernel },
+  { name: 'Sum', make: (orig) => makeSum(orig ?? unsupported('Sum')) },
 ];
 
 function unsupported(name: string): KernelFunc {

@@ -1,0 +1,47 @@
+/**
+ * MaxPoolGrad for the wasm backend (tfjs' own takes ~70 ns per input element here: 40 ms for the
+ * ResNet stem at 224², 340 ms at 512²). dx[argmax of each window] += dy, where the argmax is the first
+ * maximum in row-major window order (strictly greater replaces), as tfjs' cpu kernel and PyTorch pick
+ * it; padded positions never win. Vectorised across channels: one pass over each window per pixel.
+ */
+import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { heapF32, withScratch, type WasmBackend } from './heap.js';
+
+interface MaxPoolGradArgs {
+  inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo };
+  backend: WasmBackend;
+  attrs: { filterSize: number | [number, number]; strides: number | [number, number]; pad: unknown; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+}
+
+function maxPoolGrad(args: MaxPoolGradArgs): TensorInfo {
+  const { inputs: { dy, input }, backend, attrs } = args;
+  const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1,
+    attrs.pad as 'same', attrs.dimRoundingMode);
+  return withScratch(backend, (s) => {
+    const dx = s.output(input.shape);                                     // [B, H, W, C]
+    s.zero(dx);
+    const C = info.inChannels;
+    const best = new Float32Array(C), arg = new Int32Array(C);
+    const h = heapF32(s.be), x = s.at(input), g = s.at(dy), d = s.at(dx);
+    let o = g;
+    for (let b = 0; b < info.batchSize; b++) {
+      for (let oy = 0; oy < info.outHeight; oy++) {
+        const y0 = oy * info.strideHeight - info.padInfo.top;
+        for (let ox = 0; ox < info.outWidth; ox++, o += C) {
+          const x0 = ox * info.strideWidth - info.padInfo.left;
+          best.fill(-Infinity); arg.fill(-1);
+          for (let i = Math.max(0, y0); i < Math.min(info.inHeight, y0 + info.filterHeight); i++) {
+            for (let j = Math.max(0, x0); j < Math.min(info.inWidth, x0 + info.filterWidth); j++) {
+              const at = x + ((b * info.inHeight + i) * info.inWidth + j) * C;
+              for (let c = 0; c < C; c++) if (h[at + c] > best[c]) { best[c] = h[at + c]; arg[c] = at + c; }
+            }
+          }
+          for (let c = 0; c < C; c++) if (arg[c] >= 0) h[d + (arg[c] - x)] += h[o + c];
+        }
+      }
+    }
+    return dx;
+  });
+}
+
+export const maxPoolGradKernel = maxPoolGrad as unknown as KernelFunc;
