@@ -34,7 +34,8 @@ export interface GenerateOptions {
   seed: number;
 }
 
-export interface GenerateResult { image: Float32Array; latents: Float32Array; stepMs: number[] }
+/** stepMs: wall time of each denoising step; stepSessionMs: the part of it inside ControlNet/UNet `session.run`. */
+export interface GenerateResult { image: Float32Array; latents: Float32Array; stepMs: number[]; stepSessionMs: number[] }
 
 export class ControlNetPipeline {
   private readonly embedCache = new Map<string, HostTensor>();
@@ -89,11 +90,12 @@ export class ControlNetPipeline {
     return res;
   }
 
-  /** The guided noise prediction ε [1,4,h,w] for latents x [1,4,h,w] (already scaled by scale_model_input). */
+  /** The guided noise prediction ε [1,4,h,w] for latents x [1,4,h,w] (already scaled by scale_model_input); control [1|B,3,H,W]. */
   async predictNoise(x: Float32Array, latentDims: number[], t: number, embeds: HostTensor, control: HostTensor, o: { guidance: number; conditioningScale: number }): Promise<Float32Array> {
     const batch = embeds.dims[0];
     const xIn = repeatBatch({ data: x, dims: latentDims }, batch);                                   // [B,4,h,w]
-    const residuals = await this.controlResiduals(xIn, t, embeds, repeatBatch(control, batch), o.conditioningScale);
+    const controlIn = control.dims[0] === batch ? control : repeatBatch(control, batch);            // [B,3,H,W]
+    const residuals = await this.controlResiduals(xIn, t, embeds, controlIn, o.conditioningScale);
     const out = await this.unet.run({ sample: xIn, timestep: this.timestepFeed(this.unet, t, batch), encoder_hidden_states: embeds, ...residuals });
     return batch === 2 ? guide(out.out_sample, o.guidance) : (out.out_sample.data as Float32Array);   // [1,4,h,w]
   }
@@ -111,16 +113,17 @@ export class ControlNetPipeline {
     const rng = new Rng(o.seed);
     let x = rng.normals(latentDims.reduce((a, b) => a * b, 1), scheduler.initNoiseSigma);         // [1,4,h,w]
     const embeds = await this.promptEmbeds(o.prompt, o.negativePrompt, o.guidance);                 // [B,77,D]
-    const control: HostTensor = { data: o.control, dims: [1, 3, o.height, o.width] };
-    const stepMs: number[] = [];
+    const control = repeatBatch({ data: o.control, dims: [1, 3, o.height, o.width] }, embeds.dims[0]);   // [B,3,H,W], once per image
+    const stepMs: number[] = [], stepSessionMs: number[] = [];
+    const sessionMs = () => this.controlnet.runMs + this.unet.runMs;
     for (let i = 0; i < scheduler.timesteps.length; i++) {
-      const t0 = performance.now();
-      const t = scheduler.timesteps[i];
-      const eps = await this.predictNoise(scheduler.scaleModelInput(x, i), latentDims, t, embeds, control, o);
+      const [t0, s0] = [performance.now(), sessionMs()];
+      const eps = await this.predictNoise(scheduler.scaleModelInput(x, i), latentDims, scheduler.timesteps[i], embeds, control, o);
       x = scheduler.step(eps, i, x, rng);
       stepMs.push(performance.now() - t0);
+      stepSessionMs.push(sessionMs() - s0);
     }
-    return { image: await this.decode(x, latentDims), latents: x, stepMs };
+    return { image: await this.decode(x, latentDims), latents: x, stepMs, stepSessionMs };
   }
 
   async dispose(): Promise<void> { for (const m of this.models) await m.dispose(); }
