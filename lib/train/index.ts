@@ -1,0 +1,10 @@
+export { train, TrainResult } from './fit.js';
+export { TRAIN_SCHEMA, TrainParams, resolveTrain, lrsAt } from './config.js';
+export { RunDir, readLog, LogRow } from './run_dir.js';
+export { lossCurvesSpec, lossRows, writeLossCurves } from './loss_curves.js';
+export { AdamW, clipGradNorm } from './optimizer.js';
+export { SummaryWriter, readScalars, eventFiles, readEventFile } from './tensorboard/index.js';
+export { TraceRecorder } from './trace.js';
+export { decideAmp, AmpDecision } from './amp.js';
+export { DEMO_WEIGHTS } from './setup.js';
+export { trainSummaryTable, valMetricsTable } from './summary.js';
