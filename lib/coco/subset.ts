@@ -121,3 +121,7 @@ export async function makeSubset(overrides: Partial<SubsetParams> = {}): Promise
   writeJsonAtomic(path.join(p.outRoot, 'subset.json'), manifest); // last: its presence marks a complete subset
   return { outRoot: p.outRoot, manifest, labelMap, skipped: false, seconds: (Date.now() - t0) / 1000 };
 }
+
+/** label_map.json as table rows: label, class, COCO category id. */
+export const labelMapRows = (m: LabelMap): Array<{ label: number; class: string; categoryId: number }> =>
+  m.classes.map((c, i) => ({ label: i, class: c, categoryId: m.categoryIds[i] }));

@@ -63,3 +63,6 @@ export async function trainTransform(s: Sample, cfg: AugmentConfig, rng: Rng): P
 }
 
 export const valTransform = (s: Sample, cfg: AugmentConfig): Promise<Sample> => resize(s, cfg.valSize, cfg.maxSize);
+
+/** Named presets (parameters cells and CLI flags pick one by name). */
+export const AUGMENT_PRESETS: Record<'detr' | 'demo', AugmentConfig> = { detr: DETR_AUGMENT, demo: DEMO_AUGMENT };

@@ -6,6 +6,10 @@ import { classColor, drawBoxes, OverlayBox } from '../viz/overlay.js';
 import { contactSheet } from '../viz/contact_sheet.js';
 import { DetrBatch, RgbImage } from './types.js';
 import { DETR_NORMALIZE, NormalizeConfig } from './batch.js';
+import { AUGMENT_PRESETS } from './augment.js';
+import { loadDetectionSplit } from './dataset.js';
+import { DetrLoader } from './loader.js';
+import { UserError } from '../params/user_error.js';
 
 /** Image `b` of a batch as 8-bit RGB of the padded size (inverse of the normalisation). */
 export function batchImage(batch: DetrBatch, b: number, norm: NormalizeConfig = DETR_NORMALIZE): RgbImage {
@@ -31,4 +35,18 @@ export async function batchPreview(batch: DetrBatch, classes: string[], o: { col
     return { image: await drawBoxes(batchImage(batch, b), boxes, { maxSide: 320, fontSize: 11 }), caption: `image ${t.imageId} · ${w}×${h} in ${batch.shape[2]}×${batch.shape[1]}` };
   }));
   return contactSheet(cells, { columns: o.columns ?? 4, cellWidth: o.cellWidth ?? 240, title: `one training batch as the model sees it (augmented, padded; ${batch.shape.join('×')})` });
+}
+
+export interface TrainBatchPreview { png: Buffer; summary: Record<string, number> }
+
+/**
+ * Notebook 02's look at the input pipeline: the first augmented training batch of a subset root and the
+ * loader's counts (crowd regions removed, degenerate boxes dropped, images skipped).
+ */
+export async function previewTrainBatch(root: string, o: { augment?: 'detr' | 'demo'; batchSize?: number; seed?: number } = {}): Promise<TrainBatchPreview> {
+  const split = await loadDetectionSplit(root, 'train');
+  const loader = new DetrLoader(split, { batchSize: o.batchSize ?? 8, train: true, augment: AUGMENT_PRESETS[o.augment ?? 'demo'], seed: o.seed ?? 0 });
+  const first = (await loader.epoch(0).next()).value;
+  if (!first) throw new UserError(`${root}: not enough readable training images for one batch of ${loader.cfg.batchSize}`);
+  return { png: await batchPreview(first, split.labelMap.classes), summary: loader.summary() };
 }
