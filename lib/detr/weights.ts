@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
-import { ParamStore, fromHf, toHf, initValues, TensorSpec } from './param_store.js';
+import { ParamStore, fromHf, initValues, tfShape, TensorSpec, TensorLayout } from './param_store.js';
 import { SafeTensorsFile, SafeTensor, readSafetensors, toFloat32, writeSafetensors, TensorToWrite } from '../io/safetensors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { DetrConfig } from './config.js';
@@ -50,9 +50,25 @@ export interface LoadReport {
 
 const FLOAT_DTYPES = new Set(['F64', 'F32', 'F16', 'BF16']);
 
+/**
+ * PyTorch layout ↔ ours as a plain-JS permutation (same mapping as param_store's `fromHf`/`toHf`,
+ * much faster than a tensor transpose on the cpu backend for 41M values):
+ * conv [O, I, kh, kw] ↔ [kh, kw, I, O]; linear [O, I] ↔ [I, O]; plain unchanged.
+ */
+export function permuteLayout(data: Float32Array, hfShape: number[], layout: TensorLayout, direction: 'fromHf' | 'toHf'): Float32Array {
+  if (layout === 'plain') return data;
+  const [o, i, kh, kw] = layout === 'conv' ? hfShape : [hfShape[0], hfShape[1], 1, 1];
+  const out = new Float32Array(data.length);
+  for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) {
+    const hf = ((a * i + b) * kh + y) * kw + x, ours = ((y * kw + x) * i + b) * o + a;
+    if (direction === 'fromHf') out[ours] = data[hf]; else out[hf] = data[ours];
+  }
+  return out;
+}
+
 function tensorFor(spec: TensorSpec, t: SafeTensor, where: string): tf.Tensor {
   if (!FLOAT_DTYPES.has(t.dtype)) throw new UserError(`${where}: tensor '${spec.name}' has dtype ${t.dtype}; a weight must be F32, F16, BF16 or F64`);
-  return tf.tidy(() => fromHf(tf.tensor(toFloat32(t), t.shape), spec.layout));
+  return tf.tensor(permuteLayout(toFloat32(t), t.shape, spec.layout, 'fromHf'), tfShape(spec));
 }
 
 /** Head rows [categoryIds…, last] sliced out of a pretrained head [R, D] / [R]. */
@@ -115,7 +131,7 @@ export function loadCheckpoint(store: ParamStore, file: SafeTensorsFile | string
 export function checkpointTensors(store: ParamStore, dtype: 'F32' | 'F16' = 'F32'): Map<string, TensorToWrite> {
   const out = new Map<string, TensorToWrite>();
   for (const spec of store.specs.values()) {
-    const data = tf.tidy(() => toHf(store.get(spec.name), spec.layout).dataSync() as Float32Array);
+    const data = permuteLayout(store.get(spec.name).dataSync() as Float32Array, spec.hfShape, spec.layout, 'toHf');
     out.set(spec.name, { dtype, shape: spec.hfShape, data });
   }
   return out;

@@ -108,9 +108,13 @@ export function halfToFloat(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
+const scratchF32 = new Float32Array(1);
+const scratchU32 = new Uint32Array(scratchF32.buffer);
+
 /** float → IEEE half, round to nearest even; overflow → ±∞. */
 export function floatToHalf(x: number): number {
-  const f32 = new Float32Array([x]), u = new Uint32Array(f32.buffer)[0];
+  scratchF32[0] = x;
+  const u = scratchU32[0];
   const sign = (u >>> 16) & 0x8000, exp = (u >>> 23) & 0xff, mant = u & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
   const e = exp - 127 + 15;
@@ -128,6 +132,10 @@ export function floatToHalf(x: number): number {
   if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;  // may carry into the exponent: correct rounding
   return half;
 }
+
+let halfTable: Float32Array | undefined;
+/** All 65,536 half values, built once. */
+const halves = (): Float32Array => (halfTable ??= Float32Array.from({ length: 65536 }, (_, h) => halfToFloat(h)));
 
 type Reader = (dv: DataView, i: number) => number;
 const READERS: Record<Exclude<SafeDtype, 'F32' | 'BF16'>, Reader> = {
@@ -149,6 +157,11 @@ export function toFloat32(t: SafeTensor): Float32Array {
     for (let i = 0; i < n; i++) u32[i] = dv.getUint16(2 * i, true) << 16;   // bfloat16 = the top half of a float32
     return out;
   }
+  if (t.dtype === 'F16') {
+    const table = halves();
+    for (let i = 0; i < n; i++) out[i] = table[dv.getUint16(2 * i, true)];
+    return out;
+  }
   const read = READERS[t.dtype];
   for (let i = 0; i < n; i++) out[i] = read(dv, i);
   return out;
@@ -166,15 +179,26 @@ export function toFloat64(t: SafeTensor): Float64Array {
 export type WriteDtype = 'F32' | 'F16' | 'I64' | 'I32' | 'U8';
 export interface TensorToWrite { dtype: WriteDtype; shape: number[]; data: ArrayLike<number> }
 
-function encodeData(t: TensorToWrite, out: DataView, at: number): void {
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('safetensors: typed-array encoding assumes a little-endian machine');
+
+/** Little-endian bytes of one tensor's values (typed arrays are little-endian here, checked above). */
+function encodeData(t: TensorToWrite): Uint8Array {
   const n = numel(t.shape);
-  const put: Record<WriteDtype, (i: number, x: number) => void> = {
-    F32: (i, x) => out.setFloat32(at + 4 * i, x, true), F16: (i, x) => out.setUint16(at + 2 * i, floatToHalf(x), true),
-    I64: (i, x) => out.setBigInt64(at + 8 * i, BigInt(Math.trunc(x)), true), I32: (i, x) => out.setInt32(at + 4 * i, x, true),
-    U8: (i, x) => out.setUint8(at + i, x),
-  };
-  const f = put[t.dtype];
-  for (let i = 0; i < n; i++) f(i, t.data[i]);
+  switch (t.dtype) {
+    case 'F32': return new Uint8Array(Float32Array.from(t.data).buffer);
+    case 'I32': return new Uint8Array(Int32Array.from(t.data).buffer);
+    case 'U8': return Uint8Array.from(t.data);
+    case 'F16': {
+      const h = new Uint16Array(n);
+      for (let i = 0; i < n; i++) h[i] = floatToHalf(t.data[i]);
+      return new Uint8Array(h.buffer);
+    }
+    case 'I64': {
+      const b = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) b[i] = BigInt(Math.trunc(t.data[i]));
+      return new Uint8Array(b.buffer);
+    }
+  }
 }
 
 /** Encodes tensors (in the given order) and string metadata as a safetensors buffer; header padded to 8 bytes. */
@@ -192,11 +216,10 @@ export function encodeSafetensors(tensors: Map<string, TensorToWrite> | Record<s
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const hb = Buffer.from(json, 'utf8');
   const out = new Uint8Array(8 + hb.length + pos);
-  const dv = new DataView(out.buffer);
-  dv.setBigUint64(0, BigInt(hb.length), true);
+  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
   out.set(hb, 8);
   let at = 8 + hb.length;
-  for (const [, t] of list) { encodeData(t, dv, at); at += numel(t.shape) * DTYPE_BYTES[t.dtype]; }
+  for (const [, t] of list) { out.set(encodeData(t), at); at += numel(t.shape) * DTYPE_BYTES[t.dtype]; }
   return out;
 }
 

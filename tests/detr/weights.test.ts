@@ -9,7 +9,8 @@ import { Rng } from '../../lib/engine/rng.js';
 import { ParamStore } from '../../lib/detr/param_store.js';
 import { transformerSpecs } from '../../lib/detr/specs.js';
 import { resolveDetr } from '../../lib/detr/config.js';
-import { loadCheckpoint, saveCheckpoint, checkpointTensors } from '../../lib/detr/weights.js';
+import { loadCheckpoint, saveCheckpoint, checkpointTensors, permuteLayout } from '../../lib/detr/weights.js';
+import { fromHf, toHf } from '../../lib/detr/param_store.js';
 import { fromHfConfig, toHfConfig } from '../../lib/detr/hf_config.js';
 import { readSafetensors, toFloat32, encodeSafetensors, parseSafetensors, TensorToWrite } from '../../lib/io/safetensors.js';
 import { isUserError } from '../../lib/params/user_error.js';
@@ -117,4 +118,16 @@ test('config.json has the keys transformers reads; HF-only configs parse', () =>
   assert.deepEqual([cfg.numClasses, cfg.dModel, cfg.nHeads, cfg.encoderLayers, cfg.decoderLayers, cfg.ffnDim, cfg.numQueries], [3, 16, 2, 2, 3, 32, 5]);
   assert.deepEqual(cfg.backbone, { depth: 50, width: 64, numStages: 4, trainableFrom: 'layer2' });
   assert.throws(() => fromHfConfig({ model_type: 'yolos' }), userErr(/not 'detr'/));
+});
+
+test('plain-JS layout permutation equals the tensor transposes of param_store', () => {
+  const rng = new Rng(4);
+  const cases: Array<[number[], 'conv' | 'linear' | 'plain']> = [[[5, 3, 2, 4], 'conv'], [[6, 7], 'linear'], [[9], 'plain']];
+  for (const [shape, layout] of cases) {
+    const data = rng.normals(shape.reduce((a, b) => a * b, 1));
+    const ours = tf.tidy(() => Array.from(fromHf(tf.tensor(data, [...shape]), layout).dataSync()));
+    assert.deepEqual(Array.from(permuteLayout(data, [...shape], layout, 'fromHf')), ours);
+    const back = tf.tidy(() => Array.from(toHf(fromHf(tf.tensor(data, [...shape]), layout), layout).dataSync()));
+    assert.deepEqual(Array.from(permuteLayout(permuteLayout(data, [...shape], layout, 'fromHf'), [...shape], layout, 'toHf')), back);
+  }
 });
