@@ -132,8 +132,12 @@ async function fetchIntoPart(o: DownloadOptions, part: string): Promise<Attempt>
     res.destroy();
     throw new UserError(`${o.url} is ${total} bytes on the server, expected ${o.expectedSize}: wrong file or a changed mirror`);
   }
-  const need = (total ?? o.expectedSize ?? 0) - offset;
-  checkFreeSpace(path.dirname(part), need, o.minFreeBytes ?? GB, `downloading ${path.basename(o.dest)}`);
+  return streamBody(res, o, part, offset, total);
+}
+
+/** Appends (offset > 0) or writes the response body to the part file, with a progress bar. */
+async function streamBody(res: NodeJS.ReadableStream, o: DownloadOptions, part: string, offset: number, total: number | undefined): Promise<Attempt> {
+  checkFreeSpace(path.dirname(part), (total ?? o.expectedSize ?? 0) - offset, o.minFreeBytes ?? GB, `downloading ${path.basename(o.dest)}`);
   const bar = progress({ label: o.label ?? path.basename(o.dest), unit: 'B', total: total ?? o.expectedSize, start: offset, quiet: o.quiet });
   const counter = new Transform({ transform(chunk: Buffer, _e, cb) { bar.tick(chunk.length); cb(null, chunk); } });
   try {
