@@ -28,6 +28,7 @@ export function validateTargets(targets: DetrTarget[], batch: number, numClasses
     });
     t.boxesCxcywh.forEach((bx, i) => {
       if (!Array.isArray(bx) || bx.length !== 4 || !bx.every(Number.isFinite)) throw new UserError(`${where}[${b}]: box ${i} ${JSON.stringify(bx)} is not 4 finite numbers (cx, cy, w, h)`);
+      if (bx[2] < 0 || bx[3] < 0) throw new UserError(`${where}[${b}]: box ${i} ${JSON.stringify(bx)} has a negative width or height (DETR's generalized_box_iou asserts x1 ≥ x0, y1 ≥ y0)`);
     });
   });
 }

@@ -73,6 +73,7 @@ test('bad targets are UserErrors', () => {
   bad([{ labels: [2], boxesCxcywh: [[0.5, 0.5, 0.1, 0.1]] }, { labels: [], boxesCxcywh: [] }], /label 2 at 0 is not an integer in \[0, 2\)/);
   bad([{ labels: [0], boxesCxcywh: [] }, { labels: [], boxesCxcywh: [] }], /1 labels but 0 boxes/);
   bad([{ labels: [], boxesCxcywh: [] }], /1 target entries for a batch of 2/);
+  bad([{ labels: [0], boxesCxcywh: [[0.5, 0.5, -0.1, 0.1]] }, { labels: [], boxesCxcywh: [] }], /negative width or height/);
   tf.dispose(out);
 });
 
