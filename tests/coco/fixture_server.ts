@@ -27,7 +27,8 @@ export interface FixtureServer {
 function sendBody(res: http.ServerResponse, body: Buffer, fault: Fault | undefined): void {
   if (fault?.cutAfter !== undefined && (fault.times ?? 1) > 0) {
     fault.times = (fault.times ?? 1) - 1;
-    res.write(body.subarray(0, fault.cutAfter), () => res.socket?.destroy());
+    // let the client read the bytes before the reset (an RST can discard data not yet read)
+    res.write(body.subarray(0, fault.cutAfter), () => setTimeout(() => res.socket?.destroy(), 40));
     return;
   }
   res.end(body);
