@@ -17,7 +17,7 @@ export function readCropManifest(cropsDir: string): CropRecord[] {
 /** A grid with one row per class (default: every class in the manifest) of its first `perClass` crops. */
 export async function cropGrid(cropsDir: string, o: { classes?: string[]; perClass?: number; split?: Split; cell?: number } = {}): Promise<Buffer> {
   const recs = readCropManifest(cropsDir).filter((r) => r.split === (o.split ?? 'train'));
-  const classes = o.classes ?? [...new Set(recs.map((r) => r.class))];
+  const classes = o.classes ?? [...new Map(recs.map((r) => [r.label, r.class])).entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c);
   const rows = classes.map((c) => {
     const mine = recs.filter((r) => r.class === c);
     return { label: `${c} (${mine.length})`, images: mine.slice(0, o.perClass ?? 8).map((r) => path.join(cropsDir, r.file)) };

@@ -18,7 +18,8 @@ function labelSvg(text: string, width: number, height: number): Buffer {
 
 /** PNG bytes of the grid; images are PNG/JPEG bytes or file paths, each fitted into a cell. */
 export async function imageGrid(rows: GridRow[], o: GridOptions = {}): Promise<Buffer> {
-  const cell = o.cell ?? 96, gap = o.gap ?? 4, labelW = o.labelWidth ?? 120;
+  const cell = o.cell ?? 96, gap = o.gap ?? 4;
+  const labelW = o.labelWidth ?? Math.max(60, 12 + 8 * Math.max(0, ...rows.map((r) => r.label.length)));   // ~8 px per character
   const cols = Math.max(1, ...rows.map((r) => r.images.length));
   const width = labelW + cols * (cell + gap) + gap, height = rows.length * (cell + gap) + gap;
   const layers: sharp.OverlayOptions[] = [];

@@ -15,7 +15,8 @@ export const RARE_CLASSES_SCHEMA: Schema<RareClassesParams> = {
   minSize: int(8, 'smallest box side (pixels) that counts as a crop', { min: 1 }),
 };
 
-export interface ClassCount { class: string; label: number; categoryId: number; trainCrops: number; valCrops: number; rare: boolean }
+/** A type (not an interface) so that rows pass as plain records to `show()`. */
+export type ClassCount = { class: string; label: number; categoryId: number; trainCrops: number; valCrops: number; rare: boolean };
 
 /** Crops (non-crowd boxes with both sides ≥ minSize) per class and split, in label order. */
 export function countCrops(s: SubsetRoot, minSize: number): Array<Omit<ClassCount, 'rare'>> {
