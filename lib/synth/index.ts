@@ -12,6 +12,3 @@ export * from './synth_jobs.js';
 export * from './synth_stage.js';
 export * from './synth_viz.js';
 export * from './tiny/tiny_folder.js';
-export * from './tiny/tiny_models.js';
-export * from './tiny/tiny_tokenizer.js';
-export * from './onnx/graph_builder.js';
