@@ -18,7 +18,7 @@ import { classMetrics, ClassMetrics } from './class_metrics.js';
 import { ClassifierTrainer, cosineLr, predictBatch } from './classifier_step.js';
 import type { TrainParams } from './classifier_params.js';
 import { ClassifierSample, CropsData, readCropsData, readSynthData, SynthData } from './crop_samples.js';
-import { batchStream, BatchMode, ImageCache } from './image_cache.js';
+import { batchStream, BatchMode, ImageCache, PixelBatch } from './image_cache.js';
 import { epochSamples, toBatches } from './sample_order.js';
 import type { CropClassifier } from './classifier_model.js';
 
@@ -40,7 +40,11 @@ export interface RunMetrics {
   backbone: BackboneProvenance; backend: string; seconds: number; train_img_per_s: number;
 }
 
-export interface RunHooks { onSteps?(n: number, info: Record<string, number | string>): void }
+export interface RunHooks {
+  onSteps?(n: number, info: Record<string, number | string>): void;
+  /** Every training batch exactly as the model receives it (tests compare what two runs were fed). */
+  onBatch?(batch: PixelBatch, epoch: number): void;
+}
 
 const countBy = (xs: ClassifierSample[], classes: string[]): Record<string, number> => {
   const out = Object.fromEntries(classes.map((c) => [c, 0]));
@@ -79,6 +83,7 @@ async function trainEpoch(c: Ctx, train: ClassifierSample[], synth: ClassifierSa
   let i = 0;
   for await (const b of batchStream(c.cache, batches, { train: true, aug: p, seed: p.seed, epoch })) {
     for (const s of b.samples) if (s.source === 'real') digest.update(s.key + '\n');
+    c.hooks.onBatch?.(b, epoch);
     const t = (epoch + i / batches.length) / p.epochs;
     const lrs = { lr: cosineLr(p.lr, t), lrBackbone: cosineLr(p.lrBackbone, t) };
     const t0 = performance.now();
