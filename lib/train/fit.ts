@@ -28,6 +28,7 @@ import { writeLossCurves } from './loss_curves.js';
 import { Trainer } from './trainer.js';
 import { DetrModel } from '../detr/model.js';
 import { LabelMap } from '../coco/subset_types.js';
+import { toCocoIdLabels } from './label_space.js';
 
 export interface TrainResult { runDir: string; steps: number; epochsDone: number; stoppedEarly: boolean; best: { map: number; epoch: number } | null; last?: Record<string, number>; tracePath?: string; engine: EngineInfo; workers: number; imgPerSec: number }
 
@@ -66,7 +67,8 @@ export async function train(overrides: object = {}): Promise<TrainResult> {
   if (p.amp) console.warn(`[train] ${amp.reason}`);
   const run = prepareRunDir(p);
   const resume: LoadedTrainingCheckpoint | undefined = p.resume ? readCheckpoint(run.path('checkpoints', 'last')) : undefined;
-  const [trainSplit, valSplit] = await Promise.all([loadDetectionSplit(p.dataRoot, 'train'), loadDetectionSplit(p.dataRoot, 'val')]);
+  const relabel = (s: DetectionSplit) => (p.cocoIdLabels ? toCocoIdLabels(s) : s);
+  const [trainSplit, valSplit] = (await Promise.all([loadDetectionSplit(p.dataRoot, 'train'), loadDetectionSplit(p.dataRoot, 'val')])).map(relabel);
   const labels = trainSplit.labelMap;
   const augment = augmentFor(p);
   const trainLoader = new DetrLoader(trainSplit, { batchSize: p.batchSize, train: true, augment, seed: p.seed });

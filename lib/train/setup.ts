@@ -23,6 +23,13 @@ export const DEMO_WEIGHTS = path.join(projectRoot(), 'models', 'detr-demo', 'mod
 export interface ModelSource { model: DetrModel; report?: LoadReport; source: string }
 
 export async function loadTrainModel(p: TrainParams, labels: LabelMap, rng: Rng, resumeWeights?: string): Promise<ModelSource> {
+  const src = await loadModelSource(p, labels, rng, resumeWeights);
+  // Training uses the DETR recipe's auxiliary losses whatever the checkpoint's config.json says.
+  if (src.model.cfg.auxLoss === p.auxLoss) return src;
+  return { ...src, model: new DetrModel({ ...src.model.cfg, auxLoss: p.auxLoss }, src.model.params) };
+}
+
+async function loadModelSource(p: TrainParams, labels: LabelMap, rng: Rng, resumeWeights?: string): Promise<ModelSource> {
   const k = p.numClasses || labels.classes.length;
   if (k !== labels.classes.length) throw new UserError(`--num-classes ${k} does not match label_map.json (${labels.classes.length} classes)`);
   const common = { numClasses: k, categoryIds: labels.categoryIds, headInit: p.headInit, rng, cacheDir: path.join(p.cacheDir, ...p.modelName.split('/')) };
