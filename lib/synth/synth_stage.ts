@@ -10,7 +10,6 @@ import sharp from 'sharp';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { UserError } from '../params/user_error.js';
 import { progress } from '../viz/progress.js';
-import { CropRecord } from '../crops/crop_dataset.js';
 import { readCropManifest } from '../crops/crop_viz.js';
 import { controlFromCrop } from './control_image.js';
 import { resolveModelFolder } from './model_folder.js';
@@ -132,4 +131,3 @@ export function rebuildMetadata(out: string): string {
 export const readSynthMetadata = (out: string): SynthRecord[] =>
   fs.readFileSync(path.join(out, 'metadata.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as SynthRecord);
 
-export type { CropRecord };

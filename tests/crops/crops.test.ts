@@ -3,7 +3,7 @@
  * small boxes, the K rarest are chosen by train crops, crops land where the boxes are, files follow the
  * data contract, and reruns resume.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +17,7 @@ import { FIXTURE_CATEGORY_IDS, FIXTURE_CLASSES, FIXTURE_TRAIN_CROPS, makeFixture
 
 process.env.DETRLAB_QUIET = '1';
 const rootP = makeFixtureSubset();
+after(async () => fs.rmSync(path.dirname(await rootP), { recursive: true, force: true }));
 
 test('square region: side = max(w, h)·(1 + 2·margin) around the box centre; clipping pads the outside', () => {
   assert.deepEqual(squareRegion([10, 20, 40, 20], 0.1), [6, 6, 48]);            // centre (30, 30), side 48

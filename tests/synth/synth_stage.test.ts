@@ -3,7 +3,7 @@
  * different image), shards that add up to a single run, resume after a SIGKILL that makes exactly the missing
  * images, tiny models written on first use, and clear errors for a bad model folder or class.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -31,6 +31,8 @@ const setup = (async () => {
   writeTinyFolder(models);
   return { base, crops, models };
 })();
+
+after(async () => fs.rmSync((await setup).base, { recursive: true, force: true }));
 
 async function params(out: string, o: Partial<SynthParams> = {}): Promise<Partial<SynthParams>> {
   const { base, crops, models } = await setup;
