@@ -82,17 +82,32 @@ export function backboneSpecs(cfg: BackboneConfig): TensorSpec[] {
   return convs.flatMap((c) => convSpecs(cfg, c));
 }
 
+/** DetrFrozenBatchNorm2d as a per-channel affine: s = γ/√(σ² + ε), b = β − μ·s (y = x·s + b). */
+function frozenBn(p: ParamStore, bn: string): { scale: tf.Tensor1D; shift: tf.Tensor1D } {
+  const get = (n: string): tf.Tensor => p.get(`${BACKBONE_PREFIX}${bn}.${n}`);
+  const scale = tf.mul(get('weight'), tf.rsqrt(tf.add(get('running_var'), FROZEN_BN_EPS))) as tf.Tensor1D;   // [C]
+  return { scale, shift: tf.sub(get('bias'), tf.mul(get('running_mean'), scale)) as tf.Tensor1D };           // [C]
+}
+
 /**
- * Frozen BN folded into the conv: W' = W·s, b' = β − μ·s with s = γ/√(σ² + ε) (per output channel;
- * DetrFrozenBatchNorm2d.forward computes x·s + b'), then one fused conv with bias (+ ReLU).
+ * conv → frozen BN (→ ReLU). While a trainable conv is being differentiated, BN is folded into it
+ * (W·s with bias b, one fused conv): its weights are new tensors every step anyway, and folding saves
+ * the elementwise affine and its gradient. Otherwise (inference, frozen layers) W is used as is, so the
+ * backend's packed copy of it is reused across calls, and the affine follows. The two agree to float32
+ * rounding.
  */
 function convBn(p: ParamStore, c: ConvDef, x: tf.Tensor4D, relu: boolean): tf.Tensor4D {
-  const get = (n: string): tf.Tensor => p.get(BACKBONE_PREFIX + n);
-  const scale = tf.mul(get(`${c.bn}.weight`), tf.rsqrt(tf.add(get(`${c.bn}.running_var`), FROZEN_BN_EPS)));   // [C]
-  const shift = tf.sub(get(`${c.bn}.bias`), tf.mul(get(`${c.bn}.running_mean`), scale));                    // [C]
-  const w = tf.mul(get(`${c.conv}.weight`), scale) as tf.Tensor4D;                                           // [k, k, cin, cout]
+  const name = `${BACKBONE_PREFIX}${c.conv}.weight`;
+  const w = p.get(name) as tf.Variable<tf.Rank.R4>;                                           // [k, k, cin, cout]
+  const { scale, shift } = frozenBn(p, c.bn);
   const pad = c.k >> 1;
-  return tf.fused.conv2d({ x, filter: w, strides: c.stride, pad: [[0, 0], [pad, pad], [pad, pad], [0, 0]], bias: shift, activation: relu ? 'relu' : 'linear' });
+  const padding: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+  if (p.specs.get(name)?.trainable && tf.engine().state.gradientDepth > 0) {
+    const folded = tf.mul(w, scale) as tf.Tensor4D;                                            // [k, k, cin, cout]
+    return tf.fused.conv2d({ x, filter: folded, strides: c.stride, pad: padding, bias: shift, activation: relu ? 'relu' : 'linear' });
+  }
+  const y = tf.add(tf.mul(tf.conv2d(x, w, c.stride, padding), scale), shift) as tf.Tensor4D;   // [B, h, w, cout]
+  return relu ? tf.relu(y) : y;
 }
 
 function residualBlock(p: ParamStore, blk: BlockDef, x: tf.Tensor4D): tf.Tensor4D {

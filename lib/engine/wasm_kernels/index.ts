@@ -50,6 +50,8 @@ function unsupported(name: string): KernelFunc {
 export const WASM_TRAINING_KERNELS: readonly string[] = REPLACEMENTS.map((r) => r.name);
 
 let registered = false;
+/** tfjs' own wasm kernels that detrlab's replaced (for `withTfjsWasmKernels`). */
+const originals = new Map<string, KernelConfig>();
 
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
@@ -57,7 +59,7 @@ export function registerWasmTrainingKernels(): void {
   for (const r of REPLACEMENTS) {
     const existing = getKernel(r.name, 'wasm') as Marked | undefined;
     if (existing?.[MARK]) continue;
-    if (existing) unregisterKernel(r.name, 'wasm');
+    if (existing) { originals.set(r.name, existing); unregisterKernel(r.name, 'wasm'); }
     // tfjs' kernel stays reachable as a fallback, so its setup (cwrap of its C entry point, run when the
     // backend initialises) must stay registered with ours.
     const config: Marked = {
@@ -68,3 +70,33 @@ export function registerWasmTrainingKernels(): void {
   }
   registered = true;
 }
+
+/**
+ * Runs `fn` with tfjs' own wasm kernels in place of detrlab's for `names` (those tfjs has), then puts
+ * detrlab's back (when `fn`'s promise settles, if it returns one). For benchmarks that report
+ * before/after figures; nothing else should run meanwhile.
+ */
+export function withTfjsWasmKernels<T>(names: readonly string[], fn: () => T): T {
+  const swapped: KernelConfig[] = [];
+  for (const name of names) {
+    const orig = originals.get(name), mine = getKernel(name, 'wasm');
+    if (!orig || !mine) continue;
+    unregisterKernel(name, 'wasm');
+    registerKernel(orig);
+    swapped.push(mine);
+  }
+  const restore = (): void => { for (const mine of swapped) { unregisterKernel(mine.kernelName, 'wasm'); registerKernel(mine); } };
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    restore();
+    throw e;
+  }
+  if (result instanceof Promise) return result.finally(restore) as T;   // async fn: restore when it settles
+  restore();
+  return result;
+}
+
+/** Names of the kernels detrlab replaced that tfjs-backend-wasm also has. */
+export const replacedTfjsWasmKernels = (): string[] => [...originals.keys()];
