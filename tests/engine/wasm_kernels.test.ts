@@ -158,6 +158,18 @@ test('Sum over leading axes (and other axes, via tfjs) matches cpu', async () =>
   await compareBackends({ x: randomInput(rng, [1, 5, 6, 64]) }, (t) => tf.sum(t.x, [0, 1, 2]), 'bias-gradient sum');
 });
 
+test('Tile and broadcastTo match cpu (float32, int32, bool)', async () => {
+  const rng = new Rng(7);
+  const cases: Array<[number[], number[]]> = [[[2, 1, 1, 5], [1, 3, 4, 1]], [[1, 1, 1, 1], [2, 3, 2, 7]], [[3, 2], [2, 5]], [[4], [3]], [[2, 3, 1], [1, 1, 1]]];
+  for (const [shape, reps] of cases) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const x = randomInput(rng, shape), xi: Input = { shape, data: Int32Array.from({ length: n }, (_, i) => i * 7 - 3), dtype: 'int32' };
+    await compareBackends({ x, xi }, (t) => [tf.tile(t.x, reps), tf.cast(tf.tile(t.xi, reps), 'float32'),
+      tf.cast(tf.tile(tf.greater(t.x, 0), reps), 'float32')], `tile [${shape}] × [${reps}]`, 0);
+  }
+  await compareBackends({ x: randomInput(rng, [2, 1, 1, 6]) }, (t) => tf.broadcastTo(t.x, [2, 5, 4, 6]), 'broadcastTo', 0);
+});
+
 test('UnsortedSegmentSum: hand-computed sums, out-of-range ids dropped', async () => {
   const data = Float32Array.from([1, 2, 10, 20, 100, 200, 1000, 2000, 5, 6]);   // 5 rows × 2
   const ids = Int32Array.from([2, 0, 2, -1, 7]);

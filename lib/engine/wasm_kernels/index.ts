@@ -5,7 +5,7 @@
  * - Conv2D and FusedConv2D (tfjs' XNNPACK conv, or im2col + fully connected where that packs a new
  *   filter more cheaply: see conv_forward.ts),
  * - MaxPoolGrad (tfjs' takes ~70 ns per element) and Sum over leading axes (bias gradients; tfjs'
- *   transposes first),
+ *   transposes first), Tile (behind broadcastTo; tfjs' computes every element's source index),
  * - small kernels that gradients of common ops need and the wasm backend lacks (see extra_kernels.ts).
  * Registered for backend 'wasm' only. Call after @tensorflow/tfjs-backend-wasm has been loaded (its
  * import registers the kernels these replace); idempotent, also across copies of this module.
@@ -21,6 +21,7 @@ import { unsortedSegmentSumKernel } from './extra_kernels.js';
 import { makeConvForward } from './conv_forward.js';
 import { maxPoolGradKernel } from './pool_grad.js';
 import { makeSum } from './sum_leading.js';
+import { makeTile } from './tile.js';
 
 const MARK = 'detrlabWasmKernel';
 type Marked = KernelConfig & { [MARK]?: true };
@@ -40,6 +41,7 @@ const REPLACEMENTS: Replacement[] = [
   { name: 'UnsortedSegmentSum', make: () => unsortedSegmentSumKernel },
   { name: 'MaxPoolGrad', make: () => maxPoolGradKernel },
   { name: 'Sum', make: (orig) => makeSum(orig ?? unsupported('Sum')) },
+  { name: 'Tile', make: (orig) => makeTile(orig ?? unsupported('Tile')) },
 ];
 
 function unsupported(name: string): KernelFunc {
