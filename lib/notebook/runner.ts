@@ -63,8 +63,10 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunNotebo
   let failed: RunNotebooksResult['failed'];
   for (let i = 0; i < files.length; i++) {
     const file = path.join(opts.notebooksDir, files[i]);
-    const values = { ...profileParameters(opts.profile, files[i]), ...opts.parameters };
-    const { nb, injected } = injectParameters(readNotebook(file), values);
+    const profileValues = profileParameters(opts.profile, files[i]);
+    const { nb, injected, unused } = injectParameters(readNotebook(file), { ...profileValues, ...opts.parameters });
+    const stale = Object.keys(profileValues).filter((k) => unused.includes(k));
+    if (stale.length) throw new UserError(`profile '${opts.profile}' sets ${stale.join(', ')} for ${files[i]}, which its parameters cell does not declare`);
     injected.forEach((k) => used.add(k));
     const outNb = path.join(opts.outDir, 'notebooks', files[i]);
     log(`[notebooks] ${files[i]} …`);

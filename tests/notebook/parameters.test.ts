@@ -35,3 +35,18 @@ test('injection adds one tagged cell after the parameters cell, with declared ke
   assert.match([again.nb.cells[2].source].flat().join(''), /"lr": 0.5/);
   assert.equal(nb.cells.length, 3, 'input not mutated');
 });
+
+test('every coco-profile key is declared by its notebook', async () => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { PROFILES } = await import('../../lib/pipeline/profiles.js');
+  const { readNotebook, parametersCellIndex, sourceOf } = await import('../../lib/notebook/nbformat.js');
+  const dir = path.resolve(__dirname, '..', '..', '..', 'notebooks');
+  for (const [prefix, values] of Object.entries(PROFILES.coco)) {
+    const file = fs.readdirSync(dir).find((f) => f.startsWith(prefix + '_'));
+    if (!file) continue; // a notebook that has not landed yet
+    const nb = readNotebook(path.join(dir, file));
+    const keys = declaredParameterKeys(sourceOf(nb.cells[parametersCellIndex(nb)]));
+    for (const k of Object.keys(values)) assert.ok(keys.includes(k), `${file} does not declare '${k}'`);
+  }
+});
