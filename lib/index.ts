@@ -16,3 +16,4 @@ export * from './eval/index.js';
 export * from './analysis/index.js';
 export * from './crops/index.js';
 export * from './synth/index.js';
+export * from './classify/index.js';

@@ -39,7 +39,7 @@ export function summedConfusion(j: AblationJson, run: AblationRunName): number[]
 }
 
 /** Heat map of a confusion matrix, colour = share of the true class's crops, text = count. */
-export function confusionChart(confusion: number[][], classes: string[], title: string): VlSpec {
+export function classifierConfusionChart(confusion: number[][], classes: string[], title: string): VlSpec {
   const rows = confusion.flatMap((row, t) => {
     const n = row.reduce((a, b) => a + b, 0);
     return row.map((count, p) => ({ true: classes[t], predicted: classes[p], count, share: n ? count / n : 0 }));
@@ -55,8 +55,8 @@ export function confusionChart(confusion: number[][], classes: string[], title: 
   };
 }
 
-export const confusionCharts = (j: AblationJson): VlSpec => ({
-  hconcat: ABLATION_RUNS.map((r) => confusionChart(summedConfusion(j, r), j.classes, `Confusion at the best epoch: ${RUN_LABELS[r]}${j.seeds.length > 1 ? ' (summed over seeds)' : ''}`)),
+export const classifierConfusionCharts = (j: AblationJson): VlSpec => ({
+  hconcat: ABLATION_RUNS.map((r) => classifierConfusionChart(summedConfusion(j, r), j.classes, `Confusion at the best epoch: ${RUN_LABELS[r]}${j.seeds.length > 1 ? ' (summed over seeds)' : ''}`)),
 });
 
 /** Val accuracy and train loss per epoch of every run, read from the runs' log.jsonl. */
@@ -88,7 +88,7 @@ export async function writeAblationCharts(outputDir: string, j: AblationJson, cr
   const out: Record<string, string> = {};
   const put = (title: string, file: string, png: Uint8Array) => { writeFileAtomic(path.join(outputDir, file), png); out[title] = file; };
   put('Per-class accuracy', 'per_class_accuracy.png', await renderPng(perClassAccuracyChart(j)));
-  for (const r of ABLATION_RUNS) put(`Confusion matrix: ${RUN_LABELS[r]}`, `confusion_${r}.png`, await renderPng(confusionChart(summedConfusion(j, r), j.classes, `Confusion at the best epoch: ${RUN_LABELS[r]}`)));
+  for (const r of ABLATION_RUNS) put(`Confusion matrix: ${RUN_LABELS[r]}`, `confusion_${r}.png`, await renderPng(classifierConfusionChart(summedConfusion(j, r), j.classes, `Confusion at the best epoch: ${RUN_LABELS[r]}`)));
   put('Training curves', 'training_curves.png', await renderPng(trainingCurvesChart(j)));
   put('Synthetic vs real examples', 'examples.png', await synthExamplesGrid(j, cropsDir, perClass));
   return out;

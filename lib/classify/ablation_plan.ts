@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { UserError } from '../params/user_error.js';
-import type { AblationParams, TrainParams } from './classifier_params.js';
+import type { AblationParams, ClassifierTrainParams } from './classifier_params.js';
 import type { RunSpec } from './train_run.js';
 
 export const ABLATION_RUNS = ['real', 'real_synth'] as const;
@@ -32,7 +32,7 @@ export function planAblation(p: AblationParams): RunSpec[] {
   checkSeeds(p.seeds);
   const { seeds: _s, workers: _w, synth, outputDir, gridPerClass: _g, ...train } = p;
   return ablationRunRefs(outputDir, p.seeds).map((r) => {
-    const params: TrainParams = { ...train, seed: r.seed };
+    const params: ClassifierTrainParams = { ...train, seed: r.seed };
     return { name: r.name, dir: r.dir, params, synth: r.name === 'real_synth' ? synth : undefined };
   });
 }

@@ -9,7 +9,7 @@ import { bool, int, num, numList, oneOf, resolveParams, Schema, str } from '../p
 import { COCO_BACKBONE_WEIGHTS, DEMO_BACKBONE_WEIGHTS } from './backbone_weights.js';
 
 /** What one training run needs (both commands share these). */
-export interface TrainParams {
+export interface ClassifierTrainParams {
   crops: string;
   backboneWeights: string;
   arch: DetrPreset;
@@ -29,10 +29,10 @@ export interface TrainParams {
   cacheMb: number;
 }
 
-export interface ClassifierParams extends TrainParams { synth: string; outputDir: string }
-export interface AblationParams extends Omit<TrainParams, 'seed'> { synth: string; outputDir: string; seeds: number[]; workers: number; gridPerClass: number }
+export interface ClassifierParams extends ClassifierTrainParams { synth: string; outputDir: string }
+export interface AblationParams extends Omit<ClassifierTrainParams, 'seed'> { synth: string; outputDir: string; seeds: number[]; workers: number; gridPerClass: number }
 
-const TRAIN_SCHEMA: Schema<TrainParams> = {
+const TRAIN_SCHEMA: Schema<ClassifierTrainParams> = {
   crops: str('data/crops', 'crops folder written by `detrlab crops` (manifest.jsonl, classes.json)'),
   backboneWeights: str(DEMO_BACKBONE_WEIGHTS, `DETR checkpoint whose backbone initialises the classifier: a model.safetensors (config.json beside it), a hub repo (${COCO_BACKBONE_WEIGHTS}), or none (random init)`),
   arch: oneOf<DetrPreset>(Object.keys(DETR_PRESETS) as DetrPreset[], 'demo', 'backbone architecture for --backbone-weights none (otherwise the checkpoint\'s config.json decides)'),

@@ -12,12 +12,10 @@
 import { Rng } from '../engine/rng.js';
 import { pyRound } from '../data/geometry.js';
 import type { RgbImage } from '../data/types.js';
-
-export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
-export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+import { IMAGENET_MEAN, IMAGENET_STD } from '../data/batch.js';
 const RATIO: [number, number] = [3 / 4, 4 / 3];
 
-export interface AugmentConfig {
+export interface CropAugmentConfig {
   /** Output side S. */
   imageSize: number;
   /** Smallest crop area as a fraction of the image (torchvision default 0.08; crops of objects want more). */
@@ -49,7 +47,7 @@ export function randomResizedCropRegion(rng: Rng, width: number, height: number,
 }
 
 /** The random choices of one training sample (torchvision draw order: crop, flip, ColorJitter.get_params). */
-export function drawAugment(rng: Rng, width: number, height: number, cfg: AugmentConfig): AugmentDraw {
+export function drawAugment(rng: Rng, width: number, height: number, cfg: CropAugmentConfig): AugmentDraw {
   const region = randomResizedCropRegion(rng, width, height, cfg.minScale);
   const flip = rng.random() < 0.5;
   const ops: JitterOp[] = ['brightness', 'contrast', 'saturation'];

@@ -9,7 +9,7 @@ import { decodeRgb, DecodeError } from '../data/decode.js';
 import type { RgbImage } from '../data/types.js';
 import { Rng, seedFrom } from '../engine/rng.js';
 import { UserError } from '../params/user_error.js';
-import { AugmentConfig, drawAugment, normaliseInto, trainPixels, valPixels } from './crop_augment.js';
+import { CropAugmentConfig, drawAugment, normaliseInto, trainPixels, valPixels } from './crop_augment.js';
 import type { ClassifierSample } from './crop_samples.js';
 
 export class ImageCache {
@@ -53,7 +53,7 @@ export interface PixelBatch {
 /** Augmentation randomness of one sample in one epoch: independent of the batch it lands in. */
 export const augmentRng = (seed: number, epoch: number, key: string): Rng => new Rng(seedFrom('classify-augment', seed, epoch, key));
 
-export interface BatchMode { train: boolean; aug: AugmentConfig; seed: number; epoch: number }
+export interface BatchMode { train: boolean; aug: CropAugmentConfig; seed: number; epoch: number }
 
 export async function makeBatch(cache: ImageCache, samples: ClassifierSample[], m: BatchMode): Promise<PixelBatch> {
   const s = m.aug.imageSize, per = s * s * 3;

@@ -13,10 +13,11 @@ import { initEngine } from '../engine/backend.js';
 import { Rng, seedFrom } from '../engine/rng.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { RunDir } from '../train/run_dir.js';
+import { progress } from '../viz/progress.js';
 import { buildClassifier, BackboneProvenance } from './backbone_weights.js';
 import { classMetrics, ClassMetrics } from './class_metrics.js';
 import { ClassifierTrainer, cosineLr, predictBatch } from './classifier_step.js';
-import type { TrainParams } from './classifier_params.js';
+import { ClassifierParams, resolveClassifierParams, ClassifierTrainParams } from './classifier_params.js';
 import { ClassifierSample, CropsData, readCropsData, readSynthData, SynthData } from './crop_samples.js';
 import { batchStream, BatchMode, ImageCache, PixelBatch } from './image_cache.js';
 import { epochSamples, toBatches } from './sample_order.js';
@@ -26,7 +27,7 @@ export interface RunSpec {
   /** `real`, `real_synth`, … (goes into config.json and the reports). */
   name: string;
   dir: string;
-  params: TrainParams;
+  params: ClassifierTrainParams;
   /** Synthetic images folder whose rare-class images join the training set; undefined = real only. */
   synth?: string;
 }
@@ -56,12 +57,12 @@ const countBy = (xs: ClassifierSample[], classes: string[]): Record<string, numb
 export const runSteps = (nTrain: number, batchSize: number, epochs: number): number => epochs * Math.ceil(nTrain / batchSize);
 
 /** The data of a run: real crops and, when `synth` is given, the rare classes' synthetic images. */
-export function runData(p: TrainParams, synth?: string): { crops: CropsData; synth?: SynthData } {
+export function runData(p: ClassifierTrainParams, synth?: string): { crops: CropsData; synth?: SynthData } {
   const crops = readCropsData(p.crops, { maxPerClass: p.maxPerClass, seed: p.seed });
   return { crops, synth: synth ? readSynthData(synth, crops) : undefined };
 }
 
-async function evaluate(model: CropClassifier, cache: ImageCache, crops: CropsData, p: TrainParams): Promise<{ m: ClassMetrics; loss: number }> {
+async function evaluate(model: CropClassifier, cache: ImageCache, crops: CropsData, p: ClassifierTrainParams): Promise<{ m: ClassMetrics; loss: number }> {
   const mode: BatchMode = { train: false, aug: p, seed: p.seed, epoch: 0 };
   const pred: number[] = [];
   let lossSum = 0;
@@ -134,4 +135,15 @@ export async function trainRun(spec: RunSpec, hooks: RunHooks = {}): Promise<Run
     backbone: provenance, backend: engine.backend, seconds: (performance.now() - t0) / 1000, train_img_per_s: trainImages / (trainMs / 1000) };
   writeJsonAtomic(run.path('metrics.json'), metrics);
   return metrics;
+}
+
+/** `detrlab train-classifier`: one run in `outputDir` (real crops, plus the rare classes' synthetic images when `synth` is set). */
+export async function trainClassifier(overrides: Partial<ClassifierParams> = {}): Promise<RunMetrics> {
+  const { synth, outputDir, ...params } = resolveClassifierParams(overrides);
+  const data = runData(params, synth || undefined);
+  const n = data.crops.train.length + (data.synth?.samples.length ?? 0);
+  const bar = progress({ total: runSteps(n, params.batchSize, params.epochs), label: 'train-classifier', unit: 'step' });
+  const m = await trainRun({ name: synth ? 'real_synth' : 'real', dir: outputDir, params, synth: synth || undefined }, { onSteps: (k, info) => bar.tick(k, info) });
+  bar.done({ best_val_acc: m.best.accuracy });
+  return m;
 }

@@ -15,6 +15,8 @@ import { errorAnalysisCommand } from './commands/error_analysis.js';
 import { rareClassesCommand } from './commands/rare_classes.js';
 import { cropsCommand } from './commands/crops.js';
 import { synthCommand } from './commands/synth.js';
+import { trainClassifierCommand } from './commands/train_classifier.js';
+import { ablationCommand } from './commands/ablation.js';
 import { notebooksRunCommand } from './commands/notebooks.js';
 import { parityDetrCommand, parityAssignmentCommand } from './commands/parity.js';
 
@@ -25,6 +27,7 @@ export const COMMANDS: StageCommand[] = [
   trainCommand,
   evalCommand, visualizeCommand, errorAnalysisCommand,
   rareClassesCommand, cropsCommand, synthCommand,
+  trainClassifierCommand, ablationCommand,
   notebooksRunCommand,
   parityDetrCommand, parityAssignmentCommand,
 ];

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../lib/engine/rng.js';
-import { adjustColour, drawAugment, IMAGENET_MEAN, IMAGENET_STD, normaliseInto, randomResizedCropRegion, resampleCoeffs, resampleRegion, valPixels } from '../../lib/classify/crop_augment.js';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../../lib/data/batch.js';
+import { adjustColour, drawAugment, normaliseInto, randomResizedCropRegion, resampleCoeffs, resampleRegion, valPixels } from '../../lib/classify/crop_augment.js';
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-6) => {
   assert.equal(a.length, b.length);
