@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readJson, writeJsonAtomic } from '../io/atomic.js';
 import { readLog } from '../train/run_dir.js';
+import { UserError } from '../params/user_error.js';
 import { meanStd } from './class_metrics.js';
 import type { AblationParams } from './classifier_params.js';
 import type { SynthProvenance } from './crop_samples.js';
@@ -131,6 +132,6 @@ export async function writeAblationReport(p: AblationParams, refs: AblationRunRe
 /** ablation.json of a finished ablation. */
 export function readAblation(outputDir: string): AblationJson {
   const f = path.join(outputDir, 'ablation.json');
-  if (!fs.existsSync(f)) throw new Error(`${f} does not exist; run \`detrlab ablation\` first`);
+  if (!fs.existsSync(f)) throw new UserError(`${f} does not exist; run \`detrlab ablation\` first`);
   return readJson<AblationJson>(f);
 }

@@ -74,7 +74,7 @@ export function writeAblationMarkdown(outputDir: string, j: AblationJson, charts
   return file;
 }
 
-/** The rows of a markdown table under `heading`-free text: the first table whose header has these columns (for reading reports back). */
+/** Rows of the first markdown table whose header is exactly `columns`, as strings (reads a report back). */
 export function parseMarkdownTable(md: string, columns: readonly string[]): Array<Record<string, string>> {
   const lines = md.split('\n');
   const split = (l: string) => l.trim().replace(/^\||\|$/g, '').split(/(?<!\\)\|/).map((c) => c.trim().replace(/\\\|/g, '|'));

@@ -1,7 +1,7 @@
 /**
  * Parameters of `detrlab train-classifier` and `detrlab ablation` (notebook 09). Defaults are the demo
  * profile (64-px crops, the demo DETR's backbone, a few epochs: the whole ablation in minutes on 2 CPU
- * cores); COCO_CLASSIFIER_PARAMS is the coco profile's override.
+ * cores); the coco profile's overrides live in lib/pipeline/profiles.ts ('09').
  */
 import { BACKEND_CHAIN, BackendChoice } from '../engine/backend.js';
 import { DETR_PRESETS, DetrPreset } from '../detr/config.js';
@@ -38,7 +38,7 @@ const TRAIN_SCHEMA: Schema<ClassifierTrainParams> = {
   arch: oneOf<DetrPreset>(Object.keys(DETR_PRESETS) as DetrPreset[], 'demo', 'backbone architecture for --backbone-weights none (otherwise the checkpoint\'s config.json decides)'),
   freezeBackbone: bool(false, 'train only the new head (the backbone stays as loaded)'),
   trainableFrom: oneOf<'layer2' | 'all'>(['layer2', 'all'], 'layer2', 'backbone layers that fine-tune: layer2 = DETR\'s rule (stem and layer1 stay frozen; about 2× faster on CPU), all (a random-init backbone always trains all)'),
-  epochs: int(4, 'epochs over the training crops', { min: 1 }),
+  epochs: int(3, 'epochs over the training crops (coco profile: 10)', { min: 1 }),
   lr: num(1e-3, 'AdamW learning rate of the new head (cosine decay to 0 over the run)', { min: 0 }),
   lrBackbone: num(1e-4, 'AdamW learning rate of the backbone (same schedule)', { min: 0 }),
   weightDecay: num(1e-4, 'AdamW decoupled weight decay (both groups)', { min: 0 }),
@@ -70,6 +70,3 @@ export const ABLATION_SCHEMA: Schema<AblationParams> = {
 
 export const resolveClassifierParams = (p: Partial<ClassifierParams> = {}): ClassifierParams => resolveParams(CLASSIFIER_SCHEMA, p);
 export const resolveAblationParams = (p: Partial<AblationParams> = {}): AblationParams => resolveParams(ABLATION_SCHEMA, p);
-
-/** The coco profile's overrides (facebook/detr-resnet-50's backbone, 224-px crops). */
-export const COCO_CLASSIFIER_PARAMS: Partial<AblationParams> = { backboneWeights: COCO_BACKBONE_WEIGHTS, imageSize: 224, epochs: 12, batchSize: 64, minScale: 0.25 };

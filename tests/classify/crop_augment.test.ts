@@ -40,6 +40,14 @@ test('resampling: identity region is exact, a constant stays constant, flip mirr
   close(resampleRegion(sq, [1, 2, 2, 2], 2), [...pixel(2, 1), ...pixel(3, 1), ...pixel(2, 2), ...pixel(3, 2)]);   // a 2×2 region at 2×2 = its pixels
 });
 
+test('region resampling equals Pillow 9.4 (mode F, BILINEAR, box=region) — figures pinned from Pillow', () => {
+  const im = image(7, 6, (x, y, c) => (37 * x + 11 * y + 50 * c) % 256);
+  // PIL: Image.fromarray(channel.astype(float32), 'F').resize((3, 3), BILINEAR, box=(2, 1, 7, 5)), per channel, HWC
+  const pil = [96.25, 146.25, 196.25, 161.0, 195.4848, 74.8182, 219.1429, 92.9351, 63.1429, 110.75, 160.75, 210.75, 175.5, 168.6111, 76.3889,
+    233.6429, 27.6429, 77.6429, 125.25, 175.25, 216.5227, 190.0, 183.1111, 85.7172, 141.7533, 42.1429, 92.1429];
+  close(resampleRegion(im, [1, 2, 4, 5], 3), pil.map((v) => v / 255), 1e-4 / 255 + 1e-6);
+});
+
 test('RandomResizedCrop regions lie inside the image with area ≥ minScale and ratio in [3/4, 4/3] (up to rounding)', () => {
   const rng = new Rng(5);
   for (let i = 0; i < 500; i++) {
