@@ -73,7 +73,11 @@ export function confusionChart(a: ErrorAnalysis): VlSpec | undefined {
     },
     layer: [
       { mark: 'rect', encoding: { color: { field: 'count', type: 'quantitative', scale: { scheme: 'oranges' }, title: 'cls_error' } } },
-      { mark: { type: 'text', fontSize: 11 }, transform: [{ filter: 'datum.count > 0' }], encoding: { text: { field: 'count', type: 'quantitative' } } },
+      {
+        mark: { type: 'text', fontSize: 11 },
+        transform: [{ joinaggregate: [{ op: 'max', field: 'count', as: 'maxCount' }] }, { filter: 'datum.count > 0' }],
+        encoding: { text: { field: 'count', type: 'quantitative' }, color: { condition: { test: 'datum.count > datum.maxCount / 2', value: 'white' }, value: 'black' } },
+      },
     ],
   };
 }

@@ -14,8 +14,9 @@ import { writeFileAtomic, writeJsonAtomic, readJson } from '../io/atomic.js';
 import { int, num, resolveParams, Schema } from '../params/schema.js';
 import { cocoEvalReport, CocoEvalReport } from './eval_report.js';
 import { evaluateSplit, InferenceCounts, SplitEvaluation } from './inference.js';
-import { evalTables, evalTablesMarkdown, EvalTables } from './eval_tables.js';
-import { evalLoader, firstImages, Fingerprint, MODEL_INPUT_SCHEMA, ModelInputParams, ModelInputs, openModelInputs } from './stage_inputs.js';
+import { evalTables, evalTablesMarkdown, EvalTables, perClassApChart, prCurveChart } from './eval_tables.js';
+import type { VlSpec } from '../viz/vega_render.js';
+import { evalLoader, firstImages, Fingerprint, MODEL_INPUT_SCHEMA, ModelInputParams, ModelInputs, openModelInputs, StageOverrides } from './stage_inputs.js';
 import { readCocoResults } from './results_io.js';
 
 export interface EvalStageParams extends ModelInputParams { scoreThr: number; maxImages: number }
@@ -39,7 +40,13 @@ export interface ValMetrics extends CocoEvalReport {
   stageParams: EvalStageParams;
 }
 
-export interface EvalStageResult { metrics: ValMetrics; tables: EvalTables; files: { metrics: string; detections: string; tables: string } }
+export interface EvalStageResult {
+  metrics: ValMetrics;
+  tables: EvalTables;
+  /** Per-class AP / AP50 bars and the precision–recall curves (vega-lite specs for `show()`). */
+  charts: { perClass: VlSpec; prCurve: VlSpec };
+  files: { metrics: string; detections: string; tables: string };
+}
 
 export const metricsFiles = (run: string, split: string) => ({
   metrics: path.join(run, 'metrics', `${split}_metrics.json`),
@@ -67,7 +74,7 @@ function writeEvalFiles(p: EvalStageParams, metrics: ValMetrics, results: CocoRe
 }
 
 /** Runs stage 04: predict, evaluate, write the three files; returns the metrics and the tables. */
-export async function runEval(overrides: Partial<EvalStageParams> = {}): Promise<EvalStageResult> {
+export async function runEval(overrides: StageOverrides<EvalStageParams> = {}): Promise<EvalStageResult> {
   const p = resolveParams(EVAL_STAGE_SCHEMA, overrides);
   const inputs = await openModelInputs(p);
   let ev: SplitEvaluation;
@@ -83,7 +90,8 @@ export async function runEval(overrides: Partial<EvalStageParams> = {}): Promise
     run: p.run, split: p.split, ...report, source: sourceOf(p, inputs),
     inference: { ...ev.counts, backend: inputs.engine.backend, workers: inputs.predictor.workers, batchSize: p.batchSize }, stageParams: p,
   };
-  return { metrics, tables: evalTables(metrics), files: writeEvalFiles(p, metrics, ev.results) };
+  const charts = { perClass: perClassApChart(metrics), prCurve: prCurveChart(ev.eval) };
+  return { metrics, tables: evalTables(metrics), charts, files: writeEvalFiles(p, metrics, ev.results) };
 }
 
 /** The metrics file of an earlier `eval`, if any. */

@@ -1,9 +1,12 @@
 /**
  * The seed's evaluation tables from a COCOeval report: mAP / mAP50 / AP75; AP by object size; AR by
  * maxDets; AR by size; per-class AP. Plain rows (for `show()`) and one markdown page (`metrics/tables.md`).
- * pycocotools' −1 ("no ground truth in this range") is shown as "n/a", never averaged in.
+ * pycocotools' −1 ("no ground truth in this range") is shown as "n/a", never averaged in. Also the
+ * per-class AP bars and the precision–recall curves of notebook 04.
  */
 import { markdownTable, Row } from '../viz/table.js';
+import type { VlSpec } from '../viz/vega_render.js';
+import type { CocoEvalResult } from './coco_eval.js';
 import type { CocoEvalReport } from './eval_report.js';
 import type { StatName } from './summarize.js';
 
@@ -48,4 +51,43 @@ export function evalTablesMarkdown(r: CocoEvalReport, context: { title: string; 
     'gt counts non-crowd objects; dets are the detections kept after the per-image cut of 100.';
   return [`# ${context.title}`, '', ...context.lines.map((l) => `- ${l}`), '', note, '', ...sections,
     '## pycocotools summary', '', '```', ...r.summary, '```', ''].join('\n');
+}
+
+/** Bars of AP and AP50 per class (classes without GT left out). */
+export function perClassApChart(r: Pick<CocoEvalReport, 'perCategory'>): VlSpec {
+  const values = Object.values(r.perCategory).filter((c) => c.ap >= 0)
+    .flatMap((c) => [{ class: c.name, metric: 'AP@[.5:.95]', value: c.ap }, { class: c.name, metric: 'AP50', value: c.ap50 }]);
+  return {
+    title: 'Per-class AP', width: 360, height: { step: 12 }, data: { values }, mark: 'bar',
+    encoding: {
+      y: { field: 'class', type: 'nominal', title: null, sort: { op: 'max', field: 'value', order: 'descending' } },
+      yOffset: { field: 'metric' }, x: { field: 'value', type: 'quantitative', title: 'AP', scale: { domain: [0, 1] } },
+      color: { field: 'metric', type: 'nominal', title: null }, tooltip: [{ field: 'class' }, { field: 'metric' }, { field: 'value', format: '.3f' }],
+    },
+  };
+}
+
+/**
+ * Precision–recall curves (pycocotools' interpolated precision at the 101 recall thresholds), averaged
+ * over the classes that have GT, area all, maxDets 100, at IoU .50, .75 and averaged over .50:.95.
+ */
+export function prCurveChart(e: Pick<CocoEvalResult, 'arrays' | 'params'>): VlSpec {
+  const { arrays: a, params: p } = e;
+  const m = p.maxDets.indexOf(100) >= 0 ? p.maxDets.indexOf(100) : a.M - 1, area = 0;
+  const at = (t: number, r: number, k: number) => a.precision[(((t * a.R + r) * a.K + k) * a.A + area) * a.M + m];
+  const mean = (ts: number[], r: number) => {
+    const xs = ts.flatMap((t) => Array.from({ length: a.K }, (_, k) => at(t, r, k))).filter((x) => x > -1);
+    return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null;
+  };
+  const curves: Array<[string, number[]]> = [['IoU .50:.95', p.iouThrs.map((_, t) => t)], ['IoU .50', [p.iouThrs.indexOf(0.5)]], ['IoU .75', [p.iouThrs.indexOf(0.75)]]];
+  const values = curves.filter(([, ts]) => ts.every((t) => t >= 0))
+    .flatMap(([iou, ts]) => p.recThrs.map((recall, r) => ({ iou, recall, precision: mean(ts, r) })).filter((v) => v.precision !== null));
+  return {
+    title: 'Precision–recall (mean over classes, all areas, 100 dets)', width: 360, height: 240, data: { values },
+    mark: { type: 'line', interpolate: 'step-after' },
+    encoding: {
+      x: { field: 'recall', type: 'quantitative', scale: { domain: [0, 1] } }, y: { field: 'precision', type: 'quantitative', scale: { domain: [0, 1] } },
+      color: { field: 'iou', type: 'nominal', title: null },
+    },
+  };
 }

@@ -22,6 +22,7 @@ import type { DetrModel } from '../detr/model.js';
 import { postprocess, toCocoResults } from '../detr/postprocess.js';
 import { Prediction, predictArrays, ThreadTrainer } from '../train/trainer.js';
 import { progress } from '../viz/progress.js';
+import { UserError } from '../params/user_error.js';
 import { evaluateCoco, CocoEvalResult } from './coco_eval.js';
 
 /** Anything that turns a batch into raw DETR outputs: a `Trainer`, or what `openPredictor` returns. */
@@ -67,14 +68,28 @@ export function batchResults(pred: Prediction, batch: DetrBatch, labelMap: Label
   }
 }
 
+/** A wasm heap overflow (4 GB per instance, FACTS §I) becomes a UserError that says what to lower. */
+function explainFailure(e: unknown, batch: DetrBatch): unknown {
+  const msg = (e as Error)?.message ?? String(e);
+  if (!/memory access out of bounds|Aborted|out of memory|enlarge memory/i.test(msg)) return e;
+  const [b, h, w] = batch.shape;
+  return new UserError(`inference failed on a batch of ${b} images padded to ${h}×${w} (${msg.split('\n')[0]}): the tensor backend ran out of memory ` +
+    '(wasm: 4 GB per worker); lower --batch-size, or --val-size / --max-size, or use more --workers');
+}
+
 /** Predicts every image of the loader's split (one deterministic val pass) → COCO results. */
 export async function predictSplit(predictor: Predictor, loader: DetrLoader, labelMap: LabelMap, opts: PredictOptions): Promise<CocoResult[]> {
   if (loader.cfg.train) throw new Error('predictSplit: the loader must be built with train: false (no augmentation, file order)');
   const results: CocoResult[] = [];
   const bar = progress({ total: loader.split.records.length, label: opts.label ?? 'predict', unit: 'img', quiet: !opts.progress });
   for await (const batch of loader.epoch(0)) {
-    const pred = await predictor.predict(batch);
-    for (const r of batchResults(pred, batch, labelMap, opts)) results.push(r);
+    let batchOut: CocoResult[];
+    try {
+      batchOut = batchResults(await predictor.predict(batch), batch, labelMap, opts);
+    } catch (e) {
+      throw explainFailure(e, batch);
+    }
+    for (const r of batchOut) results.push(r);
     bar.tick(batch.imageIds.length, { dets: results.length });
   }
   bar.done();

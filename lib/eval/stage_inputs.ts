@@ -43,6 +43,12 @@ export const MODEL_INPUT_SCHEMA: Schema<ModelInputParams> = {
   quiet: bool(false, 'no progress bars'),
 };
 
+/**
+ * What a stage entry function accepts: any subset of its parameters, enum-typed strings widened to
+ * string (a notebook's `params` object is plainly typed); `resolveParams` checks every value at run time.
+ */
+export type StageOverrides<P> = { [K in keyof P]?: P[K] extends string ? string : P[K] };
+
 export interface Fingerprint { path: string; bytes: number; mtimeMs: number }
 export interface CheckpointRef { weights: string; fingerprint: Fingerprint }
 
@@ -105,16 +111,21 @@ function runSetting(config: Record<string, unknown> | undefined, key: string): u
   return undefined;
 }
 
-/** The val resize: flags, else the run's config.json (`augment`, `valSize`, `maxSize`), else DETR's 800/1333. */
+const positive = (v: unknown): number | undefined => (typeof v === 'number' && v > 0 ? v : undefined);
+
+/** The resize the run validated with: config.json's resolved `augment` object, else its preset name and sizes, else DETR's. */
+function trainedAugment(cfg: Record<string, unknown> | undefined): AugmentConfig {
+  const top = cfg?.augment;
+  if (top && typeof top === 'object' && positive((top as AugmentConfig).valSize)) return { ...DETR_AUGMENT, ...(top as Partial<AugmentConfig>) };
+  const preset = (typeof top === 'string' ? top : runSetting(cfg?.params as Record<string, unknown> | undefined, 'augment')) === 'demo' ? DEMO_AUGMENT : DETR_AUGMENT;
+  return { ...preset, valSize: positive(runSetting(cfg, 'valSize')) ?? preset.valSize, maxSize: positive(runSetting(cfg, 'maxSize')) ?? preset.maxSize };
+}
+
+/** The val resize: flags, else what the run's config.json says it validated with, else DETR's 800/1333. */
 export function valAugment(run: string, p: Pick<ModelInputParams, 'valSize' | 'maxSize'>): AugmentConfig {
   const file = path.join(run, 'config.json');
-  const cfg = fs.existsSync(file) ? readJson<Record<string, unknown>>(file) : undefined;
-  const base = runSetting(cfg, 'augment') === 'demo' ? DEMO_AUGMENT : DETR_AUGMENT;
-  const pick = (flag: number, key: string, dflt: number) => {
-    const v = runSetting(cfg, key);
-    return flag > 0 ? flag : typeof v === 'number' && v > 0 ? v : dflt;
-  };
-  return { ...base, valSize: pick(p.valSize, 'valSize', base.valSize), maxSize: pick(p.maxSize, 'maxSize', base.maxSize) };
+  const base = trainedAugment(fs.existsSync(file) ? readJson<Record<string, unknown>>(file) : undefined);
+  return { ...base, valSize: p.valSize || base.valSize, maxSize: p.maxSize || base.maxSize };
 }
 
 /** Worker count: one per core on the single-threaded backends (wasm, cpu), 1 on multi-threaded ones. */

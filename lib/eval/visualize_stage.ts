@@ -19,7 +19,7 @@ import { contactSheet } from '../viz/contact_sheet.js';
 import { classColor, drawBoxes, OverlayBox, sideBySide } from '../viz/overlay.js';
 import { progress } from '../viz/progress.js';
 import { predictSplit } from './inference.js';
-import { evalLoader, MODEL_INPUT_SCHEMA, ModelInputParams, openModelInputs } from './stage_inputs.js';
+import { evalLoader, MODEL_INPUT_SCHEMA, ModelInputParams, openModelInputs, StageOverrides } from './stage_inputs.js';
 
 export interface VisualizeParams extends ModelInputParams { numImages: number; scoreThr: number; seed: number; maxSide: number }
 
@@ -32,7 +32,7 @@ export const VISUALIZE_SCHEMA: Schema<VisualizeParams> = {
 };
 
 export interface VisualizedImage { imageId: number; file: string; gt: number; predictions: number }
-export interface VisualizeResult { images: VisualizedImage[]; contactSheet: string; sheetPng: Buffer; skipped: string[] }
+export interface VisualizeResult { images: VisualizedImage[]; contactSheet: string; sheetPng: Buffer; skipped: string[]; classes: string[] }
 
 /** Label of each category id, and its name. */
 export const labelIndex = (m: LabelMap): Map<number, number> => new Map(m.categoryIds.map((id, i) => [id, i]));
@@ -81,7 +81,7 @@ const groupBy = <T>(xs: T[], key: (x: T) => number): Map<number, T[]> => {
   return m;
 };
 
-export async function runVisualize(overrides: Partial<VisualizeParams> = {}): Promise<VisualizeResult> {
+export async function runVisualize(overrides: StageOverrides<VisualizeParams> = {}): Promise<VisualizeResult> {
   const p = resolveParams(VISUALIZE_SCHEMA, overrides);
   const inputs = await openModelInputs(p);
   const records = sampleRecords(inputs.split.records, p.numImages, p.seed);
@@ -116,5 +116,5 @@ export async function runVisualize(overrides: Partial<VisualizeParams> = {}): Pr
     { columns: Math.min(3, images.length), cellWidth: Math.min(2 * p.maxSide + 8, 640), title: `${path.basename(p.run)} · ${p.split} · ground truth (left) vs predictions > ${p.scoreThr} (right)` });
   const sheet = path.join(dir, 'contact_sheet.png');
   writeFileAtomic(sheet, sheetPng);
-  return { images, contactSheet: sheet, sheetPng, skipped };
+  return { images, contactSheet: sheet, sheetPng, skipped, classes: m.classes };
 }

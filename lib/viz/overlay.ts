@@ -104,3 +104,9 @@ export async function sideBySide(panels: Uint8Array[], o: { gap?: number } = {})
   const layers = panels.map((p, i) => { const l = { input: Buffer.from(p), left, top: 0 }; left += (metas[i].width ?? 0) + gap; return l; });
   return sharp({ create: { width: Math.max(1, width), height, channels: 3, background: '#ffffff' } }).composite(layers).png().toBuffer();
 }
+
+/** An HTML legend of the class colours (for `show()`): one swatch per class, in label order. */
+export const classLegend = (classes: readonly string[]): { html: string } => ({
+  html: `<div style="font:12px ${FONT}">${classes.map((c, i) => `<span style="display:inline-block;margin:2px 6px 2px 0;padding:1px 6px;` +
+    `background:${classColor(i)};color:${textColorOn(classColor(i))}">${escapeXml(c)}</span>`).join('')}</div>`,
+});

@@ -10,6 +10,8 @@ import { DetrBatch } from '../../lib/data/types.js';
 import { evaluateCoco } from '../../lib/eval/coco_eval.js';
 import { batchResults, evaluateSplit, openPredictor, predictSplit, Predictor } from '../../lib/eval/inference.js';
 import { evalLoader, readSplitGroundTruth } from '../../lib/eval/stage_inputs.js';
+import { prCurveChart } from '../../lib/eval/eval_tables.js';
+import { UserError } from '../../lib/params/user_error.js';
 import { Prediction } from '../../lib/train/trainer.js';
 import { CATEGORY_IDS, CLASSES, makeTinySubset, tinyDetr } from './inference_fixture.js';
 
@@ -79,6 +81,9 @@ test('an oracle predicting the loader targets gives back the GT boxes at origina
   }
   assert.ok(Math.abs(r.eval.statsByName.map - 1) < 1e-12, `mAP ${r.eval.statsByName.map}`);
   assert.deepEqual(r.eval.stats, evaluateCoco(gt, r.results, { quiet: true }).stats, 'same as evaluating the results directly');
+  const pr = (prCurveChart(r.eval).data as { values: Array<{ iou: string; recall: number; precision: number }> }).values;
+  assert.equal(pr.filter((v) => v.iou === 'IoU .50').length, 101);
+  assert.ok(pr.every((v) => v.precision === 1), 'the oracle keeps precision 1 at every recall threshold');
   const thr = await predictSplit(oracle(4, 3), evalLoader(split, augment, 4), labelMap, { scoreThr: 0.5 });
   assert.deepEqual(thr, confident, 'a score threshold drops exactly the detections at or below it');
 });
@@ -107,4 +112,12 @@ test('a real tiny DETR: every query kept at scoreThr 0, no tensor leak; 2 worker
   } finally {
     await parallel.dispose();
   }
+});
+
+test('a backend out of memory becomes a UserError that says what to lower; other failures pass through', async () => {
+  const split = await loadDetectionSplit(root, 'val');
+  const failing = (message: string): Predictor => ({ predict: async () => { throw new Error(message); } });
+  await assert.rejects(predictSplit(failing('RuntimeError: memory access out of bounds'), evalLoader(split, augment, 2), labelMap, { scoreThr: 0 }),
+    (e: Error) => e instanceof UserError && /batch of 2 images padded to \d+×\d+/.test(e.message) && /--batch-size/.test(e.message));
+  await assert.rejects(predictSplit(failing('shape mismatch'), evalLoader(split, augment, 2), labelMap, { scoreThr: 0 }), (e: Error) => !(e instanceof UserError) && e.message === 'shape mismatch');
 });

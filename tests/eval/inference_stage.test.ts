@@ -1,6 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { initEngine } from '../../lib/engine/backend.js';
@@ -64,6 +65,17 @@ test('detections are reused only while they are those of the checkpoint', () => 
   const t = new Date(Date.now() + 5000);
   fs.utimesSync(weights, t, t);
   assert.match(readFreshDetections(run, { ...need, checkpoint: resolveCheckpoint(run, 'best').fingerprint }).reason, /another checkpoint/);
+});
+
+test("val resize: flags, else the run config's resolved augment object, else its preset and sizes, else DETR's", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-run-'));
+  const sizes = (p = { valSize: 0, maxSize: 0 }) => { const a = valAugment(dir, p); return [a.valSize, a.maxSize]; };
+  assert.deepEqual(sizes(), [800, 1333], 'no config.json: DETR');
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ params: { augment: 'demo', valSize: 0, maxSize: 0 } }));
+  assert.deepEqual(sizes(), [128, 213], 'preset name');
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ params: { augment: 'detr', valSize: 0 }, augment: { valSize: 96, maxSize: 160, scales: [96] } }));
+  assert.deepEqual(sizes(), [96, 160], 'resolved augment object wins over the preset');
+  assert.deepEqual(sizes({ valSize: 64, maxSize: 0 }), [64, 160], 'flags win');
 });
 
 test('user errors: missing checkpoint, classes that differ from the label map', async () => {
