@@ -30,7 +30,7 @@ export const ERROR_ANALYSIS_SCHEMA: Schema<ErrorAnalysisParams> = {
   scoreThr: num(0.3, 'predictions with score ≥ this are analysed', { min: 0, max: 1 }),
   maxImages: int(400, 'analyse the first N images by id (0 = all)', { min: 0 }),
   topImages: int(12, 'images with the most errors to list and draw', { min: 0, max: 200 }),
-  reuse: bool(true, "reuse eval's detections file when it is still current (false: always predict)"),
+  reuse: bool(true, "reuse eval's detections file when it is still current (--no-reuse: always predict)"),
   maxSide: int(400, 'longer side of each overlay panel in pixels', { min: 64, max: 4096 }),
 };
 
@@ -55,7 +55,7 @@ export async function detectionsFor(p: ErrorAnalysisParams): Promise<DetectionsF
     checkpoint: resolveCheckpoint(p.run, p.checkpoint).fingerprint, dataRoot: path.resolve(p.dataRoot), split: p.split,
     scoreThr: 0, maxImages: p.maxImages, valSize: augment.valSize, maxSize: augment.maxSize,
   };
-  const fresh = p.reuse ? readFreshDetections(p.run, need) : { reason: '--reuse false' };
+  const fresh = p.reuse ? readFreshDetections(p.run, need) : { reason: '--no-reuse' };
   if (fresh.results) return { dets: fresh.results, gt: readSplitGroundTruth(p.dataRoot, p.split), split: await loadDetectionSplit(p.dataRoot, p.split), how: fresh.reason };
   const inputs = await openModelInputs(p);
   try {

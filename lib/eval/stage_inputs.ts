@@ -143,10 +143,10 @@ export interface ModelInputs {
 
 /** Engine, split, ground truth and a predictor for the run's checkpoint. Dispose `predictor` after. */
 export async function openModelInputs(p: ModelInputParams): Promise<ModelInputs> {
-  const engine = await initEngine({ backend: p.backend, log: p.quiet ? null : undefined });
+  const checkpoint = resolveCheckpoint(p.run, p.checkpoint);
   const split = await loadDetectionSplit(p.dataRoot, p.split);
   const gt = readSplitGroundTruth(p.dataRoot, p.split);
-  const checkpoint = resolveCheckpoint(p.run, p.checkpoint);
+  const engine = await initEngine({ backend: p.backend, log: p.quiet ? null : undefined });
   const { model, labels } = await loadDetr({ weights: checkpoint.weights, rng: new Rng(0) });
   try {
     checkLabels(model.cfg.numClasses, labels, split.labelMap, checkpoint.weights);
