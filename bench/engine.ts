@@ -80,9 +80,26 @@ async function convFigures(c: ConvCase, backend: string, tfjs: boolean): Promise
   await compare(`${key}_fwd`, flops, () => tf.conv2d(x, w, c.s, pad), t(['Conv2D']));
   await compare(`${key}_fwd_new_filter`, flops, () => tf.tidy(() => tf.conv2d(x, tf.clone(w), c.s, pad)), t(['Conv2D']));
   await compare(`${key}_dw`, flops, () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor, null);
+  if (c.k === 3 && backend === 'wasm') await compare(`${key}_dw_as_dilated_conv`, flops, () => dwAsDilatedConv(x, dy, c.k, c.s), null);
   await compare(`${key}_dx`, flops, () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape }) as tf.Tensor, t(['Conv2DBackpropInput']));
   tf.dispose([x, w, dy]);
 }
+
+/**
+ * The alternative filter gradient, measured for comparison: dW[i,j,c,o] = Σ x_pad[b, s·y+i, s·x+j, c]·dy[b, y, x, o]
+ * is a forward conv of x_padᵀ [c, Hp, Wp, b] with dy as a [Ho, Wo, b, o] filter, dilated by the stride.
+ */
+function dwAsDilatedConv(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, s: number): tf.Tensor {
+  return tf.tidy(() => {
+    const p = k >> 1, [, ho, wo] = dy.shape;
+    const xp = tf.slice(tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]), [0, 0, 0, 0], [-1, (ho - 1) * s + k, (wo - 1) * s + k, -1]);
+    const y = tf.conv2d(tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D, tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D, 1, 'valid', 'NHWC', s);   // [c, k, k, o]
+    return tf.transpose(y, [1, 2, 0, 3]);                                                                            // [k, k, c, o]
+  });
+}
+
+/** Small enough for tfjs' cpu kernels (its filter gradient runs at ~0.01 GFLOP/s). */
+const CPU_CONV: ConvCase = { name: 'small_3x3_64_14', hw: 14, ci: 64, co: 64, k: 3, s: 1 };
 
 interface MatmulCase { name: string; a: number[]; b: number[]; tA: boolean; tB: boolean }
 const MATMULS: MatmulCase[] = [
@@ -148,8 +165,8 @@ async function main(): Promise<void> {
   p.dispose();
   if (!quick) {
     await initEngine({ backend: 'cpu' });
-    await convFigures(CONVS[6], 'cpu', false);
-    await matmulFigures(MATMULS[0], 'cpu', false);
+    await convFigures(CPU_CONV, 'cpu', false);
+    await matmulFigures({ name: 'small_512x256x256', a: [512, 256], b: [256, 256], tA: false, tB: false }, 'cpu', false);
     figures.cpu_resnet50 = 'skipped: pure JavaScript, about 100× slower than wasm';
   } else {
     figures.cpu = 'skipped (--quick)';

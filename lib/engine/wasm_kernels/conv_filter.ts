@@ -4,12 +4,13 @@
  * dW[(i,j,c), co] = Σ_p P[p, (i,j,c)] · dy[p, co] — im2col transposed, produced chunk by chunk of output
  * pixels (so the patch matrix never exists whole), times dy through XNNPACK (gemm.ts). A 1×1 stride-1
  * unpadded conv needs no patches: dW = xᵀ · dy as a plain matrix product.
- * The alternative "dW as a forward conv of xᵀ with dy as the filter" was measured slower (bench/engine.ts).
+ * The alternative, dW as a forward conv of xᵀ with dy as a filter dilated by the stride, is measured by
+ * bench/engine.ts (`…_dw_as_dilated_conv_gflops`): slower on every ResNet shape, so it is not used.
  */
 import { util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry, withScratch, type WasmBackend } from './heap.js';
 import { gemmTiled, matmul2d } from './gemm.js';
-import { convShape, im2colT, numPixels } from './im2col.js';
+import { convShape, im2colT, isPointwise, numPixels } from './im2col.js';
 
 interface Conv2DBackpropFilterArgs {
   inputs: { x: TensorInfo; dy: TensorInfo };
@@ -27,8 +28,7 @@ function conv2DBackpropFilter(args: Conv2DBackpropFilterArgs): TensorInfo {
     const dW = s.output([g.KH, g.KW, g.Ci, g.Co]);                      // [kh, kw, ci, co]
     const P = numPixels(g), rows = g.KH * g.KW * g.Ci;
     if (P === 0 || rows * g.Co === 0) { s.zero(dW); return dW; }
-    const pointwise = g.KH === 1 && g.KW === 1 && g.sh === 1 && g.sw === 1 && g.pt + g.pl + g.pb + g.pr === 0;
-    if (pointwise) matmul2d(s, { at: s.at(x), t: true }, { at: s.at(dy), t: false }, s.at(dW), g.Ci, P, g.Co);
+    if (isPointwise(g)) matmul2d(s, { at: s.at(x), t: true }, { at: s.at(dy), t: false }, s.at(dW), g.Ci, P, g.Co);
     else gemmTiled(s, im2colT(g, s.at(x)), { at: s.at(dy), t: false }, s.at(dW), rows, P, g.Co);
     return dW;
   });

@@ -13,7 +13,7 @@
  */
 import { type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { CLAMP_ACTIVATIONS, convGeometry, fcRaw, heapF32, numel, withScratch, type ClampActivation, type WasmBackend } from './heap.js';
-import { convShape, im2col, numPixels, type ConvShape } from './im2col.js';
+import { convShape, im2col, isPointwise, numPixels, type ConvShape } from './im2col.js';
 import { gemmTiled } from './gemm.js';
 import { COST_NS } from './costs.js';
 import { transposeBlock } from './blocks.js';
@@ -29,8 +29,6 @@ const seen = new WeakMap<object, ForwardPlan>();
 let forced: ForwardPlan | null = null;
 /** Forces one way (tests and the benchmark compare them); null: by cost, see `forwardPlan`. */
 export function setForwardPlan(plan: ForwardPlan | null): void { forced = plan; }
-
-const isPointwise = (g: ConvShape): boolean => g.KH === 1 && g.KW === 1 && g.sh === 1 && g.sw === 1 && g.pt + g.pl + g.pb + g.pr === 0;
 
 /** Packing and data movement (ns) of each plan for a filter XNNPACK has not packed yet. */
 function freshCosts(g: ConvShape): Record<ForwardPlan, number> {

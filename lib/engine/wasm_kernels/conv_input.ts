@@ -15,13 +15,11 @@ import { util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { conv2dRaw, convGeometry, heapF32, numel, withScratch, type Scratch, type WasmBackend } from './heap.js';
 import { matmul2d, matmulOverheadNs } from './gemm.js';
 import { COST_NS } from './costs.js';
-import { col2imAdd, convShape, numPixels, type ConvShape } from './im2col.js';
+import { col2imAdd, convShape, isPointwise, numPixels, type ConvShape } from './im2col.js';
 import { copyBlock, transposeBlock } from './blocks.js';
 
 /** XNNPACK convolutions with few output channels (a phase conv outputs ci) run far below peak. */
 const MIN_PHASE_CHANNELS = 16;
-
-const isPointwise = (g: ConvShape): boolean => g.KH === 1 && g.KW === 1 && g.sh === 1 && g.sw === 1 && g.pt + g.pl + g.pb + g.pr === 0;
 
 export type InputGradPlan = 'phases' | 'gemm';
 let forced: InputGradPlan | null = null;

@@ -27,7 +27,7 @@ export function setGemmLimits(l: Partial<typeof limits>): void { Object.assign(l
 
 const TRANSPOSE_NS = COST_NS.transpose, PACK_NS = COST_NS.fcPack;
 /** Below this many multiply-adds a plain JS loop beats creating an XNNPACK operator. */
-const TINY_MACS = 8192;
+export const TINY_MACS = 8192;
 
 /** Estimated data-movement cost (ns) of both formulations of op(A)[M,K]·op(B)[K,N]. */
 function matmulCosts(M: number, K: number, N: number, tA: boolean, tB: boolean): { direct: number; transposed: number } {

@@ -54,8 +54,6 @@ export class Scratch {
   alloc(shape: number[]): TensorInfo { return this.track(this.owned, this.be.makeOutput(shape, 'float32')); }
   /** The kernel's result buffer (uninitialised). */
   output(shape: number[], dtype: DataType = 'float32'): TensorInfo { return this.track(this.outputs, this.be.makeOutput(shape, dtype)); }
-  /** Takes ownership of a tensor returned by another kernel (freed at the end of the call). */
-  adopt(t: TensorInfo): TensorInfo { return this.track(this.owned, t); }
   /** A tensor id over `numel(shape)` floats of the heap starting at float index `f32Index`. */
   view(f32Index: number, shape: number[]): TensorInfo { return this.track(this.views, this.be.makeOutput(shape, 'float32', f32Index * 4)); }
 

@@ -24,6 +24,8 @@ export function convShape(c: backend_util.Conv2DInfo): ConvShape {
 
 /** Output pixels B·Ho·Wo. */
 export const numPixels = (g: ConvShape): number => g.B * g.Ho * g.Wo;
+/** A 1×1 stride-1 unpadded conv: a plain matrix product over pixels. */
+export const isPointwise = (g: ConvShape): boolean => g.KH === 1 && g.KW === 1 && g.sh === 1 && g.sw === 1 && g.pt + g.pl + g.pb + g.pr === 0;
 
 /** h[dst .. dst+n) = h[src .. src+n): memmove for long runs, a loop for short ones (call overhead). */
 function copyRun(h: Float32Array, dst: number, src: number, n: number): void {

@@ -7,12 +7,12 @@
  * - a broadcast (batch 1) right operand folds the left operand's batches into rows: one call;
  * - other batches run one XNNPACK call each, on heap views of the operands and the output;
  * - each product goes through gemm.ts (explicit transposes, tiling, choice of C = A·B or Cᵀ = Bᵀ·Aᵀ).
- * Broadcasting of batch dims follows numpy (as the cpu backend does); tfjs' own wasm kernel gets it wrong
- * when only the right operand is batched.
+ * Batch dims broadcast as in numpy; tfjs' own wasm and cpu kernels get [2,1,…]×[3,…] wrong (measured:
+ * tfjs 4.22), so the tests compare against explicit broadcastTo + matMul.
  */
 import { broadcast_util, util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { heapF32, numel, withScratch, type Scratch, type WasmBackend } from './heap.js';
-import { matmul2d, type Operand } from './gemm.js';
+import { fcRaw, heapF32, numel, withScratch, type Scratch, type WasmBackend } from './heap.js';
+import { matmul2d, TINY_MACS, type Operand } from './gemm.js';
 import { transposeBlock } from './blocks.js';
 
 /** Flat index into a batch of shape `inShape` for flat index `i` of the broadcast batch `outShape`. */
@@ -46,6 +46,12 @@ function batchedInto(s: Scratch, a: TensorInfo, b: TensorInfo, tA: boolean, tB: 
   const { M, K, N, batchA, batchB, outBatch } = d;
   const nA = numel(batchA), nB = numel(batchB), nOut = numel(outBatch);
   let opA: Operand = { at: s.at(a), t: tA }, opB: Operand = { at: s.at(b), t: tB };
+  if (nB === 1 && !tA && !tB && M * nA * K * N > TINY_MACS) {
+    // A·W with a plain right operand (linear layers): XNNPACK packs W under W's own id, so a W that is
+    // used again (inference) is not re-packed, exactly as in tfjs' kernel.
+    fcRaw(s, a, b, out, nA * M, K, N);
+    return;
+  }
   if (nB === 1 && !tA) { matmul2d(s, opA, opB, s.at(out), nA * M, K, N); return; }   // fold batches into rows
   // A broadcast operand is transposed once, not once per batch.
   if (nB === 1 && tB && nOut > 1) opB = { at: transposedCopy(s, opB.at, N, K), t: false };
