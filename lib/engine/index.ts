@@ -1,3 +1,4 @@
 export * from './backend.js';
 export * from './rng.js';
 export * from './smoke.js';
+export * from './workers.js';

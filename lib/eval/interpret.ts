@@ -19,9 +19,13 @@ const KIND_MEANING: Record<ErrorKind, string> = {
   duplicate: 'extra boxes on objects already found',
 };
 
+const MIN_MAP50_FOR_RATIO = 0.05;
+
 function localisation(m: Partial<Record<StatName, number>>): string | undefined {
   const { map, map_50, map_75 } = m;
   if (!valid(map) || !valid(map_50) || map_50 === 0) return undefined;
+  // Below a few points of mAP50 the model barely detects anything; a ratio of two tiny numbers says nothing about boxes.
+  if (map_50 < MIN_MAP50_FOR_RATIO) return `mAP50 is only ${f3(map_50)}: the model finds few objects at all, so the mAP/mAP50 ratio says nothing yet about localisation.`;
   const ratio = map / map_50;
   const ap75 = valid(map_75) ? `, AP75 ${f3(map_75)}` : '';
   if (ratio < 0.5) return `mAP@[.5:.95] ${f3(map)} is under half of mAP50 ${f3(map_50)}${ap75}: objects are found but boxes are loose, so localisation is the main weakness.`;

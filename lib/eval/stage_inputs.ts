@@ -7,7 +7,6 @@
  *   try { … inputs.predictor.predict(batch) … } finally { await inputs.predictor.dispose(); }
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CocoDataset } from '../coco/types.js';
 import { annotationFile, LabelMap } from '../coco/subset_types.js';
@@ -18,6 +17,7 @@ import { loadDetr } from '../detr/pretrained.js';
 import { LabelInfo } from '../detr/hf_config.js';
 import { BACKEND_CHAIN, BackendChoice, EngineInfo, initEngine } from '../engine/backend.js';
 import { Rng } from '../engine/rng.js';
+import { defaultWorkers } from '../engine/workers.js';
 import { readJson, recoverDir } from '../io/atomic.js';
 import { int, oneOf, str, Schema, bool } from '../params/schema.js';
 import { UserError } from '../params/user_error.js';
@@ -128,9 +128,6 @@ export function valAugment(run: string, p: Pick<ModelInputParams, 'valSize' | 'm
   return { ...base, valSize: p.valSize || base.valSize, maxSize: p.maxSize || base.maxSize };
 }
 
-/** Worker count: one per core on the single-threaded backends (wasm, cpu), 1 on multi-threaded ones. */
-export const autoWorkers = (requested: number, engine: EngineInfo): number =>
-  requested > 0 ? requested : engine.backend === 'wasm' || engine.backend === 'cpu' ? Math.max(1, os.cpus().length) : 1;
 
 export interface ModelInputs {
   engine: EngineInfo;
@@ -154,7 +151,7 @@ export async function openModelInputs(p: ModelInputParams): Promise<ModelInputs>
     model.dispose();
     throw e;
   }
-  const predictor = await openPredictor(model, { workers: autoWorkers(p.workers, engine), backend: engine.backend });
+  const predictor = await openPredictor(model, { workers: defaultWorkers(p.workers, engine), backend: engine.backend });
   return { engine, split, gt, checkpoint, augment: valAugment(p.run, p), predictor };
 }
 

@@ -20,10 +20,12 @@ import { RunDir } from './run_dir.js';
 import { SummaryWriter } from './tensorboard/writer.js';
 import { TraceRecorder } from './trace.js';
 import { decideAmp } from './amp.js';
-import { loadTrainModel, makeTrainer, resolveWorkers } from './setup.js';
+import { loadTrainModel, makeTrainer } from './setup.js';
+import { defaultWorkers } from '../engine/workers.js';
 import { readCheckpoint, writeCheckpoint, setParams, TrainerState, LoadedTrainingCheckpoint } from './checkpoint.js';
 import { runEpoch } from './epoch.js';
-import { validate, Validation } from './validate.js';
+import { validate } from './validate.js';
+import { SplitEvaluation } from '../eval/inference.js';
 import { writeLossCurves } from './loss_curves.js';
 import { Trainer } from './trainer.js';
 import { DetrModel } from '../detr/model.js';
@@ -53,9 +55,9 @@ async function saveCheckpoint(trainer: Trainer, model: DetrModel, labels: LabelM
   writeCheckpoint(dir, model, { names: labels.classes, categoryIds: labels.categoryIds }, await trainer.exportOptimizer(), state, dtype);
 }
 
-function logValidation(v: Validation, step: number, epoch: number, run: RunDir, tb: SummaryWriter): Record<string, number> {
+function logValidation(v: SplitEvaluation, step: number, epoch: number, run: RunDir, tb: SummaryWriter): Record<string, number> {
   const s = v.eval.statsByName as unknown as Record<string, number>;
-  run.log({ split: 'val', step, epoch, ...s, val_ms: v.ms });
+  run.log({ split: 'val', step, epoch, ...s, val_seconds: v.counts.seconds });
   tb.scalars({ mAP: s.map, mAP50: s.map_50, AP75: s.map_75, AP_small: s.map_small, AP_medium: s.map_medium, AP_large: s.map_large, AR1: s.mar_1, AR10: s.mar_10, AR100: s.mar_100 }, step, 'val/');
   return s;
 }
@@ -72,7 +74,7 @@ export async function train(overrides: object = {}): Promise<TrainResult> {
   const labels = trainSplit.labelMap;
   const augment = augmentFor(p);
   const trainLoader = new DetrLoader(trainSplit, { batchSize: p.batchSize, train: true, augment, seed: p.seed });
-  const workers = resolveWorkers(p.workers, engine);
+  const workers = defaultWorkers(p.workers, engine);
   const valLoader = new DetrLoader(limitSplit(valSplit, p.valMaxImages), { batchSize: Math.max(p.batchSize, 2 * workers), train: false, augment, seed: p.seed });
   const gt = readCocoDataset(path.join(p.dataRoot, annotationFile('val')));
   const { model, report, source } = await loadTrainModel(p, labels, new Rng(p.seed), resume?.weights);
@@ -115,7 +117,7 @@ async function loop(p: TrainParams, d: LoopDeps): Promise<TrainResult> {
     step = r.step; seen += r.seen; stopped = r.stopped || (p.maxSteps > 0 && step >= p.maxSteps);
     const evalNow = stopped || epoch === p.epochs - 1 || (p.evalEvery > 0 && (epoch + 1) % p.evalEvery === 0);
     if (evalNow) {
-      last = logValidation(await validate(trainer, d.valLoader, d.gt, labels), step, epoch, run, tb);
+      last = logValidation(await validate(trainer, d.valLoader, d.gt), step, epoch, run, tb);
       if (!best || last.map > best.map) { best = { map: last.map, epoch }; await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'best'), state(epoch, 0, true), p.saveDtype); }
     }
     await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'last'), r.stopped ? state(epoch, r.batchIndex, false) : state(epoch, 0, true), p.saveDtype);

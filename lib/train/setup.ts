@@ -15,7 +15,6 @@ import { projectRoot } from '../io/paths.js';
 import { UserError } from '../params/user_error.js';
 import { TrainParams } from './config.js';
 import { InProcessTrainer, ThreadTrainer, Trainer } from './trainer.js';
-import * as os from 'node:os';
 
 /** The project's demo DETR (pre-trained by `detrlab train` on the full demo dataset; see models/detr-demo/README.md). */
 export const DEMO_WEIGHTS = path.join(projectRoot(), 'models', 'detr-demo', 'model.safetensors');
@@ -51,12 +50,6 @@ async function loadModelSource(p: TrainParams, labels: LabelMap, rng: Rng, resum
     return { model: DetrModel.create(resolveDetr({ numClasses: k }, preset), rng), source: `random init (${preset})` };
   }
   return { ...(await loadDetr({ ...common, modelName: p.modelName })), source: `${p.modelName} (Hugging Face hub)` };
-}
-
-/** Worker count: one per core on the single-threaded backends, 1 where the backend is multi-threaded. */
-export function resolveWorkers(requested: number, engine: EngineInfo): number {
-  if (requested > 0) return requested;
-  return engine.backend === 'wasm' || engine.backend === 'cpu' ? Math.max(1, os.cpus().length) : 1;
 }
 
 export async function makeTrainer(model: DetrModel, p: TrainParams, engine: EngineInfo, workers: number): Promise<Trainer> {
