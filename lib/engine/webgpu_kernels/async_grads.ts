@@ -1,0 +1,78 @@
+/**
+ * `variableGradsAsync`: tf.variableGrads for a loss function that awaits in the middle.
+ *
+ * Why: DETR's loss needs values half-way through the graph (the Hungarian matcher reads the cost
+ * matrix, STYLE rule 4). tf.variableGrads takes a synchronous function, so the matcher reads with
+ * `dataSync()` — which the webgpu backend cannot do under Node (read_sync.ts). With this helper a
+ * training step can do `const out = model.forward(…); const matches = await …; return loss(out, matches)`
+ * with ONE forward pass, on every backend.
+ *
+ * How (tfjs-core 4.22 Engine, dist/tf-core.node.js `Engine.prototype.gradients`): gradients() records
+ * the tape only while its own function runs. Here the tape is opened (startTape) and a scope started
+ * before `f`, so every kernel of `f` — before and after its awaits — is recorded; then gradients() is
+ * called with a function that hands it that recorded tape and returns the loss. gradients() runs the
+ * backward pass with the tape closed (nothing extra recorded or kept) and frees the tensors it saved.
+ * Caveat: tensor work started by other async code while `f` awaits is recorded too (harmless, but it
+ * lives until the backward pass); run one step at a time.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+interface TapeNode { saved?: tf.Tensor[] }
+interface EngineInternals {
+  state: { activeTape: TapeNode[] | null; gradientDepth: number };
+  registeredVariables: Record<string, tf.Variable>;
+  startTape(): void;
+  endTape(): void;
+  startScope(name?: string): void;
+  endScope(result?: tf.TensorContainer): void;
+  gradients<T extends tf.Tensor>(f: () => T, xs: tf.Tensor[], dy?: T | null, allowNoGradients?: boolean): { value: T; grads: Array<tf.Tensor | null> };
+}
+
+function engineInternals(): EngineInternals {
+  const e = tf.engine() as unknown as EngineInternals;
+  for (const m of ['startTape', 'endTape', 'startScope', 'endScope', 'gradients'] as const) {
+    if (typeof e[m] !== 'function') throw new Error(`variableGradsAsync: tfjs-core ${tf.version_core} has no Engine.${m} (written for 4.22)`);
+  }
+  if (!e.state || !('activeTape' in e.state)) throw new Error(`variableGradsAsync: tfjs-core ${tf.version_core} has no engine.state.activeTape (written for 4.22)`);
+  return e;
+}
+
+/** Frees what the open tape saved for a backward pass that will not happen, and closes it. */
+function abandonTape(e: EngineInternals): void {
+  for (const node of e.state.activeTape ?? []) for (const t of node.saved ?? []) t.dispose();
+  e.state.activeTape = null;
+}
+
+/**
+ * Like tf.variableGrads(f, varList) (tfjs-core `variableGrads`: trainable variables by default, grads
+ * keyed by variable name, only variables the loss depends on), but `f` may be async.
+ */
+export async function variableGradsAsync(f: () => Promise<tf.Scalar>, varList?: tf.Variable[]): Promise<{ value: tf.Scalar; grads: tf.NamedTensorMap }> {
+  const e = engineInternals();
+  const vars = varList ?? Object.values(e.registeredVariables).filter((v) => v.trainable);
+  if (vars.length === 0) throw new Error('variableGradsAsync: no trainable variables');
+  if (e.state.gradientDepth !== 0) throw new Error('variableGradsAsync cannot run inside another gradient computation');
+  e.startScope('variableGradsAsync');
+  e.startTape();
+  let value: tf.Scalar, grads: Array<tf.Tensor | null>;
+  try {
+    const y = await f();
+    if (!(y instanceof tf.Tensor) || y.rank !== 0) throw new Error(`variableGradsAsync: f must return a scalar tensor, got ${y instanceof tf.Tensor ? `rank ${y.rank}` : typeof y}`);
+    const tape = e.state.activeTape;
+    e.endTape();                                     // depth 0: gradients() opens a fresh tape …
+    ({ value, grads } = e.gradients(() => { e.state.activeTape = tape; return y; }, vars, null, true)); // … and is handed ours
+  } catch (err) {
+    if (e.state.gradientDepth > 0) e.endTape();
+    abandonTape(e);
+    e.endScope();
+    throw err;
+  }
+  const named: tf.NamedTensorMap = {};
+  vars.forEach((v, i) => { const g = grads[i]; if (g) named[v.name] = g; });
+  e.endScope({ value, grads: named });               // frees f's intermediates, keeps the results
+  if (Object.keys(named).length === 0) {
+    tf.dispose(value);
+    throw new Error('variableGradsAsync: the loss does not depend on any of the variables');
+  }
+  return { value, grads: named };
+}
