@@ -11,6 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { initEngine } from '../engine/backend.js';
 import { UserError } from '../params/user_error.js';
 import { progress } from '../viz/progress.js';
 import { AblationParams, resolveAblationParams } from './classifier_params.js';
@@ -30,16 +31,37 @@ function checkInputs(p: AblationParams): { trainReal: number; synthImages: numbe
   return { trainReal: crops.train.length, synthImages: synth.samples.length };
 }
 
+const RUN_FILES = /^(config\.json|log\.jsonl|metrics\.json|seed_\d+|\..*\.tmp)$/;
+
+/** Removes an earlier ablation's run folder; refuses a folder holding anything a run does not write. */
+function clearRunFolder(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  const foreign = fs.readdirSync(dir).filter((f) => !RUN_FILES.test(f));
+  if (foreign.length) throw new UserError(`${dir} holds files an ablation run does not write (${foreign.slice(0, 3).join(', ')}); choose another --output-dir`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Runs at once: worker threads pay only on the single-threaded CPU backends (wasm, cpu: one core per
+ * thread). A GPU, or libtensorflow's own thread pool, is already shared by one run, so those go one by one.
+ */
+export async function concurrentRuns(p: Pick<AblationParams, 'workers' | 'backend'>, runs: number): Promise<number> {
+  if (p.workers <= 1 || runs <= 1) return 1;
+  const engine = await initEngine({ backend: p.backend, log: null });
+  return engine.backend === 'wasm' || engine.backend === 'cpu' ? Math.min(p.workers, runs) : 1;
+}
+
 export async function runAblation(overrides: Partial<AblationParams> = {}): Promise<AblationJson> {
   const p = resolveAblationParams(overrides);
   const specs = planAblation(p);
   const sizes = checkInputs(p);
-  for (const name of ABLATION_RUNS) fs.rmSync(path.join(p.outputDir, name), { recursive: true, force: true });   // no stale seeds
+  for (const name of ABLATION_RUNS) clearRunFolder(path.join(p.outputDir, name));   // no stale seeds from an earlier ablation
   const total = specs.reduce((a, s) => a + runSteps(sizes.trainReal + (s.synth ? sizes.synthImages : 0), p.batchSize, p.epochs), 0);
-  const bar = progress({ total, label: `ablation (${specs.length} runs, ${Math.min(p.workers, specs.length)} at a time)`, unit: 'step' });
+  const atOnce = await concurrentRuns(p, specs.length);
+  const bar = progress({ total, label: `ablation (${specs.length} runs, ${atOnce} at a time)`, unit: 'step' });
   const hooks = { onSteps: (n: number, info: Record<string, number | string>) => bar.tick(n, info) };
-  if (p.workers > 1 && specs.length > 1) {
-    await trainRunsInWorkers(specs, p.workers, hooks);
+  if (atOnce > 1) {
+    await trainRunsInWorkers(specs, atOnce, hooks);
   } else {
     for (const s of specs) await trainRun(s, hooks);
   }

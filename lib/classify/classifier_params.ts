@@ -64,7 +64,7 @@ export const ABLATION_SCHEMA: Schema<AblationParams> = {
   synth: str('data/synth', 'synthetic images folder written by `detrlab synth` (metadata.jsonl)'),
   outputDir: str('runs/ablation', 'output folder: real/, real_synth/, ablation.md, ablation.json, charts'),
   seeds: numList([0], 'seeds; each seed trains both runs (several seeds: mean ± std)'),
-  workers: int(2, 'runs trained at the same time, each in its own worker thread (1 = one after another in this thread)', { min: 1, max: 64 }),
+  workers: int(2, 'runs trained at the same time, each in its own worker thread, on the wasm/cpu backends (GPU and tfjs-node: one after another; 1 = always one after another)', { min: 1, max: 64 }),
   gridPerClass: int(4, 'synthetic and real examples per rare class in the example grid', { min: 1 }),
 };
 

@@ -6,6 +6,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { initEngine } from '../../lib/engine/backend.js';
 import { resolveAblationParams, AblationParams } from '../../lib/classify/classifier_params.js';
 import { ablationRunRefs, planAblation } from '../../lib/classify/ablation_plan.js';
@@ -17,6 +18,7 @@ import type { PixelBatch } from '../../lib/classify/image_cache.js';
 import { makeCropsFixture, makeSynthFixture, saveTinyDetr, SYNTH_COUNTS, TRAIN_COUNTS, CLASSES, tmpDir } from './fixtures.js';
 
 let p: AblationParams;
+let tensorsLeaked = NaN;
 /** Per run, per epoch: the real samples the model was fed (key + pixels) and how many synthetic ones. */
 const fed: Record<string, Array<{ real: Array<{ key: string; pixels: number[] }>; synth: string[] }>> = {};
 
@@ -27,6 +29,7 @@ before(async () => {
   model.dispose();
   p = resolveAblationParams({ crops: await makeCropsFixture(), synth: await makeSynthFixture(), outputDir: path.join(tmpDir('abl'), 'ablation'),
     backboneWeights: weights, epochs: 2, batchSize: 4, imageSize: 24, workers: 1, backend: 'wasm', gridPerClass: 2 });
+  const tensorsBefore = tf.memory().numTensors;
   for (const spec of planAblation(p)) {
     fed[spec.name] = [];
     const onBatch = (b: PixelBatch, epoch: number) => {
@@ -39,6 +42,11 @@ before(async () => {
     };
     await trainRun(spec, { onBatch });
   }
+  tensorsLeaked = tf.memory().numTensors - tensorsBefore;
+});
+
+test('a whole run (model, optimizer, every step and evaluation) leaves no tensor behind', () => {
+  assert.equal(tensorsLeaked, 0);
 });
 
 test('both runs are fed the same real crops, pixel for pixel, in the same order; synth only in real_synth', () => {
@@ -93,4 +101,12 @@ test('the worker-thread ablation writes the same runs as the in-process one', as
     assert.deepEqual(b.best, a.best, name);
   }
   assert.equal(j.delta, readAblation(p.outputDir).delta);
+});
+
+test('an output folder holding foreign files is refused, not wiped', async () => {
+  const out = path.join(tmpDir('abl-foreign'), 'ablation');
+  fs.mkdirSync(path.join(out, 'real'), { recursive: true });
+  fs.writeFileSync(path.join(out, 'real', 'notes.txt'), 'mine');
+  await assert.rejects(runAblation({ ...p, outputDir: out }), /holds files an ablation run does not write \(notes\.txt\)/);
+  assert.ok(fs.existsSync(path.join(out, 'real', 'notes.txt')));
 });
