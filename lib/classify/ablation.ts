@@ -16,18 +16,23 @@ import { UserError } from '../params/user_error.js';
 import { progress } from '../viz/progress.js';
 import { AblationParams, resolveAblationParams } from './classifier_params.js';
 import { readCropsData, readSynthData } from './crop_samples.js';
+import { locateBackboneWeights } from './backbone_weights.js';
 import { trainRunsInWorkers } from './run_workers.js';
 import { runSteps, trainRun } from './train_run.js';
 import { AblationJson, writeAblationReport } from './ablation_report.js';
 import { ABLATION_RUNS, ablationRunRefs, planAblation } from './ablation_plan.js';
 
-/** Reads the inputs once before any training, so a bad folder fails in seconds, not after the first run. */
-function checkInputs(p: AblationParams): { trainReal: number; synthImages: number } {
+/**
+ * Reads the inputs once before any training, so a bad folder fails in seconds, not after the first run,
+ * and fetches hub weights here, once, rather than in every worker at the same time.
+ */
+async function checkInputs(p: AblationParams): Promise<{ trainReal: number; synthImages: number }> {
   const crops = readCropsData(p.crops, { maxPerClass: p.maxPerClass, seed: p.seeds[0] });
   const synth = readSynthData(p.synth, crops);
   if (synth.samples.length === 0) {
     throw new UserError(`${path.join(p.synth, 'metadata.jsonl')} holds no images of the rare classes (${crops.rare.join(', ')}); the two runs would be identical`);
   }
+  if (p.backboneWeights !== 'none') await locateBackboneWeights(p.backboneWeights);
   return { trainReal: crops.train.length, synthImages: synth.samples.length };
 }
 
@@ -54,7 +59,7 @@ export async function concurrentRuns(p: Pick<AblationParams, 'workers' | 'backen
 export async function runAblation(overrides: Partial<AblationParams> = {}): Promise<AblationJson> {
   const p = resolveAblationParams(overrides);
   const specs = planAblation(p);
-  const sizes = checkInputs(p);
+  const sizes = await checkInputs(p);
   for (const name of ABLATION_RUNS) clearRunFolder(path.join(p.outputDir, name));   // no stale seeds from an earlier ablation
   const total = specs.reduce((a, s) => a + runSteps(sizes.trainReal + (s.synth ? sizes.synthImages : 0), p.batchSize, p.epochs), 0);
   const atOnce = await concurrentRuns(p, specs.length);

@@ -50,7 +50,8 @@ export interface BackboneProvenance {
 
 const REPO_RE = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 
-async function locate(w: string): Promise<HubFiles> {
+/** The checkpoint's files (a hub repo is downloaded once and cached; later calls reuse the cache). */
+export async function locateBackboneWeights(w: string): Promise<HubFiles> {
   if (fs.existsSync(w)) return localWeights(w);
   if (REPO_RE.test(w) && !w.endsWith('.safetensors')) return fetchHubWeights(w);
   const hint = w === DEMO_BACKBONE_WEIGHTS ? ' (the demo DETR weights come with the detection stage)' : '';
@@ -96,7 +97,7 @@ export async function buildClassifier(o: BuildOptions): Promise<{ model: CropCla
     const model = CropClassifier.create({ backbone, numClasses: o.numClasses }, o.rng);
     return { model, provenance: { backboneWeights: 'none', backbone, loadedTensors: 0, skippedTensors: 0 } };
   }
-  const files = await locate(o.backboneWeights);
+  const files = await locateBackboneWeights(o.backboneWeights);
   const ckpt = readSafetensors(files.weights);
   const base = checkpointBackbone(files, ckpt);
   const cfg: ClassifierConfig = { backbone: { ...base, trainableFrom: trainableFrom(o.trainableFrom) }, numClasses: o.numClasses };
