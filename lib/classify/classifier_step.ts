@@ -34,8 +34,8 @@ export class ClassifierTrainer {
     this.names = [...p.trainable().keys()];
   }
 
-  /** Forward, backward, one AdamW update at the given learning rates. */
-  step(batch: PixelBatch, lrs: { lr: number; lrBackbone: number }): StepResult {
+  /** Forward, backward, one AdamW update at the given learning rates. Reads values with `await data()` (webgpu cannot read synchronously). */
+  async step(batch: PixelBatch, lrs: { lr: number; lrBackbone: number }): Promise<StepResult> {
     const b = batch.labels.length, s = batch.size;
     const vars = this.names.map((n) => this.model.params.get(n));
     let pred: tf.Tensor1D | undefined;
@@ -50,9 +50,10 @@ export class ClassifierTrainer {
     this.optimizer.setLr('head', lrs.lr);
     this.optimizer.setLr('backbone', lrs.lrBackbone);
     this.optimizer.apply(byName);
-    const loss = value.dataSync()[0];
-    const p = pred!.dataSync();
-    tf.dispose([value, pred!, ...Object.values(grads)]);
+    tf.dispose(Object.values(grads));
+    const [lossArr, p] = await Promise.all([value.data(), pred!.data()]);
+    const loss = lossArr[0];
+    tf.dispose([value, pred!]);
     if (!Number.isFinite(loss)) throw new Error(`classifier loss is ${loss} at lr ${lrs.lr} / backbone ${lrs.lrBackbone}`);
     let correct = 0;
     for (let i = 0; i < b; i++) if (p[i] === batch.labels[i]) correct++;
@@ -63,15 +64,15 @@ export class ClassifierTrainer {
 }
 
 /** Predicted labels and summed cross-entropy of one batch (no gradients). */
-export function predictBatch(model: CropClassifier, batch: PixelBatch): { pred: Int32Array; lossSum: number } {
+export async function predictBatch(model: CropClassifier, batch: PixelBatch): Promise<{ pred: Int32Array; lossSum: number }> {
   const b = batch.labels.length, s = batch.size;
   const [pred, loss] = tf.tidy(() => {
     const logits = model.forward(tf.tensor4d(batch.pixels, [b, s, s, 3]));        // [B, K]
     return [tf.argMax(logits, 1), tf.mul(crossEntropy(logits, tf.tensor1d(batch.labels, 'int32')), b)];
   });
-  const out = { pred: Int32Array.from(pred.dataSync()), lossSum: loss.dataSync()[0] };
+  const [p, l] = await Promise.all([pred.data(), loss.data()]);
   tf.dispose([pred, loss]);
-  return out;
+  return { pred: Int32Array.from(p), lossSum: l[0] };
 }
 
 /** Cosine decay from `base` to 0 over the run; `t` = epochs done (fractional) / total epochs. */

@@ -67,7 +67,7 @@ async function evaluate(model: CropClassifier, cache: ImageCache, crops: CropsDa
   const pred: number[] = [];
   let lossSum = 0;
   for await (const b of batchStream(cache, toBatches(crops.val, p.batchSize), mode)) {
-    const r = predictBatch(model, b);
+    const r = await predictBatch(model, b);
     pred.push(...r.pred);
     lossSum += r.lossSum;
   }
@@ -88,7 +88,7 @@ async function trainEpoch(c: Ctx, train: ClassifierSample[], synth: ClassifierSa
     const t = (epoch + i / batches.length) / p.epochs;
     const lrs = { lr: cosineLr(p.lr, t), lrBackbone: cosineLr(p.lrBackbone, t) };
     const t0 = performance.now();
-    const r = c.trainer.step(b, lrs);
+    const r = await c.trainer.step(b, lrs);
     ms += performance.now() - t0;
     lossSum += r.loss * r.count; correct += r.correct; count += r.count;
     c.stepsDone++;

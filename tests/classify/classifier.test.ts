@@ -73,8 +73,8 @@ test('overfits a tiny fixed set: loss → ~0 and train accuracy 1.0', async () =
   const model = CropClassifier.create({ backbone: TINY_BACKBONE, numClasses: 4 }, new Rng(1));
   const trainer = new ClassifierTrainer(model, { lr: 1e-2, lrBackbone: 1e-2, weightDecay: 0 });
   let last = { loss: Infinity, correct: 0, count: 0 };
-  for (let i = 0; i < 60 && !(last.loss < 0.02 && last.correct === last.count); i++) last = trainer.step(batch, { lr: 1e-2, lrBackbone: 1e-2 });
-  const { pred } = predictBatch(model, batch);
+  for (let i = 0; i < 60 && !(last.loss < 0.02 && last.correct === last.count); i++) last = await trainer.step(batch, { lr: 1e-2, lrBackbone: 1e-2 });
+  const { pred } = await predictBatch(model, batch);
   trainer.dispose(); model.dispose();
   assert.ok(last.loss < 0.05, `loss ${last.loss}`);
   assert.deepEqual(Array.from(pred), Array.from(batch.labels));
@@ -85,12 +85,12 @@ test('no tensor leaks: forward, training step and prediction', async () => {
   const batch = await makeBatch(new ImageCache(1e7), crops.train.slice(0, 4), { train: true, aug: { imageSize: 24, minScale: 0.5, jitter: 0.2 }, seed: 0, epoch: 0 });
   const model = CropClassifier.create({ backbone: TINY_BACKBONE, numClasses: 4 }, new Rng(1));
   const trainer = new ClassifierTrainer(model, { lr: 1e-3, lrBackbone: 1e-4, weightDecay: 1e-4 });
-  trainer.step(batch, { lr: 1e-3, lrBackbone: 1e-4 });                             // creates the AdamW moments
+  await trainer.step(batch, { lr: 1e-3, lrBackbone: 1e-4 });                       // creates the AdamW moments
   const before = tf.memory().numTensors;
   const x = tf.zeros([2, 24, 24, 3]) as tf.Tensor4D;
   tf.dispose([model.forward(x), x]);
-  trainer.step(batch, { lr: 1e-3, lrBackbone: 1e-4 });
-  predictBatch(model, batch);
+  await trainer.step(batch, { lr: 1e-3, lrBackbone: 1e-4 });
+  await predictBatch(model, batch);
   assert.equal(tf.memory().numTensors, before);
   trainer.dispose(); model.dispose();
 });
