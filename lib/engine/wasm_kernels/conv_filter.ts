@@ -5,7 +5,8 @@
  * pixels (so the patch matrix never exists whole), times dy through XNNPACK (gemm.ts). A 1×1 stride-1
  * unpadded conv needs no patches: dW = xᵀ · dy as a plain matrix product.
  * The alternative, dW as a forward conv of xᵀ with dy as a filter dilated by the stride, is measured by
- * bench/engine.ts (`…_dw_as_dilated_conv_gflops`): slower on every ResNet shape, so it is not used.
+ * bench/engine.ts (`…_dw_as_dilated_conv_gflops`): on ResNet-50's 3×3 shapes it was as fast at best
+ * (56², 7²) and 1.3–2.2× slower elsewhere (14², stride 2), so it is not used.
  */
 import { util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry, withScratch, type WasmBackend } from './heap.js';
