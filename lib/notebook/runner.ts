@@ -14,6 +14,8 @@ import { renderReport, ReportStage, fmtMs } from './report.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { UserError } from '../params/user_error.js';
 import { ProfileName, profileParameters } from '../pipeline/profiles.js';
+import { readCache, writeCache, snapshot, changed, outputsIntact, codeHash, stageKey, chainKey } from './stage_cache.js';
+import { projectRoot } from '../io/paths.js';
 
 export interface RunNotebooksOptions {
   profile: ProfileName;
@@ -24,6 +26,10 @@ export interface RunNotebooksOptions {
   notebooksDir: string;
   outDir: string;
   cellTimeoutMs?: number;
+  /** Re-run stages even when their cache entry is valid. */
+  force?: boolean;
+  /** Version of the code the stages run (default: a hash of dist/lib); part of every stage's cache key. */
+  codeVersion?: string;
   log?: (line: string) => void;
 }
 
@@ -61,17 +67,38 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunNotebo
   const writeReport = async () => writeFileAtomic(reportPath, await renderReport(stages, { title: `detrlab ${opts.profile} run`, profile: opts.profile, started, parameters: opts.parameters }));
   const used = new Set<string>();
   let failed: RunNotebooksResult['failed'];
+  const cacheFile = path.join(opts.outDir, 'stage_cache.json');
+  const cache = readCache(cacheFile);
+  const code = opts.codeVersion ?? codeHash(path.join(projectRoot(), 'dist', 'lib'));
+  const watched = ['data', 'runs'];
+  let prevKey: string = opts.profile;
   for (let i = 0; i < files.length; i++) {
     const file = path.join(opts.notebooksDir, files[i]);
+    const source = readNotebook(file);
     const profileValues = profileParameters(opts.profile, files[i]);
-    const { nb, injected, unused } = injectParameters(readNotebook(file), { ...profileValues, ...opts.parameters });
+    const { nb, injected, unused } = injectParameters(source, { ...profileValues, ...opts.parameters });
     const stale = Object.keys(profileValues).filter((k) => unused.includes(k));
     if (stale.length) throw new UserError(`profile '${opts.profile}' sets ${stale.join(', ')} for ${files[i]}, which its parameters cell does not declare`);
     injected.forEach((k) => used.add(k));
     const outNb = path.join(opts.outDir, 'notebooks', files[i]);
+    const key = stageKey(code, source, Object.fromEntries(injected.map((k) => [k, ({ ...profileValues, ...opts.parameters } as Record<string, unknown>)[k]])), prevKey);
+    const hit = cache[files[i]];
+    if (!opts.force && hit?.key === key && fs.existsSync(outNb) && outputsIntact(hit.outputs)) {
+      prevKey = chainKey(key, hit.outputs);
+      stages[i] = { name: files[i], status: 'cached', ms: hit.ms, nb: readNotebook(outNb) };
+      log(`[notebooks] ${files[i]} unchanged since ${hit.finishedAt} (inputs, parameters, code and outputs): skipped; --force re-runs it`);
+      continue;
+    }
     log(`[notebooks] ${files[i]} …`);
+    const before = snapshot(watched, [opts.outDir]);
     const stage = await runOne(file, nb, opts, (x) => writeJsonAtomic(outNb, x));
     stages[i] = stage;
+    if (stage.status === 'ok') {
+      const outputs = changed(before, snapshot(watched, [opts.outDir]));
+      cache[files[i]] = { key, outputs, ms: stage.ms, finishedAt: new Date().toISOString() };
+      prevKey = chainKey(key, outputs); // what it wrote feeds the next stage's key
+    } else delete cache[files[i]];
+    writeCache(cacheFile, cache);
     log(`[notebooks] ${files[i]} ${stage.status} in ${fmtMs(stage.ms)}${stage.error ? ` — ${stage.error}` : ''}`);
     await writeReport();
     if (stage.status === 'failed') {

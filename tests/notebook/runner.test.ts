@@ -60,3 +60,32 @@ test('--only selects by prefix and rejects unknown names', () => {
   assert.deepEqual(listNotebooks(dir, ['02']), ['02_b.ipynb']);
   assert.throws(() => listNotebooks(dir, ['09']), (e: unknown) => isUserError(e) && /no notebook matches 09/.test((e as Error).message));
 });
+
+test('a second run skips unchanged stages; a changed parameter, a deleted output or --force re-runs', { timeout: 120_000 }, async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-cache-'));
+  const dir = path.join(root, 'notebooks');
+  fs.mkdirSync(dir);
+  const out = path.join(root, 'runs', 'demo');
+  const made = path.join(root, 'data', 'made');
+  const prev = process.cwd();
+  process.chdir(root); // the runner watches data/ and runs/ under the working directory
+  try {
+    writeNb(dir, '01_make.ipynb', [
+      ['code', 'const params = { n: 1 };', ['parameters']],
+      ['code', `const fs = require("node:fs");\nfs.mkdirSync(${JSON.stringify(made)}, { recursive: true });\nfs.writeFileSync(${JSON.stringify(made + '/x.txt')}, String(params.n) + Date.now());`],
+    ]);
+    writeNb(dir, '02_use.ipynb', [['code', 'const params = { m: 1 };', ['parameters']], ['code', `console.log(require("node:fs").readFileSync(${JSON.stringify(made + '/x.txt')}, "utf8"))`]]);
+    const run = async (parameters: Record<string, unknown> = {}, force = false) =>
+      (await runNotebooks({ profile: 'demo', only: [], parameters, notebooksDir: dir, outDir: out, force, codeVersion: 'test', log: () => {} })).stages.map((s) => s.status);
+    assert.deepEqual(await run(), ['ok', 'ok']);
+    assert.deepEqual(await run(), ['cached', 'cached']);
+    assert.deepEqual(await run({ m: 2 }), ['cached', 'ok'], 'only the stage whose parameter changed');
+    assert.deepEqual(await run({ n: 2, m: 2 }), ['ok', 'ok'], 'a change upstream re-runs what follows');
+    fs.rmSync(path.join(root, 'data', 'made'), { recursive: true });
+    assert.deepEqual(await run({ n: 2, m: 2 }), ['ok', 'ok'], 'deleted outputs re-run their stage');
+    assert.deepEqual(await run({ n: 2, m: 2 }, true), ['ok', 'ok'], '--force');
+    assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /class="ok">ok/);
+  } finally {
+    process.chdir(prev);
+  }
+});

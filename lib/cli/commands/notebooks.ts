@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { defineCommand } from '../command.js';
-import { int, oneOf, str, strList } from '../../params/schema.js';
+import { bool, int, oneOf, str, strList } from '../../params/schema.js';
 import { runNotebooks } from '../../notebook/runner.js';
 import { parseParamAssignment } from '../../notebook/parameters.js';
 import { PROFILE_NAMES, ProfileName } from '../../pipeline/profiles.js';
@@ -15,6 +15,7 @@ export const notebooksRunCommand = defineCommand({
     notebooks: str('notebooks', 'folder with the NN_name.ipynb notebooks'),
     out: str('', 'output folder (default runs/<profile>)'),
     cellTimeout: int(0, 'seconds a single cell may run (0 = no limit)', { min: 0 }),
+    force: bool(false, 're-run stages even when their inputs, parameters, code and outputs are unchanged'),
   },
   usage: 'Examples:\n  detrlab notebooks run                          # the demo pipeline, report in runs/demo/report.html\n  detrlab notebooks run --only 03,04 -p epochs=2\n  detrlab notebooks run --profile coco',
   async run(p) {
@@ -22,7 +23,7 @@ export const notebooksRunCommand = defineCommand({
     const res = await runNotebooks({
       profile: p.profile, only: p.only, parameters,
       notebooksDir: p.notebooks, outDir: p.out || path.join('runs', p.profile),
-      cellTimeoutMs: p.cellTimeout ? p.cellTimeout * 1000 : undefined,
+      cellTimeoutMs: p.cellTimeout ? p.cellTimeout * 1000 : undefined, force: p.force,
     });
     if (!res.ok) {
       process.stderr.write(`detrlab notebooks run: ${res.failed?.notebook} failed at ${res.failed?.message}\n`);
