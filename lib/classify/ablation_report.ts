@@ -22,7 +22,7 @@ export interface RunSummary {
   best_val_acc: number;
   /** Sample std over seeds (0 with one seed). */
   best_val_acc_std: number;
-  /** The first seed's best epoch (per seed in `per_seed`). */
+  /** The first seed's best epoch, 0-based as in log.jsonl (per seed in `per_seed`). */
   best_epoch: number;
   balanced_acc: number;
   rare_acc: number | null;

@@ -39,9 +39,9 @@ export function perClassTable(j: AblationJson): Row[] {
   }));
 }
 
-/** Secondary figures: balanced and rare-class accuracy, best epochs. */
+/** Secondary figures: balanced and rare-class accuracy, best epochs (1-based here; 0-based in the JSON and logs). */
 export function detailsTable(j: AblationJson): Row[] {
-  const row = (name: string, r: RunSummary) => ({ run: name, best_val_acc: f4(r.best_val_acc), best_epoch: r.per_seed.map((s) => s.best_epoch).join(','),
+  const row = (name: string, r: RunSummary) => ({ run: name, best_val_acc: f4(r.best_val_acc), best_epoch: r.per_seed.map((s) => `${s.best_epoch + 1}/${j.epochs}`).join(', '),
     balanced_acc: f4(r.balanced_acc), rare_acc: pct(r.rare_acc) });
   return [row('real', j.real), row('real + synth', j.real_synth),
     { run: 'Δ', best_val_acc: signed(j.delta), best_epoch: '', balanced_acc: signed(j.delta_balanced_acc), rare_acc: j.delta_rare_acc === null ? '–' : signed(j.delta_rare_acc) }];
