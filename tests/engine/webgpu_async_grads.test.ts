@@ -2,7 +2,7 @@
  * variableGradsAsync (lib/engine/webgpu_kernels/async_grads.ts) on the wasm backend: the gradients
  * of a loss that awaits a read half-way equal tf.variableGrads of the same computation done with
  * sync reads; nothing leaks; an error leaves the engine clean; and the DETR step built on it
- * (tests/engine/webgpu_detr_step.ts) reproduces the trainer's criterion path exactly.
+ * (tests/engine/webgpu_detr_step.ts) reproduces the trainer's criterion path and optimizer step exactly.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,10 @@ import { Rng } from '../../lib/engine/rng.js';
 import { variableGradsAsync } from '../../lib/engine/webgpu_kernels/index.js';
 import { resolveDetr } from '../../lib/detr/config.js';
 import { DetrModel } from '../../lib/detr/model.js';
-import { asyncDetrStep } from './webgpu_detr_step.js';
+import { AdamW } from '../../lib/train/optimizer.js';
+import { InProcessTrainer, dropoutSeed } from '../../lib/train/trainer.js';
+import { TrainBatch } from '../../lib/train/batch.js';
+import { asyncDetrStep, detrTrainStep } from './webgpu_detr_step.js';
 import { parityInputs, wasmReference } from './webgpu_parity.js';
 
 /** conv → relu → rows picked by an index read from the values (like a matcher) → loss. */
@@ -34,6 +37,16 @@ function setup(): { x: tf.Tensor4D; w: tf.Variable; v: tf.Variable } {
   const rng = new Rng(3);
   return { x: tf.tensor4d(rng.normals(2 * 5 * 5 * 3), [2, 5, 5, 3]), w: tf.variable(tf.tensor4d(rng.normals(3 * 3 * 3 * 4, 0.3), [3, 3, 3, 4])), v: tf.variable(tf.tensor2d(rng.normals(8), [4, 2])) };
 }
+
+// First in the file: the engine has never opened a tape (state.activeTape does not exist yet).
+test('works in a fresh engine', async () => {
+  await initEngine({ backend: 'wasm', log: null });
+  const v = tf.variable(tf.tensor1d([1, 2, 3]));
+  const r = await variableGradsAsync(async () => { const y = tf.square(v); await y.data(); return tf.sum(y) as tf.Scalar; }, [v]);
+  assert.deepEqual(Array.from(r.grads[v.name].dataSync()), [2, 4, 6]);
+  assert.equal(r.value.dataSync()[0], 14);
+  tf.dispose([r.value, r.grads, v]);
+});
 
 test('gradients across an await equal tf.variableGrads with sync reads, and nothing leaks', async () => {
   await initEngine({ backend: 'wasm', log: null });
@@ -86,4 +99,25 @@ test('DETR: the async step (one forward, matching on awaited values) equals the 
   tf.dispose([...step.grads.values(), px, mask]);
   assert.equal(tf.memory().numTensors, before, 'no tensors left behind');
   model.dispose();
+});
+
+test('DETR: a whole async optimizer step (clip, AdamW) leaves the same weights as the trainer step', async () => {
+  await initEngine({ backend: 'wasm', log: null });
+  const cfg = resolveDetr({ numClasses: 5, dModel: 16, nHeads: 2, encoderLayers: 1, decoderLayers: 2, ffnDim: 32, numQueries: 5, backbone: { depth: 18, width: 4, numStages: 3, trainableFrom: 'layer2' } }, 'demo');
+  const x = parityInputs({ cfg, batch: 2, h: 48, w: 64 });
+  const optim = { lr: 1e-3, lrBackbone: 1e-4, weightDecay: 1e-4, clipMaxNorm: 0.1 };
+  const trainer = new InProcessTrainer(DetrModel.create(cfg, new Rng(0)), { optim, seed: 5 });
+  const batch: TrainBatch = { pixels: x.pixels, mask: Uint8Array.from(x.mask), shape: x.shape, targets: x.targets, imageIds: [1, 2] };
+  const want = await trainer.step(batch, 0, optim);
+  const model = DetrModel.create(cfg, new Rng(0));
+  const p = model.params;
+  const opt = new AdamW([{ name: 'backbone', lr: optim.lrBackbone, weightDecay: optim.weightDecay, params: p.trainable('backbone') }, { name: 'transformer', lr: optim.lr, weightDecay: optim.weightDecay, params: p.trainable('transformer') }]);
+  const px = tf.tensor4d(x.pixels, [...x.shape, 3]), mask = tf.tensor3d(x.mask, x.shape, 'int32');   // [B, H, W, 3], [B, H, W]
+  const got = await detrTrainStep(model, opt, px, mask, x.targets, dropoutSeed(5, 0, 0), optim.clipMaxNorm);
+  assert.ok(Math.abs(got.gradNorm - want.gradNorm) <= 1e-6 * want.gradNorm, `grad norm ${got.gradNorm} vs ${want.gradNorm}`);
+  assert.ok(Math.abs(got.terms.loss_total - want.terms.loss_total) <= 1e-6 * want.terms.loss_total);
+  const after = await trainer.exportParams();
+  for (const name of p.names()) assert.deepEqual(p.get(name).dataSync(), after.get(name), name);
+  tf.dispose([px, mask]);
+  opt.dispose(); model.dispose(); await trainer.dispose();
 });

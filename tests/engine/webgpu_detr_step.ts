@@ -17,6 +17,7 @@ import { linearSumAssignment } from '../../lib/detr/hungarian.js';
 import { Box, cxcywhToXyxy, giouMatrixXyxy, l1Matrix } from '../../lib/box/box_ops.js';
 import { Rng } from '../../lib/engine/rng.js';
 import { variableGradsAsync } from '../../lib/engine/webgpu_kernels/index.js';
+import { AdamW } from '../../lib/train/optimizer.js';
 
 /**
  * DETR's matching cost of one image on plain arrays (facebookresearch/detr `HungarianMatcher.forward`,
@@ -95,4 +96,25 @@ export async function asyncDetrStep(model: DetrModel, pixels: tf.Tensor4D, mask:
   const byName = new Map<string, tf.Tensor>();
   for (const [name, v] of named) if (grads[v.name]) byName.set(name, grads[v.name]);
   return { terms, grads: byName, matches };
+}
+
+/**
+ * clipGradNorm (lib/train/optimizer.ts, torch `clip_grad_norm_`) with the norm read by `await`:
+ * g ← g · min(1, maxNorm / (‖g‖ + 1e-6)). Returns new tensors (inputs untouched) and the pre-clip norm.
+ */
+export async function clipGradNormAsync(grads: Map<string, tf.Tensor>, maxNorm: number): Promise<{ grads: Map<string, tf.Tensor>; totalNorm: number }> {
+  const sq = tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))));   // scalar
+  const totalNorm = Math.sqrt((await sq.data())[0]);
+  sq.dispose();
+  const coef = maxNorm > 0 ? Math.min(1, maxNorm / (totalNorm + 1e-6)) : 1;
+  return { grads: new Map([...grads].map(([k, g]) => [k, coef === 1 ? g.clone() : tf.mul(g, coef)])), totalNorm };
+}
+
+/** A whole optimizer step as the trainer does it (grads, clip, AdamW; lib/train/replica.ts) without sync reads. */
+export async function detrTrainStep(model: DetrModel, opt: AdamW, pixels: tf.Tensor4D, mask: tf.Tensor3D, targets: DetrTarget[], dropoutSeed: number, clipMaxNorm = 0.1): Promise<{ terms: Record<string, number>; gradNorm: number }> {
+  const step = await asyncDetrStep(model, pixels, mask, targets, dropoutSeed);
+  const clipped = await clipGradNormAsync(step.grads, clipMaxNorm);
+  opt.apply(clipped.grads);
+  tf.dispose([...step.grads.values(), ...clipped.grads.values()]);
+  return { terms: step.terms, gradNorm: clipped.totalNorm };
 }

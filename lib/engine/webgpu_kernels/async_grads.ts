@@ -33,7 +33,8 @@ function engineInternals(): EngineInternals {
   for (const m of ['startTape', 'endTape', 'startScope', 'endScope', 'gradients'] as const) {
     if (typeof e[m] !== 'function') throw new Error(`variableGradsAsync: tfjs-core ${tf.version_core} has no Engine.${m} (written for 4.22)`);
   }
-  if (!e.state || !('activeTape' in e.state)) throw new Error(`variableGradsAsync: tfjs-core ${tf.version_core} has no engine.state.activeTape (written for 4.22)`);
+  // state.activeTape exists only once a tape has been opened; gradientDepth from the start.
+  if (typeof e.state?.gradientDepth !== 'number') throw new Error(`variableGradsAsync: tfjs-core ${tf.version_core} has no engine.state.gradientDepth (written for 4.22)`);
   return e;
 }
 
