@@ -31,7 +31,7 @@ export interface ClassifierTrainParams {
   cacheMb: number;
 }
 
-export interface ClassifierParams extends ClassifierTrainParams { synth: string; outputDir: string }
+export interface ClassifierParams extends ClassifierTrainParams { synth: string; outputDir: string; saveWeights: boolean }
 export interface AblationParams extends Omit<ClassifierTrainParams, 'seed'> { synth: string; outputDir: string; seeds: number[]; workers: number; gridPerClass: number }
 
 const TRAIN_SCHEMA: Schema<ClassifierTrainParams> = {
@@ -58,6 +58,7 @@ export const CLASSIFIER_SCHEMA: Schema<ClassifierParams> = {
   ...TRAIN_SCHEMA,
   synth: str('', 'synthetic images folder (metadata.jsonl); its rare-class images join the training set (empty = real crops only)'),
   outputDir: str('runs/classifier', 'run folder (config.json, log.jsonl, metrics.json)'),
+  saveWeights: bool(false, 'also write the final weights to <output-dir>/model.safetensors (backbone tensors by their DETR names; `detrlab train --backbone-init` starts a DETR from them)'),
 };
 
 const { seed: _seed, ...ABLATION_BASE } = TRAIN_SCHEMA;

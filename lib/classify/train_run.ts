@@ -22,6 +22,13 @@ import { ClassifierSample, CropsData, readCropsData, readSynthData, SynthData } 
 import { batchStream, BatchMode, ImageCache, PixelBatch } from './image_cache.js';
 import { epochSamples, toBatches } from './sample_order.js';
 import type { CropClassifier } from './classifier_model.js';
+import { checkpointTensors } from '../detr/weights.js';
+import { writeSafetensors } from '../io/safetensors.js';
+
+/** The classifier's tensors in PyTorch layout by name: the backbone's are DETR's (`model.backbone.conv_encoder.model.*`). */
+function saveClassifierWeights(file: string, model: CropClassifier): void {
+  writeSafetensors(file, checkpointTensors(model.params, 'F32'), { format: 'pt', backbone: JSON.stringify(model.cfg.backbone), num_classes: String(model.cfg.numClasses) });
+}
 
 export interface RunSpec {
   /** `real`, `real_synth`, … (goes into config.json and the reports). */
@@ -30,6 +37,8 @@ export interface RunSpec {
   params: ClassifierTrainParams;
   /** Synthetic images folder whose rare-class images join the training set; undefined = real only. */
   synth?: string;
+  /** Write the final weights to `<dir>/model.safetensors` (DETR backbone names + the head). */
+  saveWeights?: boolean;
 }
 
 export interface EpochRecord { epoch: number; train_loss: number; train_acc: number; val_loss: number; val_acc: number; balanced_acc: number; rare_acc: number | null; real_order_sha1: string }
@@ -126,6 +135,7 @@ export async function trainRun(spec: RunSpec, hooks: RunHooks = {}): Promise<Run
       run.log({ split: 'val', epoch, step: ctx.stepsDone, loss, acc: m.accuracy, balanced_acc: m.balancedAccuracy, rare_acc: m.rareAccuracy,
         ...Object.fromEntries(Object.entries(m.perClass).map(([c, v]) => [`acc/${c}`, v])) });
     }
+    if (spec.saveWeights) saveClassifierWeights(run.path('model.safetensors'), model);
   } finally {
     trainer.dispose();
     model.dispose();
@@ -139,11 +149,11 @@ export async function trainRun(spec: RunSpec, hooks: RunHooks = {}): Promise<Run
 
 /** `detrlab train-classifier`: one run in `outputDir` (real crops, plus the rare classes' synthetic images when `synth` is set). */
 export async function trainClassifier(overrides: Partial<ClassifierParams> = {}): Promise<RunMetrics> {
-  const { synth, outputDir, ...params } = resolveClassifierParams(overrides);
+  const { synth, outputDir, saveWeights, ...params } = resolveClassifierParams(overrides);
   const data = runData(params, synth || undefined);
   const n = data.crops.train.length + (data.synth?.samples.length ?? 0);
   const bar = progress({ total: runSteps(n, params.batchSize, params.epochs), label: 'train-classifier', unit: 'step' });
-  const m = await trainRun({ name: synth ? 'real_synth' : 'real', dir: outputDir, params, synth: synth || undefined }, { onSteps: (k, info) => bar.tick(k, info) });
+  const m = await trainRun({ name: synth ? 'real_synth' : 'real', dir: outputDir, params, synth: synth || undefined, saveWeights }, { onSteps: (k, info) => bar.tick(k, info) });
   bar.done({ best_val_acc: m.best.accuracy });
   return m;
 }

@@ -13,7 +13,7 @@ export interface TrainParams {
   amp: boolean; resume: boolean; overwrite: boolean; maxSteps: number; workers: number; seed: number; backend: BackendChoice;
   headInit: 'reinit' | 'coco-rows'; augment: 'detr' | 'demo'; valSize: number; maxSize: number;
   evalEvery: number; valMaxImages: number; checkpointEvery: number; saveDtype: 'F32' | 'F16';
-  traceSteps: number; traceStart: number; tbImages: number; cacheDir: string; numClasses: number; cocoIdLabels: boolean; auxLoss: boolean;
+  traceSteps: number; traceStart: number; tbImages: number; cacheDir: string; numClasses: number; cocoIdLabels: boolean; auxLoss: boolean; backboneInit: string;
 }
 
 export const TRAIN_SCHEMA: Schema<TrainParams> = {
@@ -48,6 +48,7 @@ export const TRAIN_SCHEMA: Schema<TrainParams> = {
   tbImages: int(4, 'val images with predictions logged to TensorBoard each evaluation', { min: 0 }),
   cacheDir: str('data/models/hf', 'Hugging Face download cache'),
   numClasses: int(0, 'classes (0 = from label_map.json)', { min: 0 }),
+  backboneInit: str('', "with --model-name scratch:…: a safetensors file whose backbone tensors (DETR names) start the model, e.g. `detrlab train-classifier --save-weights` (the demo's counterpart of an ImageNet backbone)"),
   auxLoss: bool(true, 'auxiliary losses on every decoder layer (the DETR recipe; a hub config.json may say otherwise)'),
   cocoIdLabels: bool(false, 'label = COCO category id with a max(91, id+1)-class head, as facebook/detr-resnet-50 (for pre-training on a whole COCO root)'),
 };

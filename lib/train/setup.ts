@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { DetrModel } from '../detr/model.js';
 import { loadDetr } from '../detr/pretrained.js';
 import { resolveDetr, DetrPreset, DETR_PRESETS } from '../detr/config.js';
-import { LoadReport } from '../detr/weights.js';
+import { LoadReport, loadCheckpoint } from '../detr/weights.js';
+import { HF_BACKBONE_PREFIX } from '../detr/hf_config.js';
 import { LabelMap } from '../coco/subset_types.js';
 import { Rng } from '../engine/rng.js';
 import { EngineInfo } from '../engine/backend.js';
@@ -47,9 +48,21 @@ async function loadModelSource(p: TrainParams, labels: LabelMap, rng: Rng, resum
   if (p.modelName.startsWith('scratch:')) {
     const preset = p.modelName.slice('scratch:'.length) as DetrPreset;
     if (!(preset in DETR_PRESETS)) throw new UserError(`unknown preset in --model-name ${p.modelName}; choose scratch:${Object.keys(DETR_PRESETS).join(' or scratch:')}`);
-    return { model: DetrModel.create(resolveDetr({ numClasses: k }, preset), rng), source: `random init (${preset})` };
+    const model = DetrModel.create(resolveDetr({ numClasses: k }, preset), rng);
+    if (!p.backboneInit) return { model, source: `random init (${preset})` };
+    return { model, report: initBackbone(model, p.backboneInit, rng), source: `random init (${preset}), backbone from ${p.backboneInit}` };
   }
   return { ...(await loadDetr({ ...common, modelName: p.modelName })), source: `${p.modelName} (Hugging Face hub)` };
+}
+
+/** Loads every backbone tensor of `file` into `model` (the rest keeps its init); all must be present. */
+function initBackbone(model: DetrModel, file: string, rng: Rng): LoadReport {
+  if (!fs.existsSync(file)) throw new UserError(`--backbone-init ${file} does not exist`);
+  const report = loadCheckpoint(model.params, file, { rng, strict: false });
+  const missing = report.missing.filter((n) => n.startsWith(HF_BACKBONE_PREFIX));
+  if (missing.length) throw new UserError(`--backbone-init ${file} lacks ${missing.length} backbone tensors (e.g. ${missing[0]}); is it the same backbone architecture?`);
+  if (report.shapeMismatch.length) throw new UserError(`--backbone-init ${file}: shape mismatch for ${report.shapeMismatch[0].name}`);
+  return report;
 }
 
 export async function makeTrainer(model: DetrModel, p: TrainParams, engine: EngineInfo, workers: number): Promise<Trainer> {

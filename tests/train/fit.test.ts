@@ -69,3 +69,25 @@ test('a kill at any moment during checkpoint writes leaves a loadable checkpoint
   }
   assert.ok(versions.every((v) => v >= 1), versions.join());
 });
+
+test('--backbone-init starts a scratch DETR from a classifier\'s backbone tensors', async () => {
+  const { initEngine } = await import('../../lib/engine/backend.js');
+  const { Rng } = await import('../../lib/engine/rng.js');
+  const { CropClassifier } = await import('../../lib/classify/classifier_model.js');
+  const { resolveDetr } = await import('../../lib/detr/config.js');
+  const { checkpointTensors } = await import('../../lib/detr/weights.js');
+  const { writeSafetensors } = await import('../../lib/io/safetensors.js');
+  const { loadTrainModel } = await import('../../lib/train/setup.js');
+  const { resolveTrain } = await import('../../lib/train/config.js');
+  await initEngine({ backend: 'cpu', log: null });
+  const clf = CropClassifier.create({ backbone: resolveDetr({}, 'demo').backbone, numClasses: 5 }, new Rng(3));
+  const file = path.join(tmp, 'clf.safetensors');
+  writeSafetensors(file, checkpointTensors(clf.params, 'F32'));
+  const labels = { classes: ['a', 'b'], categoryIds: [1, 2] };
+  const { model, source } = await loadTrainModel(resolveTrain({ modelName: 'scratch:demo', backboneInit: file }), labels, new Rng(0));
+  assert.match(source, /backbone from/);
+  const name = 'model.backbone.conv_encoder.model.layer2.0.conv1.weight';
+  assert.deepEqual([...model.params.get(name).dataSync()], [...clf.params.get(name).dataSync()]);
+  await assert.rejects(loadTrainModel(resolveTrain({ modelName: 'scratch:demo', backboneInit: path.join(tmp, 'nope.safetensors') }), labels, new Rng(0)), /does not exist/);
+  model.dispose(); clf.dispose();
+});
