@@ -6,15 +6,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../params/user_error.js';
+import { LabelMap, SubsetManifest, SPLITS, SplitName, annotationFile as annotationPath } from '../coco/subset_types.js';
+import { CocoAnnotation, CocoDataset, CocoImage } from '../coco/types.js';
 
-export type Split = 'train' | 'val';
-export const SPLITS: readonly Split[] = ['train', 'val'];
-
-export interface LabelMap { classes: string[]; categoryIds: number[] }
-export interface SubsetManifest { cocoRoot: string; imageDirs: Record<Split, string>; classes: string[] }
-export interface ImageRecord { id: number; file_name: string; width: number; height: number }
-export interface AnnotationRecord { id: number; image_id: number; category_id: number; bbox: [number, number, number, number]; iscrowd?: number }
-export interface CocoInstances { images: ImageRecord[]; annotations: AnnotationRecord[]; categories: Array<{ id: number; name: string }> }
+export { SPLITS };
+export type Split = SplitName;
+export type ImageRecord = CocoImage;
+export type AnnotationRecord = CocoAnnotation;
+export type CocoInstances = CocoDataset;
 
 export interface SubsetRoot {
   root: string;
@@ -23,7 +22,7 @@ export interface SubsetRoot {
   instances: Record<Split, CocoInstances>;
 }
 
-export const annotationFile = (root: string, split: Split) => path.join(root, 'annotations', `instances_${split}2017.json`);
+export const annotationFile = (root: string, split: Split): string => path.join(root, annotationPath(split));
 
 function readJsonFile<T>(file: string, what: string): T {
   if (!fs.existsSync(file)) throw new UserError(`${what} ${file} does not exist (is this a subset root written by \`detrlab subset\`?)`);

@@ -6,11 +6,12 @@
  * Dims: B batch, Q queries, K classes.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { CocoResult } from '../coco/types.js';
+
+export type { CocoResult };
 import { Box, cxcywhToXyxy } from '../box/box_ops.js';
 
 export interface Detection { imageId: number; label: number; categoryId: number; bboxXywhAbs: Box; score: number }
-/** One record of a COCO results file. */
-export interface CocoResult { image_id: number; category_id: number; bbox: Box; score: number }
 export interface ImageInfo { imageId: number; width: number; height: number }
 
 export interface PostprocessOptions {

@@ -62,7 +62,7 @@ export function batchResults(pred: Prediction, batch: DetrBatch, labelMap: Label
   const boxes = tf.tensor3d(pred.boxes, [b, q, 4]);                    // [B, Q, 4] cxcywh in [0, 1]
   try {
     const threshold = opts.scoreThr > 0 ? opts.scoreThr : undefined;
-    return toCocoResults(postprocess(logits, boxes, images, labelMap.categoryIds, { threshold, topK: opts.topK })) as CocoResult[];
+    return toCocoResults(postprocess(logits, boxes, images, labelMap.categoryIds, { threshold, topK: opts.topK }));
   } finally {
     tf.dispose([logits, boxes]);
   }
