@@ -7,4 +7,4 @@ export { SummaryWriter, readScalars, eventFiles, readEventFile } from './tensorb
 export { TraceRecorder } from './trace.js';
 export { decideAmp, AmpDecision } from './amp.js';
 export { DEMO_WEIGHTS } from './setup.js';
-export { trainSummaryTable, valMetricsTable } from './summary.js';
+export { valMetricsTable } from './summary.js';

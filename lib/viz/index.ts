@@ -6,3 +6,4 @@ export * from './progress.js';
 export * from './notebook_context.js';
 export * from './overlay.js';
 export * from './contact_sheet.js';
+export * from './frames.js';

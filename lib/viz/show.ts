@@ -2,15 +2,16 @@
  * One `show()` renders anything a stage returns: in a notebook as rich output, in a terminal as text.
  *   show(spec)                 vega-lite spec → SVG chart
  *   show(pngBytes)             an image (PNG/JPEG bytes)
- *   show(rows)                 array of records → table
+ *   show(rows)                 array of records (or a danfo DataFrame) → table
  *   show('## markdown')        markdown
  *   show({ html: '<b>x</b>' }) raw HTML
  */
 import { isVlSpec, renderSvg, VlSpec } from './vega_render.js';
 import { htmlTable, Row, textTable } from './table.js';
 import { tslab } from './notebook_context.js';
+import { DataFrameLike, frameRows, isDataFrame } from './frames.js';
 
-export type Showable = VlSpec | Uint8Array | Row[] | string | { html: string } | { markdown: string };
+export type Showable = VlSpec | Uint8Array | Row[] | DataFrameLike | string | { html: string } | { markdown: string };
 
 const isJpeg = (b: Uint8Array) => b[0] === 0xff && b[1] === 0xd8;
 
@@ -27,6 +28,7 @@ export async function show(x: Showable, opts: { title?: string; digits?: number 
     if (nb) nb.display.markdown(x); else console.log(x);
     return;
   }
+  if (isDataFrame(x)) x = frameRows(x);
   if (Array.isArray(x)) {
     if (nb) nb.display.html(htmlTable(x, opts.digits)); else console.log(textTable(x, opts.digits));
     return;

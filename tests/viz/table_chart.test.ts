@@ -22,3 +22,11 @@ test('vega-lite specs render to SVG and PNG headless', async () => {
   const png = await renderPng(barChart(rows, 'class', 'n'));
   assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
 });
+
+test('danfo data frames from log rows, grouped, render as tables', async () => {
+  const { logFrame, frameRows, isDataFrame } = await import('../../lib/viz/frames.js');
+  const df = await logFrame([{ split: 'train', epoch: 0, loss: 2 }, { split: 'train', epoch: 0, loss: 4 }, { split: 'val', epoch: 0, map: 0.5 }, { split: 'train', epoch: 1, loss: 1 }], 'train');
+  const g = df.groupby(['epoch']).agg({ loss: 'mean' });
+  assert.ok(isDataFrame(g));
+  assert.deepEqual(frameRows(g), [{ epoch: 0, loss_mean: 3 }, { epoch: 1, loss_mean: 1 }]);
+});
