@@ -52,15 +52,23 @@ export function runAdapterProbe(opts: WebGpuOptions, env: NodeJS.ProcessEnv = pr
   return new Promise((resolve) => {
     execFile(process.execPath, [child, JSON.stringify(opts.flags), opts.allowCpuAdapter ? '1' : '0'],
       { env, timeout: opts.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 << 20, windowsHide: true },
-      (err, stdout, stderr) => {
-        const line = stdout.split('\n').find((l) => l.startsWith(PROBE_MARKER));
-        if (line) return resolve({ ok: true, report: JSON.parse(line.slice(PROBE_MARKER.length)) as ChildReport, dawnLog: stderr, ms: performance.now() - t0 });
-        const killed = (err as (Error & { killed?: boolean; signal?: string }) | null)?.killed;
-        if (killed) return resolve({ ok: false, detail: `the GPU driver gave no adapter within ${(opts.timeoutMs / 1000).toFixed(0)} s (Dawn's requestAdapter hung; probe killed); DETRLAB_WEBGPU_PROBE_TIMEOUT_MS raises the limit` });
-        const last = stderr.trim().split('\n').filter((l) => l.trim()).slice(-1)[0] ?? '';
-        resolve({ ok: false, detail: `the WebGPU probe process failed (${err ? err.message.split('\n')[0] : 'no report'})${last ? `: ${last.trim()}` : ''}` });
-      });
+      (err, stdout, stderr) => resolve(childOutcome(err as ExecError | null, stdout, stderr, opts.timeoutMs, performance.now() - t0)));
   });
+}
+
+type ExecError = Error & { killed?: boolean; signal?: string | null; code?: number | string | null };
+
+/** The child's last report, or one line saying how it failed (hung, crashed while testing the adapter, …). */
+export function childOutcome(err: ExecError | null, stdout: string, stderr: string, timeoutMs: number, ms: number): ChildOutcome {
+  const lines = stdout.split('\n').filter((l) => l.startsWith(PROBE_MARKER));
+  const report = lines.length ? (JSON.parse(lines[lines.length - 1].slice(PROBE_MARKER.length)) as ChildReport) : undefined;
+  const how = err?.killed ? `killed after ${(timeoutMs / 1000).toFixed(0)} s` : err?.signal ? `crashed: ${err.signal}` : `exit code ${err?.code ?? '?'}`;
+  const last = stderr.split('\n').map((l) => l.trim()).filter(Boolean).slice(-1)[0];
+  const tail = last ? `: ${last}` : '';
+  if (report && !report.pending) return { ok: true, report, dawnLog: stderr, ms };
+  if (report?.facts) return { ok: false, detail: `the GPU adapter '${adapterName(report.facts)}' failed its device/compute smoke test (${how})${tail}` };
+  if (err?.killed) return { ok: false, detail: `the GPU driver gave no adapter within ${(timeoutMs / 1000).toFixed(0)} s (Dawn's requestAdapter hung; probe killed); DETRLAB_WEBGPU_PROBE_TIMEOUT_MS raises the limit` };
+  return { ok: false, detail: `the WebGPU probe process failed (${how})${tail}` };
 }
 
 /** Dawn's warnings about other adapters, kept in the record (e.g. a lavapipe ICD next to the GPU's). */

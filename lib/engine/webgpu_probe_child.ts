@@ -5,10 +5,12 @@
  *    call, which no Promise timeout can interrupt) is killed at the parent's deadline,
  *  - Dawn's and the Vulkan loader's warnings land in a pipe the parent turns into one clear line,
  *    instead of on the user's terminal.
- * Prints one line `DETRLAB_WEBGPU_PROBE <json>` (a ChildReport) on stdout. Also handy by hand:
+ * Prints `DETRLAB_WEBGPU_PROBE <json>` (a ChildReport) on stdout: once with `pending: 'device'` as soon as an
+ * accepted adapter is known, then the final report; the last such line counts. Also handy by hand:
  *   node dist/lib/engine/webgpu_probe_child.js '[]' 0
  */
 import { createRequire } from 'node:module';
+import { writeSync } from 'node:fs';
 import { AdapterFacts, classifyAdapter, dawnBackendType, deviceLimits, limitsOf } from './webgpu_adapter.js';
 
 export const PROBE_MARKER = 'DETRLAB_WEBGPU_PROBE ';
@@ -20,7 +22,12 @@ export interface ChildReport {
   /** Present when the adapter was accepted: a device with the raised limits ran a tiny compute shader. */
   device?: { ok: true; limits: Record<string, number>; smokeMs: number } | { ok: false; error: string };
   adapterMs: number;
+  /** Set on the early report: the device / smoke test had not finished (a crash there leaves this last). */
+  pending?: 'device';
 }
+
+/** One report line, written synchronously so that a crash right after cannot lose it. */
+const report = (r: ChildReport): void => { writeSync(1, PROBE_MARKER + JSON.stringify(r) + '\n'); };
 
 /** Dawn's objects, untyped here (@webgpu/types is not in the project's compile scope). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -72,23 +79,23 @@ export async function probeChild(flags: string[], allowCpu: boolean): Promise<Ch
   if (!adapter) return { found: false, adapterMs };
   const facts = adapterFacts(adapter, flags);
   if (!classifyAdapter(facts, allowCpu).ok) return { found: true, facts, adapterMs };
-  let device: Any;
+  report({ found: true, facts, adapterMs, pending: 'device' });
   try {
-    device = await adapter.requestDevice({ requiredLimits: deviceLimits(facts.limits) });
+    // Not destroyed: the process ends right after the report, and tearing Dawn down early crashes
+    // SwiftShader's threads now and then (seen: SIGSEGV / std::system_error in device.destroy + exit).
+    const device = await adapter.requestDevice({ requiredLimits: deviceLimits(facts.limits) });
     const t1 = performance.now();
     await smoke(device, globals);
     return { found: true, facts, adapterMs, device: { ok: true, limits: limitsOf(device.limits), smokeMs: performance.now() - t1 } };
   } catch (e) {
     return { found: true, facts, adapterMs, device: { ok: false, error: String((e as Error)?.message ?? e).split('\n')[0] } };
-  } finally {
-    device?.destroy();
   }
 }
 
 if (require.main === module) {
   const flags = JSON.parse(process.argv[2] ?? '[]') as string[];
   probeChild(flags, process.argv[3] === '1').then(
-    (r) => process.stdout.write(PROBE_MARKER + JSON.stringify(r) + '\n', () => process.exit(0)),
-    (e) => { process.stderr.write(`probe failed: ${(e as Error)?.message ?? e}\n`); process.exit(3); },
+    (r) => { report(r); process.exit(0); },
+    (e) => { writeSync(2, `probe failed: ${(e as Error)?.message ?? e}\n`); process.exit(3); },
   );
 }
