@@ -45,7 +45,7 @@ export function webGpuOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WebG
 
 type ChildOutcome = { ok: true; report: ChildReport; dawnLog: string; ms: number } | { ok: false; detail: string };
 
-/** Runs webgpu_probe_child.js under a deadline and parses its one-line report. */
+/** Runs webgpu_probe_child.js under a deadline and turns its output into a report or one reason. */
 export function runAdapterProbe(opts: WebGpuOptions, env: NodeJS.ProcessEnv = process.env): Promise<ChildOutcome> {
   const child = path.join(__dirname, 'webgpu_probe_child.js');
   const t0 = performance.now();
