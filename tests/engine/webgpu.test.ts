@@ -18,6 +18,9 @@ import { PROBE_MARKER } from '../../lib/engine/webgpu_probe_child.js';
 import { patchReadSync, WebGpuSyncReadError } from '../../lib/engine/webgpu_kernels/read_sync.js';
 import { chunkedAddN } from '../../lib/engine/webgpu_kernels/add_n.js';
 import { resolveDetr } from '../../lib/detr/config.js';
+import { Rng } from '../../lib/engine/rng.js';
+import { CropClassifier } from '../../lib/classify/classifier_model.js';
+import { ClassifierTrainer } from '../../lib/classify/classifier_step.js';
 import { checkWebGpuParity, parityInputs, wasmReference, type ParityCase } from './webgpu_parity.js';
 
 const fake = (o: Partial<AdapterFacts>): AdapterFacts => ({ vendor: '', architecture: '', device: '', description: '', isFallbackAdapter: false, backendType: 'vulkan', features: [], limits: {}, ...o });
@@ -202,6 +205,24 @@ test('webgpu: AddN of 113 tensors (a gradient-norm clip) is right and raises no 
   assert.deepEqual(Array.from(await sum.data()), Array(5).fill((112 * 113) / 2));
   tf.dispose([...xs, sum]);
   assert.equal(webGpuErrors().length, before, String(webGpuErrors().slice(before)));
+});
+
+/** Three crop-classifier steps (lib/classify, already free of sync reads) from the same weights and batch. */
+async function classifierLosses(backend: 'webgpu' | 'wasm'): Promise<number[]> {
+  await initEngine({ backend, log: null });
+  const model = CropClassifier.create({ backbone: { depth: 18, width: 8, numStages: 3, trainableFrom: 'all' }, numClasses: 3 }, new Rng(0));
+  const trainer = new ClassifierTrainer(model, { lr: 1e-3, lrBackbone: 1e-4, weightDecay: 1e-4 });
+  const batch = { pixels: new Rng(1).normals(4 * 32 * 32 * 3), labels: Int32Array.from([0, 1, 2, 1]), samples: [], size: 32 };
+  const losses: number[] = [];
+  for (let i = 0; i < 3; i++) losses.push((await trainer.step(batch, { lr: 1e-3, lrBackbone: 1e-4 })).loss);
+  trainer.dispose(); model.dispose();
+  return losses;
+}
+
+test('webgpu: the crop classifier trains unchanged and follows wasm step by step', async (t) => {
+  if (!(await webgpuOrSkip(t, false))) return;
+  const gpu = await classifierLosses('webgpu'), cpu = await classifierLosses('wasm');
+  gpu.forEach((l, i) => assert.ok(Math.abs(l - cpu[i]) <= 1e-4 * Math.abs(cpu[i]), `step ${i}: webgpu ${l} vs wasm ${cpu[i]}`));
 });
 
 test('webgpu: the tiny tfjs training run (conv, Adam) follows wasm step by step', async (t) => {
