@@ -12,9 +12,10 @@ export async function tinyTrainingRun(steps = 20, seed = 0): Promise<SmokeResult
   const rng = new Rng(seed);
   const before = tf.memory().numTensors;
   const x = tf.tensor4d(rng.normals(4 * 16 * 16 * 3), [4, 16, 16, 3]);          // [B, H, W, 3]
-  const y = tf.oneHot(tf.tensor1d([0, 1, 2, 1], 'int32'), 3);                     // [B, 3]
-  const w1 = tf.variable(tf.tensor4d(rng.normals(3 * 3 * 3 * 8, 0.3), [3, 3, 3, 8]));   // [3, 3, 3, 8]
-  const w2 = tf.variable(tf.tensor2d(rng.normals(8 * 3, 0.3), [8, 3]));                 // [8, 3]
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 2, 1], 'int32'), 3));       // [B, 3]
+  // tidy frees each initial value; the variable keeps its own reference to the data
+  const w1 = tf.tidy(() => tf.variable(tf.tensor4d(rng.normals(3 * 3 * 3 * 8, 0.3), [3, 3, 3, 8]))); // [3, 3, 3, 8]
+  const w2 = tf.tidy(() => tf.variable(tf.tensor2d(rng.normals(8 * 3, 0.3), [8, 3])));             // [8, 3]
   const opt = tf.train.adam(0.05);
   const losses: number[] = [];
   const t0 = performance.now();
