@@ -18,6 +18,7 @@ import { DetrConfig, resolveDetr } from '../lib/detr/config.js';
 import { ParamStore } from '../lib/detr/param_store.js';
 import { detrSpecs } from '../lib/detr/hf_names.js';
 import { setCriterion } from '../lib/detr/criterion.js';
+import { variableGradsAsync } from '../lib/engine/async_grads.js';
 import { DetrTarget } from '../lib/detr/matcher.js';
 import { writeBench, timeMs, peakRssMb, BenchFigures } from './bench_util.js';
 
@@ -34,14 +35,16 @@ function inputs(b: number, h: number, w: number): { pixels: tf.Tensor4D; mask: t
 }
 
 /** One timed step: eval forward, or train forward + loss + backward over every trainable tensor. */
-function step(model: DetrModel, c: Case, x: { pixels: tf.Tensor4D; mask: tf.Tensor3D }, rng: Rng): void {
+async function step(model: DetrModel, c: Case, x: { pixels: tf.Tensor4D; mask: tf.Tensor3D }, rng: Rng): Promise<void> {
   if (!c.train) {
-    tf.tidy(() => { model.forward(x.pixels, x.mask).logits.dataSync(); });
+    const logits = tf.tidy(() => model.forward(x.pixels, x.mask).logits);
+    await logits.data();
+    logits.dispose();
     return;
   }
   const vars = [...model.params.trainable().values()];
-  const { value, grads } = tf.variableGrads(() => setCriterion(model.forward(x.pixels, x.mask, true, rng), TARGETS(c.batch), model.cfg).total, vars);
-  value.dataSync();
+  const { value, grads } = await variableGradsAsync(async () => (await setCriterion(model.forward(x.pixels, x.mask, true, rng), TARGETS(c.batch), model.cfg)).total, vars);
+  await value.data();
   tf.dispose([value, grads]);
 }
 

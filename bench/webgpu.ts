@@ -8,8 +8,8 @@
  * - DETR-R50 (facebook/detr-resnet-50 shapes) at batch 2: eval forward, and a whole training step
  *   (forward, Hungarian matching, set loss with aux, backward, clip, AdamW) at 512×512 and 800×1066;
  * - the demo model's training step at the demo fine-tune's batch (2) and image size (~128×192), and at 8.
- * The training step is tests/engine/webgpu_detr_step.ts (reads with `await`; the trainer's own step reads
- * with dataSync, which Dawn cannot serve in Node). GPU work is asynchronous: each timing ends with a read
+ * The training step is the trainer's own (InProcessTrainer; every read is awaited, which Dawn needs under
+ * Node). GPU work is asynchronous: each timing ends with a read
  * of a result, so it is wall time per call including dispatch. Figures from one process only.
  * Without an adapter it prints why and writes runs/bench/webgpu.json with webgpu_available: false.
  */
@@ -21,9 +21,9 @@ import { ParamStore } from '../lib/detr/param_store.js';
 import { backboneForward, backboneSpecs, type BackboneConfig } from '../lib/detr/backbone.js';
 import { DetrModel } from '../lib/detr/model.js';
 import { DetrConfig, resolveDetr } from '../lib/detr/config.js';
-import { AdamW } from '../lib/train/optimizer.js';
 import { textTable, type Row } from '../lib/viz/table.js';
-import { detrTrainStep } from '../tests/engine/webgpu_detr_step.js';
+import { InProcessTrainer } from '../lib/train/trainer.js';
+import { TrainBatch } from '../lib/train/batch.js';
 import { parityInputs } from '../tests/engine/webgpu_parity.js';
 import { writeBench, type BenchFigures } from './bench_util.js';
 
@@ -109,19 +109,19 @@ async function resnetFigures(p: ParamStore, size: number): Promise<void> {
   x.dispose();
 }
 
-/** DETR eval forward and whole training steps on one model; a failure is recorded, not thrown. */
+/** DETR eval forward, or whole training steps through the trainer itself; a failure is recorded, not thrown. */
 async function detrFigures(key: string, cfg: DetrConfig, batch: number, h: number, w: number, train: boolean, reps: number): Promise<void> {
   const model = DetrModel.create(cfg, new Rng(0));
   const x = parityInputs({ cfg, batch, h, w });
   const px = tf.tensor4d(x.pixels, [batch, h, w, 3]), mask = tf.tensor3d(x.mask, [batch, h, w], 'int32'); // [B, H, W, 3], [B, H, W]
-  const p = model.params;
-  const opt = new AdamW([{ name: 'backbone', lr: 1e-5, weightDecay: 1e-4, params: p.trainable('backbone') }, { name: 'transformer', lr: 1e-4, weightDecay: 1e-4, params: p.trainable('transformer') }]);
+  const trainer = new InProcessTrainer(model, { optim: { lr: 1e-4, lrBackbone: 1e-5, weightDecay: 1e-4, clipMaxNorm: 0.1 }, seed: 0 });
+  const tb: TrainBatch = { pixels: x.pixels, mask: Uint8Array.from(x.mask), shape: [batch, h, w], targets: x.targets, imageIds: x.targets.map((_, i) => i + 1) };
   let step = 0;
   try {
     const ms = train
       ? await record(`${key}_train_step`, null, async () => {
-        await detrTrainStep(model, opt, px, mask, x.targets, step++);
-        return tf.clone(p.get('class_labels_classifier.bias'));   // read after AdamW: the update is done
+        await trainer.step(tb, step++, { lr: 1e-4, lrBackbone: 1e-5 });
+        return tf.clone(model.params.get('class_labels_classifier.bias'));   // read after AdamW: the update is done
       }, reps)
       : await record(`${key}_forward`, null, () => tf.tidy(() => model.forward(px, mask).logits), reps);
     figures[`${key}_${train ? 'train' : 'forward'}_img_per_s`] = (1000 * batch) / ms;
@@ -130,7 +130,7 @@ async function detrFigures(key: string, cfg: DetrConfig, batch: number, h: numbe
     console.error(`[bench] ${key}: failed: ${figures[`${key}_${train ? 'train' : 'forward'}_error`]}`);
   } finally {
     figures[`${key}_gpu_mb_allocated`] = Math.round(((tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU ?? 0) / 2 ** 20);
-    tf.dispose([px, mask]); opt.dispose(); model.dispose();
+    tf.dispose([px, mask]); await trainer.dispose();
   }
 }
 

@@ -17,3 +17,4 @@ export * from './analysis/index.js';
 export * from './crops/index.js';
 export * from './synth/index.js';
 export * from './classify/index.js';
+export * from './train/index.js';

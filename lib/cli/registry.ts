@@ -18,6 +18,7 @@ import { synthCommand } from './commands/synth.js';
 import { trainClassifierCommand } from './commands/train_classifier.js';
 import { ablationCommand } from './commands/ablation.js';
 import { notebooksRunCommand } from './commands/notebooks.js';
+import { checkArtifactsCommand } from './commands/check_artifacts.js';
 import { parityDetrCommand, parityAssignmentCommand } from './commands/parity.js';
 
 export const COMMANDS: StageCommand[] = [
@@ -29,5 +30,6 @@ export const COMMANDS: StageCommand[] = [
   rareClassesCommand, cropsCommand, synthCommand,
   trainClassifierCommand, ablationCommand,
   notebooksRunCommand,
+  checkArtifactsCommand,
   parityDetrCommand, parityAssignmentCommand,
 ];

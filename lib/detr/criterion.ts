@@ -87,31 +87,32 @@ export function layerLosses(logits: tf.Tensor3D, boxes: tf.Tensor3D, targets: De
 
 const layerAt = (x: tf.Tensor4D, i: number): tf.Tensor3D => tf.squeeze(tf.slice(x, [i, 0, 0, 0], [1, -1, -1, -1]), [0]) as tf.Tensor3D; // [B, Q, X]
 
-/** The full set loss of a forward pass. Differentiable w.r.t. `out`; matching reads values only. */
-export function setCriterion(out: DetrOutput, targets: DetrTarget[], cfg: Pick<DetrConfig, 'numClasses' | 'auxLoss' | 'matcher' | 'loss'>): SetLoss {
+/**
+ * The full set loss of a forward pass. Differentiable w.r.t. `out`; matching reads values only (awaited).
+ * Call it inside `variableGradsAsync` (lib/engine) for gradients: the slices it makes for the auxiliary
+ * layers must live until the backward pass, so they are left to the enclosing scope.
+ */
+export async function setCriterion(out: DetrOutput, targets: DetrTarget[], cfg: Pick<DetrConfig, 'numClasses' | 'auxLoss' | 'matcher' | 'loss'>): Promise<SetLoss> {
   const [b] = out.logits.shape;
   validateTargets(targets, b, cfg.numClasses);
   const nb = numBoxes(targets);
-  const matches = hungarianMatch(out.logits, out.predBoxes, targets, cfg.matcher);
+  const matches = await hungarianMatch(out.logits, out.predBoxes, targets, cfg.matcher);
   const terms: Record<string, tf.Scalar> = { ...layerLosses(out.logits, out.predBoxes, targets, matches, cfg.numClasses, cfg.loss.eosCoef, nb) };
   const auxMatches: Match[][] = [];
   const auxLayers = cfg.auxLoss ? out.auxLogits.shape[0] : 0;
   for (let i = 0; i < auxLayers; i++) {
-    // tidy (not dispose): slices the gradient tape saved stay alive until the backward pass
-    const layer = tf.tidy(() => {
-      const logits = layerAt(out.auxLogits, i), boxes = layerAt(out.auxPredBoxes, i);      // [B, Q, K+1], [B, Q, 4]
-      const m = hungarianMatch(logits, boxes, targets, cfg.matcher);
-      auxMatches.push(m);
-      return layerLosses(logits, boxes, targets, m, cfg.numClasses, cfg.loss.eosCoef, nb);
-    });
+    const logits = layerAt(out.auxLogits, i), boxes = layerAt(out.auxPredBoxes, i);        // [B, Q, K+1], [B, Q, 4]
+    const m = await hungarianMatch(logits, boxes, targets, cfg.matcher);
+    auxMatches.push(m);
+    const layer = layerLosses(logits, boxes, targets, m, cfg.numClasses, cfg.loss.eosCoef, nb);
     for (const [k, v] of Object.entries(layer)) terms[`${k}_${i}`] = v;
   }
   return { total: weightedTotal(terms, cfg.loss), terms, matches, auxMatches };
 }
 
 /** Reads every term (and the total as `loss_total`) as numbers, for logging. */
-export function lossValues(loss: SetLoss): Record<string, number> {
-  const out: Record<string, number> = { loss_total: loss.total.dataSync()[0] };
-  for (const [k, v] of Object.entries(loss.terms)) out[k] = v.dataSync()[0];
+export async function lossValues(loss: SetLoss): Promise<Record<string, number>> {
+  const out: Record<string, number> = { loss_total: (await loss.total.data())[0] };
+  for (const [k, v] of Object.entries(loss.terms)) out[k] = (await v.data())[0];
   return out;
 }

@@ -2,8 +2,9 @@
  * Hungarian matching of predictions to targets, without gradients (facebookresearch/detr
  * `models/matcher.py` `HungarianMatcher.forward`): per image, cost[q, t] =
  *   bboxCost·L1(pred_q, tgt_t) + classCost·(−softmax(logits_q)[label_t]) + giouCost·(−GIoU(pred_q, tgt_t)),
- * computed for the whole batch against all targets in float32, read back, split per image and solved
- * exactly in plain JS (`linearSumAssignment`, scipy semantics).
+ * computed for the whole batch against all targets in float32, read back (awaited: the webgpu backend
+ * cannot read synchronously under Node), split per image and solved exactly in plain JS
+ * (`linearSumAssignment`, scipy semantics).
  * Dims: B batch, Q queries, K classes, T all targets of the batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -34,7 +35,7 @@ export function validateTargets(targets: DetrTarget[], batch: number, numClasses
 }
 
 /** Per-image cost matrices [Q][T_b] (number arrays, no gradient). */
-export function matchCosts(logits: tf.Tensor3D, predBoxes: tf.Tensor3D, targets: DetrTarget[], cfg: MatcherConfig): number[][][] {
+export async function matchCosts(logits: tf.Tensor3D, predBoxes: tf.Tensor3D, targets: DetrTarget[], cfg: MatcherConfig): Promise<number[][][]> {
   const [b, q, k1] = logits.shape;
   const sizes = targets.map((t) => t.labels.length);
   const total = sizes.reduce((a, c) => a + c, 0);
@@ -49,7 +50,7 @@ export function matchCosts(logits: tf.Tensor3D, predBoxes: tf.Tensor3D, targets:
     const costGiou = tf.neg(giouMatrixXyxyT(cxcywhToXyxyT(boxes) as tf.Tensor2D, cxcywhToXyxyT(tgtBoxes) as tf.Tensor2D)); // [B·Q, T]
     return tf.addN([tf.mul(costBbox, cfg.bboxCost), tf.mul(costClass, cfg.classCost), tf.mul(costGiou, cfg.giouCost)]); // [B·Q, T]
   });
-  const values = flat.dataSync();
+  const values = (await flat.data()) as Float32Array;
   flat.dispose();
   let offset = 0;
   return sizes.map((n, img) => {
@@ -60,8 +61,8 @@ export function matchCosts(logits: tf.Tensor3D, predBoxes: tf.Tensor3D, targets:
 }
 
 /** Optimal one-to-one matching per image (min(Q, T_b) pairs). */
-export function hungarianMatch(logits: tf.Tensor3D, predBoxes: tf.Tensor3D, targets: DetrTarget[], cfg: MatcherConfig): Match[] {
-  return matchCosts(logits, predBoxes, targets, cfg).map((cost) => {
+export async function hungarianMatch(logits: tf.Tensor3D, predBoxes: tf.Tensor3D, targets: DetrTarget[], cfg: MatcherConfig): Promise<Match[]> {
+  return (await matchCosts(logits, predBoxes, targets, cfg)).map((cost) => {
     const a = linearSumAssignment(cost);
     return { pred: a.rows, tgt: a.cols };
   });

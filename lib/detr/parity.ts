@@ -14,6 +14,7 @@ import { DetrOutput } from './detr_forward.js';
 import { setCriterion, SetLoss } from './criterion.js';
 import { DetrTarget, validateTargets } from './matcher.js';
 import { toHf } from './param_store.js';
+import { variableGradsAsync } from '../engine/async_grads.js';
 import { linearSumAssignment } from './hungarian.js';
 import { SafeTensorsFile, TensorToWrite, toFloat32 } from '../io/safetensors.js';
 import { Box } from '../box/box_ops.js';
@@ -44,19 +45,19 @@ export function parseParityTargets(json: unknown, where: string): DetrTarget[] {
   });
 }
 
-const f32 = (t: tf.Tensor): TensorToWrite => ({ dtype: 'F32', shape: t.shape, data: t.dataSync() as Float32Array });
+const f32 = async (t: tf.Tensor): Promise<TensorToWrite> => ({ dtype: 'F32', shape: t.shape, data: (await t.data()) as Float32Array });
 const i64 = (xs: number[]): TensorToWrite => ({ dtype: 'I64', shape: [xs.length], data: xs });
 
-function outputTensors(out: DetrOutput, into: ParityTensors): void {
-  into.set('logits', f32(out.logits));
-  into.set('pred_boxes', f32(out.predBoxes));
-  into.set('aux_logits', f32(out.auxLogits));
-  into.set('aux_pred_boxes', f32(out.auxPredBoxes));
+async function outputTensors(out: DetrOutput, into: ParityTensors): Promise<void> {
+  into.set('logits', await f32(out.logits));
+  into.set('pred_boxes', await f32(out.predBoxes));
+  into.set('aux_logits', await f32(out.auxLogits));
+  into.set('aux_pred_boxes', await f32(out.auxPredBoxes));
 }
 
-function lossTensors(loss: SetLoss, into: ParityTensors): void {
-  for (const [k, v] of Object.entries(loss.terms)) into.set(k, f32(v));
-  into.set('loss_total', f32(loss.total));
+async function lossTensors(loss: SetLoss, into: ParityTensors): Promise<void> {
+  for (const [k, v] of Object.entries(loss.terms)) into.set(k, await f32(v));
+  into.set('loss_total', await f32(loss.total));
   loss.matches.forEach((m, b) => { into.set(`match_${b}_pred`, i64(m.pred)); into.set(`match_${b}_tgt`, i64(m.tgt)); });
 }
 
@@ -71,26 +72,32 @@ function gradVariables(model: DetrModel, names: string[]): tf.Variable[] {
 }
 
 /** Forward in eval mode, and with targets the losses, matches and requested gradients. */
-export function runParityDetr(model: DetrModel, pixels: tf.Tensor4D, mask: tf.Tensor3D, targets?: DetrTarget[], grads: string[] = []): ParityTensors {
+export async function runParityDetr(model: DetrModel, pixels: tf.Tensor4D, mask: tf.Tensor3D, targets?: DetrTarget[], grads: string[] = []): Promise<ParityTensors> {
   const out: ParityTensors = new Map();
   const cfg = { ...model.cfg, auxLoss: true };
   if (targets) validateTargets(targets, pixels.shape[0], cfg.numClasses, '--targets');
   if (grads.length && !targets) throw new UserError('--grads needs --targets (gradients are of loss_total)');
   const vars = gradVariables(model, grads);
-  const step = (): tf.Scalar => {
+  const step = async (): Promise<tf.Scalar> => {
     const o = model.forward(pixels, mask, false);
-    outputTensors(o, out);
+    await outputTensors(o, out);
     if (!targets) return tf.scalar(0);
-    const loss = setCriterion(o, targets, cfg);
-    lossTensors(loss, out);
+    const loss = await setCriterion(o, targets, cfg);
+    await lossTensors(loss, out);
     return loss.total;
   };
-  if (!vars.length) { tf.tidy(step); return out; }
-  const { value, grads: g } = tf.variableGrads(step, vars);
-  grads.forEach((n, i) => {
+  if (!vars.length) {
+    tf.engine().startScope();
+    try { await step(); } finally { tf.engine().endScope(); }
+    return out;
+  }
+  const { value, grads: g } = await variableGradsAsync(step, vars);
+  for (const [i, n] of grads.entries()) {
     const spec = model.params.specs.get(n)!;
-    out.set(`grad.${n}`, f32(tf.tidy(() => toHf(g[vars[i].name], spec.layout))));
-  });
+    const hf = tf.tidy(() => toHf(g[vars[i].name], spec.layout));
+    out.set(`grad.${n}`, await f32(hf));
+    hf.dispose();
+  }
   tf.dispose([value, g]);
   return out;
 }

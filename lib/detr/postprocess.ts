@@ -29,12 +29,12 @@ export function toAbsXywh(b: Box, width: number, height: number): Box {
 }
 
 /** Per image, detections sorted by score (descending). `categoryIds[label]` maps labels to COCO ids. */
-export function postprocess(logits: tf.Tensor3D, predBoxes: tf.Tensor3D, images: ImageInfo[], categoryIds: readonly number[], opts: PostprocessOptions = {}): Detection[][] {
+export async function postprocess(logits: tf.Tensor3D, predBoxes: tf.Tensor3D, images: ImageInfo[], categoryIds: readonly number[], opts: PostprocessOptions = {}): Promise<Detection[][]> {
   const [b, q, k1] = logits.shape;
   if (images.length !== b) throw new Error(`postprocess: ${images.length} image infos for a batch of ${b}`);
   if (categoryIds.length !== k1 - 1) throw new Error(`postprocess: label map has ${categoryIds.length} categories, the model ${k1 - 1}`);
   const prob = tf.tidy(() => tf.softmax(logits, -1));                                  // [B, Q, K+1]
-  const p = prob.dataSync(), boxes = predBoxes.dataSync();
+  const p = await prob.data(), boxes = await predBoxes.data();
   prob.dispose();
   return images.map((img, i) => {
     const dets: Detection[] = [];

@@ -127,20 +127,33 @@ export function loadCheckpoint(store: ParamStore, file: SafeTensorsFile | string
   return report;
 }
 
-/** Every tensor of the store in PyTorch layout, by HF name (F32, or F16 to halve the file). */
-export function checkpointTensors(store: ParamStore, dtype: 'F32' | 'F16' = 'F32'): Map<string, TensorToWrite> {
+/** Tensor values (tfjs layout, by HF name) → PyTorch layout for a checkpoint (F32, or F16 to halve the file). */
+export function hfTensors(specs: Iterable<TensorSpec>, values: Map<string, Float32Array>, dtype: 'F32' | 'F16' = 'F32'): Map<string, TensorToWrite> {
   const out = new Map<string, TensorToWrite>();
-  for (const spec of store.specs.values()) {
-    const data = permuteLayout(store.get(spec.name).dataSync() as Float32Array, spec.hfShape, spec.layout, 'toHf');
-    out.set(spec.name, { dtype, shape: spec.hfShape, data });
+  for (const spec of specs) {
+    const v = values.get(spec.name);
+    if (!v) throw new Error(`checkpoint: no value for ${spec.name}`);
+    out.set(spec.name, { dtype, shape: spec.hfShape, data: permuteLayout(v, spec.hfShape, spec.layout, 'toHf') });
   }
   return out;
 }
 
-/** Writes `<dir>/model.safetensors` and `<dir>/config.json` (each atomically). */
-export function saveCheckpoint(dir: string, store: ParamStore, cfg: DetrConfig, labels: LabelInfo, dtype: 'F32' | 'F16' = 'F32'): { weights: string; config: string } {
+/** Every tensor of the store in PyTorch layout, by HF name (reads synchronously: CPU-side backends). */
+export function checkpointTensors(store: ParamStore, dtype: 'F32' | 'F16' = 'F32'): Map<string, TensorToWrite> {
+  const values = new Map([...store.specs.keys()].map((n) => [n, store.get(n).dataSync() as Float32Array]));
+  return hfTensors(store.specs.values(), values, dtype);
+}
+
+/** Writes `<dir>/model.safetensors` and `<dir>/config.json` (each atomically) from tensor values (tfjs layout). */
+export function writeDetrCheckpoint(dir: string, specs: Iterable<TensorSpec>, values: Map<string, Float32Array>, cfg: DetrConfig, labels: LabelInfo, dtype: 'F32' | 'F16' = 'F32'): { weights: string; config: string } {
   const weights = path.join(dir, 'model.safetensors'), config = path.join(dir, 'config.json');
-  writeSafetensors(weights, checkpointTensors(store, dtype), { format: 'pt' });
+  writeSafetensors(weights, hfTensors(specs, values, dtype), { format: 'pt' });
   writeJsonAtomic(config, toHfConfig(cfg, labels));
   return { weights, config };
+}
+
+/** Writes `<dir>/model.safetensors` and `<dir>/config.json` (each atomically). */
+export function saveCheckpoint(dir: string, store: ParamStore, cfg: DetrConfig, labels: LabelInfo, dtype: 'F32' | 'F16' = 'F32'): { weights: string; config: string } {
+  const values = new Map([...store.specs.keys()].map((n) => [n, store.get(n).dataSync() as Float32Array]));
+  return writeDetrCheckpoint(dir, store.specs.values(), values, cfg, labels, dtype);
 }

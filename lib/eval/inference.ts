@@ -54,7 +54,7 @@ export interface InferenceCounts {
 export interface SplitEvaluation { results: CocoResult[]; eval: CocoEvalResult; counts: InferenceCounts }
 
 /** One batch's outputs → COCO results (score-sorted per image). Dims: B batch, Q queries, K classes. */
-export function batchResults(pred: Prediction, batch: DetrBatch, labelMap: LabelMap, opts: PredictOptions): CocoResult[] {
+export async function batchResults(pred: Prediction, batch: DetrBatch, labelMap: LabelMap, opts: PredictOptions): Promise<CocoResult[]> {
   const [b, q, k1] = pred.shape;
   if (b !== batch.targets.length) throw new Error(`batchResults: a prediction for ${b} images, a batch of ${batch.targets.length}`);
   const images = batch.targets.map((t) => ({ imageId: t.imageId, width: t.origSize[1], height: t.origSize[0] }));
@@ -62,7 +62,7 @@ export function batchResults(pred: Prediction, batch: DetrBatch, labelMap: Label
   const boxes = tf.tensor3d(pred.boxes, [b, q, 4]);                    // [B, Q, 4] cxcywh in [0, 1]
   try {
     const threshold = opts.scoreThr > 0 ? opts.scoreThr : undefined;
-    return toCocoResults(postprocess(logits, boxes, images, labelMap.categoryIds, { threshold, topK: opts.topK }));
+    return toCocoResults(await postprocess(logits, boxes, images, labelMap.categoryIds, { threshold, topK: opts.topK }));
   } finally {
     tf.dispose([logits, boxes]);
   }
@@ -85,7 +85,7 @@ export async function predictSplit(predictor: Predictor, loader: DetrLoader, lab
   for await (const batch of loader.epoch(0)) {
     let batchOut: CocoResult[];
     try {
-      batchOut = batchResults(await predictor.predict(batch), batch, labelMap, opts);
+      batchOut = await batchResults(await predictor.predict(batch), batch, labelMap, opts);
     } catch (e) {
       throw explainFailure(e, batch);
     }

@@ -8,13 +8,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { replaceDirAtomic, recoverDir, readJson } from '../io/atomic.js';
 import { writeSafetensors, readSafetensors, toFloat32, TensorToWrite } from '../io/safetensors.js';
 import { DetrModel } from '../detr/model.js';
-import { saveCheckpoint as saveDetrWeights } from '../detr/weights.js';
+import { writeDetrCheckpoint } from '../detr/weights.js';
 import { LabelInfo } from '../detr/hf_config.js';
-import { tfShape } from '../detr/param_store.js';
 import { AdamWState } from './optimizer.js';
 import { UserError } from '../params/user_error.js';
 
@@ -34,15 +32,6 @@ export interface TrainerState {
   config?: Record<string, unknown>;
 }
 
-/** Puts exported values (tfjs layout) into the model's store (the main thread's copy). */
-export function setParams(model: DetrModel, values: Map<string, Float32Array>): void {
-  for (const [name, v] of values) {
-    const spec = model.params.specs.get(name);
-    if (!spec) throw new Error(`unknown tensor ${name}`);
-    model.params.set(name, tf.tensor(v, tfShape(spec)), true);
-  }
-}
-
 export function optimizerTensors(s: AdamWState): Map<string, TensorToWrite> {
   const out = new Map<string, TensorToWrite>();
   for (const [k, v] of s.m) out.set(`exp_avg.${k}`, { dtype: 'F32', shape: [v.length], data: v });
@@ -50,10 +39,13 @@ export function optimizerTensors(s: AdamWState): Map<string, TensorToWrite> {
   return out;
 }
 
-/** Writes a complete checkpoint folder atomically. `model` must hold the weights to save. */
-export function writeCheckpoint(dir: string, model: DetrModel, labels: LabelInfo, optim: AdamWState, state: TrainerState, dtype: 'F32' | 'F16' = 'F32'): void {
+/**
+ * Writes a complete checkpoint folder atomically from the trainer's exported values (tfjs layout, by HF
+ * name) — no tensor reads here, so it works whatever backend trained.
+ */
+export function writeCheckpoint(dir: string, model: Pick<DetrModel, 'cfg' | 'params'>, values: Map<string, Float32Array>, labels: LabelInfo, optim: AdamWState, state: TrainerState, dtype: 'F32' | 'F16' = 'F32'): void {
   replaceDirAtomic(dir, (tmp) => {
-    saveDetrWeights(tmp, model.params, model.cfg, labels, dtype);
+    writeDetrCheckpoint(tmp, model.params.specs.values(), values, model.cfg, labels, dtype);
     writeSafetensors(path.join(tmp, 'optimizer.safetensors'), optimizerTensors(optim), { step: String(optim.step), lrs: JSON.stringify(optim.lrs), layout: 'tfjs' });
     fs.writeFileSync(path.join(tmp, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
   });

@@ -22,7 +22,7 @@ import { TraceRecorder } from './trace.js';
 import { decideAmp } from './amp.js';
 import { loadTrainModel, makeTrainer } from './setup.js';
 import { defaultWorkers } from '../engine/workers.js';
-import { readCheckpoint, writeCheckpoint, setParams, TrainerState, LoadedTrainingCheckpoint } from './checkpoint.js';
+import { readCheckpoint, writeCheckpoint, TrainerState, LoadedTrainingCheckpoint } from './checkpoint.js';
 import { runEpoch } from './epoch.js';
 import { validate } from './validate.js';
 import { SplitEvaluation } from '../eval/inference.js';
@@ -51,8 +51,7 @@ function prepareRunDir(p: TrainParams): RunDir {
 const limitSplit = (s: DetectionSplit, n: number): DetectionSplit => (n > 0 ? { ...s, records: s.records.slice(0, n) } : s);
 
 async function saveCheckpoint(trainer: Trainer, model: DetrModel, labels: LabelMap, dir: string, state: TrainerState, dtype: 'F32' | 'F16'): Promise<void> {
-  setParams(model, await trainer.exportParams());
-  writeCheckpoint(dir, model, { names: labels.classes, categoryIds: labels.categoryIds }, await trainer.exportOptimizer(), state, dtype);
+  writeCheckpoint(dir, model, await trainer.exportParams(), { names: labels.classes, categoryIds: labels.categoryIds }, await trainer.exportOptimizer(), state, dtype);
 }
 
 function logValidation(v: SplitEvaluation, step: number, epoch: number, run: RunDir, tb: SummaryWriter): Record<string, number> {

@@ -96,9 +96,9 @@ export class AdamW {
 }
 
 /** Global L2 norm of all gradients and the clipped gradients (new tensors; inputs untouched). */
-export function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): { grads: Map<string, tf.Tensor>; totalNorm: number } {
+export async function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): Promise<{ grads: Map<string, tf.Tensor>; totalNorm: number }> {
   const sq = tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))));
-  const totalNorm = Math.sqrt(sq.dataSync()[0]);
+  const totalNorm = Math.sqrt((await sq.data())[0]);
   sq.dispose();
   const coef = maxNorm > 0 ? Math.min(1, maxNorm / (totalNorm + 1e-6)) : 1;
   const out = new Map<string, tf.Tensor>();

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DetrModel } from '../detr/model.js';
 import { setCriterion, lossWeight } from '../detr/criterion.js';
 import { Rng } from '../engine/rng.js';
+import { variableGradsAsync } from '../engine/async_grads.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
 import { TrainBatch, LossNormalizers, lossNormalizers } from './batch.js';
 
@@ -31,46 +32,43 @@ export class Replica {
    * Loss and gradients of this share of the batch, with every term rescaled to the whole batch's
    * normalisers (batch.ts), so shares' gradients and terms add up to the single-process values.
    */
-  computeGrads(batch: TrainBatch, whole: LossNormalizers, dropoutSeed: number): GradResult {
+  async computeGrads(batch: TrainBatch, whole: LossNormalizers, dropoutSeed: number): Promise<GradResult> {
     const cfg = this.model.cfg;
     const [b, h, w] = batch.shape;
     const timings: StepTimings = { forwardMs: 0, backwardMs: 0, matchMs: 0 };
     if (b === 0) return { terms: {}, grads: new Map(), timings };
     const local = lossNormalizers(batch.targets, cfg.numQueries, cfg.loss.eosCoef);
     const scale = (term: string) => (term.startsWith('loss_ce') ? local.ceWeightSum / whole.ceWeightSum : local.numBoxes / whole.numBoxes);
-    const terms: Record<string, number> = {};
+    const scaled: Record<string, tf.Scalar> = {};
     const vars = this.trainableNames.map((n) => this.model.params.get(n));
     const t0 = performance.now();
     let tFwd = 0;
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = await variableGradsAsync(async () => {
       const pixels = tf.tensor4d(batch.pixels, [b, h, w, 3]);                       // [B, H, W, 3]
       const mask = tf.tensor3d(batch.mask, [b, h, w], 'int32');                     // [B, H, W]
       const out = this.model.forward(pixels, mask as tf.Tensor3D, true, new Rng(dropoutSeed));
       const tm = performance.now();
-      const loss = setCriterion(out, batch.targets, cfg);
+      const loss = await setCriterion(out, batch.targets, cfg);
       timings.matchMs = performance.now() - tm; // matching dominates the criterion's own time
-      const scaled = Object.entries(loss.terms).map(([k, v]) => {
-        const s = tf.mul(v, scale(k)) as tf.Scalar;
-        terms[k] = s.dataSync()[0];
-        return tf.mul(s, lossWeight(k, cfg.loss));
-      });
+      for (const [k, v] of Object.entries(loss.terms)) scaled[k] = tf.keep(tf.mul(v, scale(k)) as tf.Scalar);
       tFwd = performance.now();
-      return tf.addN(scaled) as tf.Scalar;
+      return tf.addN(Object.entries(scaled).map(([k, v]) => tf.mul(v, lossWeight(k, cfg.loss)))) as tf.Scalar;
     }, vars);
     timings.forwardMs = tFwd - t0;
-    terms.loss_total = value.dataSync()[0];
     timings.backwardMs = performance.now() - tFwd;
-    value.dispose();
+    const terms: Record<string, number> = { loss_total: (await value.data())[0] };
+    for (const [k, v] of Object.entries(scaled)) terms[k] = (await v.data())[0];
+    tf.dispose([value, ...Object.values(scaled)]);
     const byName = new Map<string, tf.Tensor>();
     this.trainableNames.forEach((n, i) => { const g = grads[vars[i].name]; if (g) byName.set(n, g); });
     return { terms, grads: byName, timings };
   }
 
   /** Clip (global norm over all gradients) and one AdamW step. Returns the pre-clip norm. */
-  apply(grads: Map<string, tf.Tensor>, clipMaxNorm: number, lrs: { lr: number; lrBackbone: number }): number {
+  async apply(grads: Map<string, tf.Tensor>, clipMaxNorm: number, lrs: { lr: number; lrBackbone: number }): Promise<number> {
     this.optimizer.setLr('transformer', lrs.lr);
     this.optimizer.setLr('backbone', lrs.lrBackbone);
-    const { grads: clipped, totalNorm } = clipGradNorm(grads, clipMaxNorm);
+    const { grads: clipped, totalNorm } = await clipGradNorm(grads, clipMaxNorm);
     this.optimizer.apply(clipped);
     tf.dispose([...clipped.values()]);
     return totalNorm;

@@ -45,22 +45,22 @@ export const addTimings = (ts: StepTimings[]): StepTimings =>
 export const dropoutSeed = (seed: number, step: number, share: number): number => seedFrom('dropout', seed, step, share);
 
 /** Runs `fn`, under tf.profile when asked, returning its result and the kernel timings. */
-export async function profiled<T>(on: boolean, fn: () => T): Promise<{ result: T; kernels?: KernelRecord[] }> {
-  if (!on) return { result: fn() };
+export async function profiled<T>(on: boolean, fn: () => Promise<T>): Promise<{ result: T; kernels?: KernelRecord[] }> {
+  if (!on) return { result: await fn() };
   let result!: T;
-  const info = await tf.profile(() => { result = fn(); });
+  const info = await tf.profile(async () => { result = await fn(); });
   const kernels = info.kernels.map((k) => ({ name: k.name, kernelTimeMs: typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0, inputShapes: k.inputShapes, outputShapes: k.outputShapes }));
   return { result, kernels };
 }
 
 /** Runs a forward pass in eval mode and reads logits/boxes. */
-export function predictArrays(model: DetrModel, batch: TrainBatch): Prediction {
+export async function predictArrays(model: DetrModel, batch: TrainBatch): Promise<Prediction> {
   const [b, h, w] = batch.shape;
   const [logits, boxes] = tf.tidy(() => {
     const out = model.forward(tf.tensor4d(batch.pixels, [b, h, w, 3]), tf.tensor3d(batch.mask, [b, h, w], 'int32') as tf.Tensor3D, false);
     return [out.logits, out.predBoxes];
   });
-  const res: Prediction = { logits: logits.dataSync() as Float32Array, boxes: boxes.dataSync() as Float32Array, shape: logits.shape as [number, number, number] };
+  const res: Prediction = { logits: (await logits.data()) as Float32Array, boxes: (await boxes.data()) as Float32Array, shape: logits.shape as [number, number, number] };
   tf.dispose([logits, boxes]);
   return res;
 }
@@ -86,7 +86,7 @@ export class InProcessTrainer implements Trainer {
     const whole = lossNormalizers(batch.targets, cfg.numQueries, cfg.loss.eosCoef);
     const { result: r, kernels } = await profiled(profile, () => this.replica.computeGrads(batch, whole, dropoutSeed(this.opts.seed, step, 0)));
     const t0 = performance.now();
-    const gradNorm = this.replica.apply(r.grads, this.opts.optim.clipMaxNorm, lrs);
+    const gradNorm = await this.replica.apply(r.grads, this.opts.optim.clipMaxNorm, lrs);
     tf.dispose([...r.grads.values()]);
     return { terms: r.terms, gradNorm, timings: r.timings, applyMs: performance.now() - t0, kernels };
   }

@@ -51,11 +51,11 @@ async function main(): Promise<void> {
       case 'grads': {
         const { result: r, kernels } = await profiled(Boolean(m.profile), () => replica.computeGrads(m.batch, m.whole, m.dropoutSeed));
         let off = 0;
-        replica.trainableNames.forEach((n, i) => {
+        for (const [i, n] of replica.trainableNames.entries()) {
           const g = r.grads.get(n);
-          if (g) mine.set(g.dataSync() as Float32Array, off); else mine.fill(0, off, off + sizes[i]);
+          if (g) mine.set((await g.data()) as Float32Array, off); else mine.fill(0, off, off + sizes[i]);
           off += sizes[i];
-        });
+        }
         tf.dispose([...r.grads.values()]);
         return { terms: r.terms, timings: r.timings, kernels };
       }
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
           grads.set(n, tf.tensor(sum, store.get(n).shape));
           off += sizes[i];
         });
-        const norm = replica.apply(grads, m.clipMaxNorm, { lr: m.lr, lrBackbone: m.lrBackbone });
+        const norm = await replica.apply(grads, m.clipMaxNorm, { lr: m.lr, lrBackbone: m.lrBackbone });
         tf.dispose([...grads.values()]);
         return { gradNorm: norm };
       }

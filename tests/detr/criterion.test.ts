@@ -5,6 +5,7 @@ import { initEngine } from '../../lib/engine/index.js';
 import { Rng } from '../../lib/engine/rng.js';
 import { setCriterion, lossValues, numBoxes, lossWeight } from '../../lib/detr/criterion.js';
 import { hungarianMatch, matchCosts, DetrTarget } from '../../lib/detr/matcher.js';
+import { variableGradsAsync } from '../../lib/engine/async_grads.js';
 import { DetrOutput, detrFromFeatures } from '../../lib/detr/detr_forward.js';
 import { DEFAULT_LOSS, DEFAULT_MATCHER, resolveDetr } from '../../lib/detr/config.js';
 import { TINY, tinyStore, standInFeatures } from './fixtures.js';
@@ -28,16 +29,16 @@ function tinyCase(): { out: DetrOutput; targets: DetrTarget[] } {
   };
 }
 
-test('matching cost and every loss term against hand-computed values', () => {
+test('matching cost and every loss term against hand-computed values', async () => {
   const { out, targets } = tinyCase();
   // cost(q0) = 5·0.2 − 1/3 − 2·0.5; cost(q1) = 5·0.8 − 1/4 + 2·0.753086… (disjoint: GIoU = −(0.2025−0.05)/0.2025)
-  const costs = matchCosts(out.logits, out.predBoxes, targets, DEFAULT_MATCHER);
+  const costs = await matchCosts(out.logits, out.predBoxes, targets, DEFAULT_MATCHER);
   close(costs[0][0][0], 1 - 1 / 3 - 1);
   close(costs[0][1][0], 4 - 0.25 + 2 * (0.1525 / 0.2025));
   assert.deepEqual(costs[1], [[], []]);
-  const loss = setCriterion(out, targets, CFG);
+  const loss = await setCriterion(out, targets, CFG);
   assert.deepEqual(loss.matches, [{ pred: [0], tgt: [0] }, { pred: [], tgt: [] }]);
-  const v = lossValues(loss);
+  const v = await lossValues(loss);
   // CE: q0/img0 → class 1 (w 1, nll ln 3); q1/img0 → no-object (w .1, nll ln 2); img1: both no-object (w .1)
   const ce = (Math.log(3) + 0.1 * Math.LN2 + 0.1 * Math.log(3) + 0.1 * Math.LN2) / 1.3;
   close(v.loss_ce, ce);
@@ -49,12 +50,12 @@ test('matching cost and every loss term against hand-computed values', () => {
   tf.dispose([out, loss.total, loss.terms]);
 });
 
-test('zero-target batch: only no-object CE, box terms 0, numBoxes clamped to 1', () => {
+test('zero-target batch: only no-object CE, box terms 0, numBoxes clamped to 1', async () => {
   const { out } = tinyCase();
   const targets: DetrTarget[] = [{ labels: [], boxesCxcywh: [] }, { labels: [], boxesCxcywh: [] }];
   assert.equal(numBoxes(targets), 1);
-  const loss = setCriterion(out, targets, { ...CFG, auxLoss: false });
-  const v = lossValues(loss);
+  const loss = await setCriterion(out, targets, { ...CFG, auxLoss: false });
+  const v = await lossValues(loss);
   close(v.loss_ce, (Math.log(3) + Math.LN2) / 2);    // weights all 0.1 → plain mean
   assert.equal(v.loss_bbox, 0); assert.equal(v.loss_giou, 0);
   assert.deepEqual(Object.keys(loss.terms), ['loss_ce', 'loss_bbox', 'loss_giou']);
@@ -67,17 +68,17 @@ test('weights: one place, by name', () => {
   assert.throws(() => lossWeight('cardinality_error', DEFAULT_LOSS));
 });
 
-test('bad targets are UserErrors', () => {
+test('bad targets are UserErrors', async () => {
   const { out } = tinyCase();
-  const bad = (t: DetrTarget[], re: RegExp) => assert.throws(() => setCriterion(out, t, CFG), (e: Error) => isUserError(e) && re.test(e.message));
-  bad([{ labels: [2], boxesCxcywh: [[0.5, 0.5, 0.1, 0.1]] }, { labels: [], boxesCxcywh: [] }], /label 2 at 0 is not an integer in \[0, 2\)/);
-  bad([{ labels: [0], boxesCxcywh: [] }, { labels: [], boxesCxcywh: [] }], /1 labels but 0 boxes/);
-  bad([{ labels: [], boxesCxcywh: [] }], /1 target entries for a batch of 2/);
-  bad([{ labels: [0], boxesCxcywh: [[0.5, 0.5, -0.1, 0.1]] }, { labels: [], boxesCxcywh: [] }], /negative width or height/);
+  const bad = (t: DetrTarget[], re: RegExp) => assert.rejects(setCriterion(out, t, CFG), (e: Error) => isUserError(e) && re.test(e.message));
+  await bad([{ labels: [2], boxesCxcywh: [[0.5, 0.5, 0.1, 0.1]] }, { labels: [], boxesCxcywh: [] }], /label 2 at 0 is not an integer in \[0, 2\)/);
+  await bad([{ labels: [0], boxesCxcywh: [] }, { labels: [], boxesCxcywh: [] }], /1 labels but 0 boxes/);
+  await bad([{ labels: [], boxesCxcywh: [] }], /1 target entries for a batch of 2/);
+  await bad([{ labels: [0], boxesCxcywh: [[0.5, 0.5, -0.1, 0.1]] }, { labels: [], boxesCxcywh: [] }], /negative width or height/);
   tf.dispose(out);
 });
 
-test('batched matching equals per-image matching', () => {
+test('batched matching equals per-image matching', async () => {
   const rng = new Rng(3);
   const b = 3, q = 7, k1 = 5;
   const logits = tf.tensor3d(rng.normals(b * q * k1), [b, q, k1]);
@@ -86,17 +87,17 @@ test('batched matching equals per-image matching', () => {
     labels: Array.from({ length: n }, () => rng.int(0, 3)),
     boxesCxcywh: Array.from({ length: n }, () => [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0.05, 0.3), rng.uniform(0.05, 0.3)]),
   }));
-  const batched = hungarianMatch(logits, boxes, targets, DEFAULT_MATCHER);
-  targets.forEach((t, i) => {
+  const batched = await hungarianMatch(logits, boxes, targets, DEFAULT_MATCHER);
+  for (const [i, t] of targets.entries()) {
     const [li, bi] = [tf.slice(logits, [i, 0, 0], [1, -1, -1]), tf.slice(boxes, [i, 0, 0], [1, -1, -1])];
-    assert.deepEqual(batched[i], hungarianMatch(li, bi, [t], DEFAULT_MATCHER)[0]);
+    assert.deepEqual(batched[i], (await hungarianMatch(li, bi, [t], DEFAULT_MATCHER))[0]);
     tf.dispose([li, bi]);
     assert.equal(batched[i].pred.length, t.labels.length);
-  });
+  }
   tf.dispose([logits, boxes]);
 });
 
-test('a tiny model overfits one batch (loss drops), without leaking tensors', () => {
+test('a tiny model overfits one batch (loss drops), without leaking tensors', async () => {
   const cfg = resolveDetr({ ...TINY, dropout: 0 });
   const p = tinyStore(cfg, 0);
   const { features, mask } = standInFeatures(2, 4, 4, [[4, 4], [3, 2]]);
@@ -109,9 +110,11 @@ test('a tiny model overfits one batch (loss drops), without leaking tensors', ()
   const rng = new Rng(0);
   let afterFirst = 0;
   for (let step = 0; step < 25; step++) {
-    const cost = opt.minimize(() => setCriterion(detrFromFeatures(p, cfg, features, mask, { training: true, rng }), targets, cfg).total, true, [...p.trainable().values()]);
-    losses.push(cost!.dataSync()[0]);
-    cost!.dispose();
+    const vars = [...p.trainable().values()];
+    const { value, grads } = await variableGradsAsync(async () => (await setCriterion(detrFromFeatures(p, cfg, features, mask, { training: true, rng }), targets, cfg)).total, vars);
+    opt.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+    losses.push((await value.data())[0]);
+    tf.dispose([value, grads]);
     if (step === 0) afterFirst = tf.memory().numTensors;   // Adam's moments exist from here on
   }
   assert.ok(losses.every(Number.isFinite));

@@ -6,6 +6,7 @@ import { Rng } from '../../lib/engine/rng.js';
 import { DetrModel } from '../../lib/detr/model.js';
 import { resolveDetr } from '../../lib/detr/config.js';
 import { setCriterion } from '../../lib/detr/criterion.js';
+import { variableGradsAsync } from '../../lib/engine/async_grads.js';
 
 before(async () => { await initEngine({ backend: 'cpu', log: null }); });
 
@@ -30,13 +31,13 @@ test('full model: shapes (stride 16 with 3 stages), eval is deterministic', () =
   tf.dispose([a, b, pixels, mask]); model.dispose();
 });
 
-test('full model: forward + backward leak no tensors and reach the backbone', () => {
+test('full model: forward + backward leak no tensors and reach the backbone', async () => {
   const model = DetrModel.create(cfg, new Rng(0));
   const { pixels, mask } = batch();
   const targets = [{ labels: [1], boxesCxcywh: [[0.5, 0.5, 0.3, 0.3]] as [number, number, number, number][] }, { labels: [], boxesCxcywh: [] }];
   const vars = model.params.trainable();
   const before = tf.memory().numTensors;
-  const { value, grads } = tf.variableGrads(() => setCriterion(model.forward(pixels, mask, true, new Rng(2)), targets, cfg).total, [...vars.values()]);
+  const { value, grads } = await variableGradsAsync(async () => (await setCriterion(model.forward(pixels, mask, true, new Rng(2)), targets, cfg)).total, [...vars.values()]);
   const names = [...vars.keys()];
   const gStem = grads[vars.get('model.backbone.conv_encoder.model.conv1.weight')!.name];
   assert.ok(gStem && tf.tidy(() => tf.max(tf.abs(gStem)).dataSync()[0]) > 0, 'gradient reaches conv1');

@@ -10,6 +10,7 @@ import { resolveDetr } from '../../lib/detr/config.js';
 import { DetrModel } from '../../lib/detr/model.js';
 import { saveCheckpoint } from '../../lib/detr/weights.js';
 import { setCriterion } from '../../lib/detr/criterion.js';
+import { variableGradsAsync } from '../../lib/engine/async_grads.js';
 import { main } from '../../lib/cli/main.js';
 import { readSafetensors, toFloat32, toFloat64, writeSafetensors } from '../../lib/io/safetensors.js';
 
@@ -59,10 +60,10 @@ test('parity detr: outputs, losses, matches and PyTorch-layout gradients equal t
   const targets = targetsJson.map((t) => ({ labels: t.class_labels, boxesCxcywh: t.boxes as [number, number, number, number][] }));
   const vars = [model.params.get(HEAD), model.params.get(CONV)];
   let matches: number[][] = [];
-  const { value, grads } = tf.variableGrads(() => {
+  const { value, grads } = await variableGradsAsync(async () => {
     const o = model.forward(pixels, mask);
     assert.deepEqual(Array.from(toFloat32(out.get('logits')!)), Array.from(o.logits.dataSync()));
-    const l = setCriterion(o, targets, { ...cfg, auxLoss: true });
+    const l = await setCriterion(o, targets, { ...cfg, auxLoss: true });
     matches = [l.matches[0].pred, l.matches[0].tgt];
     return l.total;
   }, vars);

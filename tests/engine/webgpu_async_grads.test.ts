@@ -1,5 +1,5 @@
 /**
- * variableGradsAsync (lib/engine/webgpu_kernels/async_grads.ts) on the wasm backend: the gradients
+ * variableGradsAsync (lib/engine/async_grads.ts) on the wasm backend: the gradients
  * of a loss that awaits a read half-way equal tf.variableGrads of the same computation done with
  * sync reads; nothing leaks; an error leaves the engine clean; and the DETR step built on it
  * (tests/engine/webgpu_detr_step.ts) reproduces the trainer's criterion path and optimizer step exactly.
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine } from '../../lib/engine/index.js';
 import { Rng } from '../../lib/engine/rng.js';
-import { variableGradsAsync } from '../../lib/engine/webgpu_kernels/index.js';
+import { variableGradsAsync } from '../../lib/engine/async_grads.js';
 import { resolveDetr } from '../../lib/detr/config.js';
 import { DetrModel } from '../../lib/detr/model.js';
 import { AdamW } from '../../lib/train/optimizer.js';

@@ -16,7 +16,7 @@ import { layerLosses, numBoxes, weightedTotal } from '../../lib/detr/criterion.j
 import { linearSumAssignment } from '../../lib/detr/hungarian.js';
 import { Box, cxcywhToXyxy, giouMatrixXyxy, l1Matrix } from '../../lib/box/box_ops.js';
 import { Rng } from '../../lib/engine/rng.js';
-import { variableGradsAsync } from '../../lib/engine/webgpu_kernels/index.js';
+import { variableGradsAsync } from '../../lib/engine/async_grads.js';
 import { AdamW } from '../../lib/train/optimizer.js';
 
 /**

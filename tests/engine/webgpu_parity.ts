@@ -1,6 +1,6 @@
 /**
- * Parity of one DETR training step between wasm (reference: the trainer's own criterion, matching
- * with sync reads) and webgpu (tests/engine/webgpu_detr_step.ts, async reads, the SAME matches), on
+ * Parity of one DETR training step between wasm (reference: the trainer's own criterion and matching)
+ * and webgpu (tests/engine/webgpu_detr_step.ts, async reads, the SAME matches), on
  * the same weights, inputs and dropout masks. Tolerances of issue 10: every loss term within 1e-4
  * relative; every gradient tensor within 1e-2 of its own max |value|. Also: the matches webgpu's own
  * predictions give are optimal on wasm's costs (equal total cost, so ties may pick other pairs).
@@ -14,6 +14,7 @@ import { DetrConfig } from '../../lib/detr/config.js';
 import { ParamStore, tfShape } from '../../lib/detr/param_store.js';
 import { detrSpecs } from '../../lib/detr/hf_names.js';
 import { setCriterion, lossValues } from '../../lib/detr/criterion.js';
+import { variableGradsAsync } from '../../lib/engine/async_grads.js';
 import { DetrTarget, Match } from '../../lib/detr/matcher.js';
 import { readParams } from '../../lib/train/trainer.js';
 import { webGpuErrors } from '../../lib/engine/webgpu.js';
@@ -37,7 +38,7 @@ export function parityInputs(c: ParityCase): Inputs {
 
 const tensors = (x: Inputs): { px: tf.Tensor4D; mask: tf.Tensor3D } => ({ px: tf.tensor4d(x.pixels, [...x.shape, 3]), mask: tf.tensor3d(x.mask, x.shape, 'int32') });
 
-/** The trainer's way on wasm: tf.variableGrads over forward + setCriterion (sync reads in the matcher). */
+/** The trainer's way on wasm: variableGradsAsync over forward + setCriterion. */
 export async function wasmReference(c: ParityCase, x: Inputs): Promise<Reference> {
   await initEngine({ backend: 'wasm', log: null });
   const model = DetrModel.create(c.cfg, new Rng(0));
@@ -45,10 +46,10 @@ export async function wasmReference(c: ParityCase, x: Inputs): Promise<Reference
   const { px, mask } = tensors(x);
   let terms: Record<string, number> = {}, matches: Match[][] = [];
   const preds: Reference['preds'] = [];
-  const { value, grads } = tf.variableGrads(() => {
+  const { value, grads } = await variableGradsAsync(async () => {
     const out = model.forward(px, mask, true, new Rng(DROPOUT_SEED));
-    const loss = setCriterion(out, x.targets, c.cfg);
-    terms = lossValues(loss);
+    const loss = await setCriterion(out, x.targets, c.cfg);
+    terms = await lossValues(loss);
     matches = [loss.matches, ...loss.auxMatches];
     preds.push({ logits: out.logits.dataSync() as Float32Array, boxes: out.predBoxes.dataSync() as Float32Array });
     const [l, b, q, k1] = out.auxLogits.shape, aL = out.auxLogits.dataSync() as Float32Array, aB = out.auxPredBoxes.dataSync() as Float32Array;

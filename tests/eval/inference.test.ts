@@ -29,12 +29,12 @@ const oneImageBatch = (h: number, w: number): DetrBatch => ({
   targets: [{ imageId: 42, labels: [], boxesCxcywh: [], areas: [], origSize: [h, w], size: [8, 8] }],
 });
 
-test('batchResults: softmax scores, best real class, boxes at the original size, label → category id, threshold and top-k', () => {
+test('batchResults: softmax scores, best real class, boxes at the original size, label → category id, threshold and top-k', async () => {
   // B=1, Q=2, K=2 (+ no-object). q0 logits [2, 0, 0] → label 0, score e²/(e²+2); q1 [0, 1, 3] → label 1, score e/(1+e+e³).
   const pred: Prediction = { shape: [1, 2, 3], logits: Float32Array.from([2, 0, 0, 0, 1, 3]), boxes: Float32Array.from([0.5, 0.5, 0.2, 0.4, 0.25, 0.5, 0.5, 1]) };
   const lm = { classes: ['a', 'b'], categoryIds: [5, 9] };
   const before = tf.memory().numTensors;
-  const all = batchResults(pred, oneImageBatch(50, 100), lm, { scoreThr: 0 });
+  const all = (await batchResults(pred, oneImageBatch(50, 100), lm, { scoreThr: 0 }));
   assert.equal(tf.memory().numTensors, before, 'no tensors leak');
   const e = Math.E;
   assert.equal(all.length, 2);
@@ -44,11 +44,11 @@ test('batchResults: softmax scores, best real class, boxes at the original size,
   assert.equal(all[1].category_id, 9);
   assert.ok(Math.abs(all[1].score - e / (1 + e + e ** 3)) < 1e-6);
   all[1].bbox.forEach((v, i) => assert.ok(Math.abs(v - [0, 0, 50, 50][i]) < 1e-4, `bbox ${all[1].bbox}`));
-  assert.deepEqual(batchResults(pred, oneImageBatch(50, 100), lm, { scoreThr: 0.5 }).map((r) => r.category_id), [5]);
+  assert.deepEqual((await batchResults(pred, oneImageBatch(50, 100), lm, { scoreThr: 0.5 })).map((r) => r.category_id), [5]);
   const s1 = e / (1 + e + e ** 3);                                                    // 0.11419…
-  assert.equal(batchResults(pred, oneImageBatch(50, 100), lm, { scoreThr: s1 - 1e-4 }).length, 2);
-  assert.equal(batchResults(pred, oneImageBatch(50, 100), lm, { scoreThr: s1 + 1e-4 }).length, 1);
-  assert.deepEqual(batchResults(pred, oneImageBatch(50, 100), lm, { scoreThr: 0, topK: 1 }).map((r) => r.category_id), [5]);
+  assert.equal((await batchResults(pred, oneImageBatch(50, 100), lm, { scoreThr: s1 - 1e-4 })).length, 2);
+  assert.equal((await batchResults(pred, oneImageBatch(50, 100), lm, { scoreThr: s1 + 1e-4 })).length, 1);
+  assert.deepEqual((await batchResults(pred, oneImageBatch(50, 100), lm, { scoreThr: 0, topK: 1 })).map((r) => r.category_id), [5]);
 });
 
 /** Predicts each image's own (resized, normalised) targets with logit 10 for the true class. */

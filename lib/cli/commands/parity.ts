@@ -45,7 +45,7 @@ export const parityDetrCommand = defineCommand({
     const { pixels, mask } = parityInputs(readSafetensors(need('inputs', p.inputs)), p.inputs);
     const targets = p.targets ? parseParityTargets(readJsonFile(p.targets, 'targets'), p.targets) : undefined;
     try {
-      const out = runParityDetr(model, pixels, mask, targets, p.grads);
+      const out = await runParityDetr(model, pixels, mask, targets, p.grads);
       writeSafetensors(need('out', p.out), out, { format: 'pt', producer: 'detrlab parity detr' });
       console.log(`wrote ${p.out}: ${[...out.keys()].join(', ')}`);
     } finally {
