@@ -98,7 +98,7 @@ export function artifactChecks(r: ArtifactRoots): Array<[string, Check]> {
     [run('metrics', 'val_metrics.json'), () => valMetrics(run('metrics', 'val_metrics.json'))],
     [run('metrics', 'detections_val.json'), () => { const d = JSON.parse(fs.readFileSync(run('metrics', 'detections_val.json'), 'utf8')) as unknown[]; need(Array.isArray(d), 'not a COCO results list'); return `${d.length} detections`; }],
     [run('viz', 'contact_sheet.png'), () => png(run('viz', 'contact_sheet.png'))],
-    [run('analysis', 'error_analysis.json'), () => { const a = json(run('analysis', 'error_analysis.json')); need(a.totals ?? a.byClass ?? a.counts, 'no error counts'); return 'error counts'; }],
+    [run('analysis', 'error_analysis.json'), () => { const a = json(run('analysis', 'error_analysis.json')) as { totals?: Record<string, number>; perClass?: unknown }; for (const k of ['cls_error', 'loc_error', 'missed', 'false_pos']) need(typeof a.totals?.[k] === 'number', `totals.${k} missing`); need(Array.isArray(a.perClass), 'perClass missing'); return `errors ${['cls_error', 'loc_error', 'missed', 'false_pos'].map((k) => `${k}=${a.totals?.[k]}`).join(' ')}`; }],
     [path.join(r.crops, 'manifest.jsonl'), () => jsonl(path.join(r.crops, 'manifest.jsonl'), ['file', 'split', 'class', 'bboxXywh'])],
     [path.join(r.synth, 'metadata.jsonl'), () => jsonl(path.join(r.synth, 'metadata.jsonl'), ['file', 'class', 'prompt', 'seed', 'steps', 'guidance', 'scheduler'])],
     [path.join(r.ablation, 'ablation.json'), () => ablation(r.ablation)],
