@@ -18,7 +18,7 @@ $D train-classifier --crops data/demo_all_crops --backbone-weights none --arch d
   --output-dir runs/demo_backbone --save-weights
 # 2. DETR on the whole demo dataset, starting from that backbone
 $D train --data-root data/demo --model-name scratch:demo --backbone-init runs/demo_backbone/model.safetensors \
-  --augment demo --coco-id-labels --output-dir runs/demo_pretrain --epochs ${EPOCHS:-30} --batch-size 16 \
+  --augment demo --coco-id-labels --output-dir runs/demo_pretrain --epochs ${EPOCHS:-24} --batch-size 16 \
   --lr 2e-4 --lr-backbone 5e-5 --lr-drop 26 --seed 0 --workers 2 --eval-every 2 --val-max-images 200 \
   --checkpoint-every 125 ${MAX_STEPS:+--max-steps $MAX_STEPS}
 # 3. commit-sized copy: float16 tensors (half the bytes), the checkpoint's config.json
