@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { readSafetensors } from '../io/safetensors.js';
 import { eventFiles, readEventFile } from '../train/tensorboard/index.js';
 import { STAT_NAMES } from '../eval/summarize.js';
+import { OUTCOMES } from '../eval/error_analysis.js';
 
 export interface ArtifactCheck { artifact: string; ok: boolean; detail: string }
 export interface ArtifactRoots { run: string; report: string; crops: string; synth: string; ablation: string }
@@ -61,6 +62,14 @@ function valMetrics(f: string): string {
   return `mAP ${m.statsByName!.map.toFixed(3)}, mAP50 ${m.statsByName!.map_50.toFixed(3)}`;
 }
 
+/** Every outcome count in `totals` (the analysis stage's OUTCOMES) and a per-class table; reports the mission's four error kinds. */
+function errorAnalysis(f: string): string {
+  const a = json(f) as { totals?: Record<string, unknown>; perClass?: unknown };
+  for (const k of OUTCOMES) need(typeof a.totals?.[k] === 'number', `totals.${k} missing`);
+  need(Array.isArray(a.perClass), 'perClass missing');
+  return `errors ${(['cls_error', 'loc_error', 'missed', 'false_pos'] as const).map((k) => `${k}=${a.totals![k]}`).join(' ')}`;
+}
+
 function jsonl(f: string, fields: string[]): string {
   const rows = fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
   need(rows.length > 0, 'empty');
@@ -98,7 +107,7 @@ export function artifactChecks(r: ArtifactRoots): Array<[string, Check]> {
     [run('metrics', 'val_metrics.json'), () => valMetrics(run('metrics', 'val_metrics.json'))],
     [run('metrics', 'detections_val.json'), () => { const d = JSON.parse(fs.readFileSync(run('metrics', 'detections_val.json'), 'utf8')) as unknown[]; need(Array.isArray(d), 'not a COCO results list'); return `${d.length} detections`; }],
     [run('viz', 'contact_sheet.png'), () => png(run('viz', 'contact_sheet.png'))],
-    [run('analysis', 'error_analysis.json'), () => { const a = json(run('analysis', 'error_analysis.json')) as { totals?: Record<string, number>; perClass?: unknown }; for (const k of ['cls_error', 'loc_error', 'missed', 'false_pos']) need(typeof a.totals?.[k] === 'number', `totals.${k} missing`); need(Array.isArray(a.perClass), 'perClass missing'); return `errors ${['cls_error', 'loc_error', 'missed', 'false_pos'].map((k) => `${k}=${a.totals?.[k]}`).join(' ')}`; }],
+    [run('analysis', 'error_analysis.json'), () => errorAnalysis(run('analysis', 'error_analysis.json'))],
     [path.join(r.crops, 'manifest.jsonl'), () => jsonl(path.join(r.crops, 'manifest.jsonl'), ['file', 'split', 'class', 'bboxXywh'])],
     [path.join(r.synth, 'metadata.jsonl'), () => jsonl(path.join(r.synth, 'metadata.jsonl'), ['file', 'class', 'prompt', 'seed', 'steps', 'guidance', 'scheduler'])],
     [path.join(r.ablation, 'ablation.json'), () => ablation(r.ablation)],
