@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { Rng, seedFrom } from '../../engine/rng.js';
-import { bool, int, resolveParams, Schema, str } from '../../params/schema.js';
+import { bool, int, num, resolveParams, Schema, str } from '../../params/schema.js';
 import { readJson, writeJsonAtomic } from '../../io/atomic.js';
 import { progress } from '../../viz/progress.js';
 import { COCO_CATEGORIES } from '../categories.js';
@@ -36,6 +36,11 @@ export interface DemoParams {
   concurrency: number;
   force: boolean;
   quiet: boolean;
+  /** Scene layout: objects per image at most, figure size factor, crowd and occluder chances. */
+  maxObjects: number;
+  objectScale: number;
+  crowdProb: number;
+  occluderProb: number;
 }
 
 export const DEMO_SCHEMA: Schema<DemoParams> = {
@@ -47,6 +52,10 @@ export const DEMO_SCHEMA: Schema<DemoParams> = {
   concurrency: int(Math.max(2, os.cpus().length), 'images rendered concurrently (sharp/librsvg)', { min: 1, max: 64 }),
   force: bool(false, 'regenerate even if the folder holds the same dataset'),
   quiet: bool(false, 'no progress bars'),
+  maxObjects: int(8, 'objects per image at most (1–8; fewer objects are more likely)', { min: 1, max: 8 }),
+  objectScale: num(1, 'multiplies every class\'s figure size range (capped at 90 % of the image side)', { min: 0.25, max: 4 }),
+  crowdProb: num(0.06, 'chance of a crowd region (iscrowd=1) in an image', { min: 0, max: 1 }),
+  occluderProb: num(0.35, 'chance of 1–2 unannotated occluders in an image', { min: 0, max: 1 }),
 };
 
 export const DEMO_VERSION = 1;
@@ -69,10 +78,12 @@ function annotationsOf(scene: Scene, imageId: number, nextId: () => number): Coc
 }
 
 /** Renders one image of a split; pure function of (seed, split, index). */
-export function demoScene(seed: number, split: string, index: number): Scene {
+export type DemoLayout = Pick<DemoParams, 'maxObjects' | 'objectScale' | 'crowdProb' | 'occluderProb'>;
+
+export function demoScene(seed: number, split: string, index: number, layout?: DemoLayout): Scene {
   const rng = new Rng(seedFrom('detrlab-demo', DEMO_VERSION, seed, split, index));
   const [width, height] = rng.pick(DEMO_SIZES);
-  return composeScene(rng, { width, height });
+  return composeScene(rng, { width, height, ...layout });
 }
 
 async function renderSplit(p: DemoParams, split: string, n: number, firstId: number, dir: string): Promise<CocoDataset> {
@@ -82,7 +93,7 @@ async function renderSplit(p: DemoParams, split: string, n: number, firstId: num
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < n; i = next++) {
-      const scene = demoScene(p.seed, split, i);
+      const scene = demoScene(p.seed, split, i, p);
       const id = firstId + i;
       const file_name = `${String(id).padStart(12, '0')}.jpg`;
       const jpg = await sharp(Buffer.from(scene.svg)).jpeg({ quality: JPEG_QUALITY }).toBuffer();
@@ -104,7 +115,10 @@ async function renderSplit(p: DemoParams, split: string, n: number, firstId: num
   } as CocoDataset;
 }
 
-const settingsOf = (p: DemoParams, counts: Record<string, number>) => ({ version: DEMO_VERSION, seed: p.seed, images: counts, jpegQuality: JPEG_QUALITY });
+const settingsOf = (p: DemoParams, counts: Record<string, number>) => ({
+  version: DEMO_VERSION, seed: p.seed, images: counts, jpegQuality: JPEG_QUALITY,
+  layout: { maxObjects: p.maxObjects, objectScale: p.objectScale, crowdProb: p.crowdProb, occluderProb: p.occluderProb },
+});
 
 export async function makeDemo(overrides: Partial<DemoParams> = {}): Promise<DemoSummary> {
   const t0 = Date.now();

@@ -15,6 +15,8 @@ export interface SceneOptions {
   width: number;
   height: number;
   maxObjects?: number;
+  /** Multiplies every class's figure size range (classes.ts sizePx); the size is capped at 90 % of the image. */
+  objectScale?: number;
   /** Chance of one crowd region in the image. */
   crowdProb?: number;
   /** Chance of occluders (1–2) in the image. */
@@ -55,7 +57,9 @@ function fits(p: Placed, placed: Placed[]): boolean {
 
 function tryObject(rng: Rng, cls: DemoClass, o: SceneOptions, scale: number): Placed | undefined {
   const f = cls.draw(rng);
-  const p = place(rng, f, rng.uniform(cls.sizePx[0], cls.sizePx[1]) * scale, o);
+  const k = o.objectScale ?? 1;
+  const longest = Math.min(rng.uniform(cls.sizePx[0] * k, cls.sizePx[1] * k) * scale, 0.9 * Math.min(o.width, o.height));
+  const p = place(rng, f, longest, o);
   const box = placedBox(f, p);
   const clipped = clipBox(box, o.width, o.height);
   return clipped && { name: cls.name, categoryId: cls.categoryId, box, clipped, svg: placedSvg(f, p), iscrowd: false };
