@@ -38,6 +38,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(formatHelp(`usage: detrlab ${cmd.name} [--flags]`, cmd.summary, cmd.schema) + (cmd.usage ? `\n${cmd.usage}\n` : ''));
       return 0;
     }
+    if (parsed.positionals.length && !cmd.positionals) {
+      const words = parsed.positionals.map((w) => `'${w}'`).join(' ');
+      throw new UserError(`unexpected argument ${words}: ${cmd.name} takes only --flags (is a flag name missing, or a value with spaces unquoted? see --help)`);
+    }
     const params = resolveParams(cmd.schema, parsed.params, 'flag');
     const code = await cmd.run(params, parsed.positionals);
     return typeof code === 'number' ? code : 0;

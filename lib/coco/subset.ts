@@ -112,6 +112,11 @@ export async function makeSubset(overrides: Partial<SubsetParams> = {}): Promise
     const bar = progress({ label: `subset ${split}`, unit: 'B', total: r0.end - r0.start + r1.end - r1.start, quiet: p.quiet });
     const r = await subsetFile(ix, path.join(p.outRoot, annotationFile(split)), labelMap.categoryIds, p.jsonEngine, (n) => bar.tick(n));
     bar.done({ images: r.images, annotations: r.annotations });
+    if (r.images === 0) console.warn(`warning: ${sources[i]}: the chosen classes select no ${split} images; training or evaluating on this split will have nothing to work on`);
+    else {
+      const empty = labelMap.classes.filter((c) => !r.counts[c]);
+      if (empty.length) console.warn(`warning: ${sources[i]}: no ${split} annotations of ${empty.join(', ')}`);
+    }
     if (r.dangling > 0) console.warn(`warning: ${sources[i]}: ${r.dangling} image id(s) referenced by annotations are missing from 'images'`);
     manifest.imageDirs[split] = path.relative(p.outRoot, path.join(p.cocoRoot, imageDirName(split)));
     manifest.counts[split] = Object.fromEntries(labelMap.classes.map((c) => [c, r.counts[c]]));

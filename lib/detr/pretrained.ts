@@ -43,7 +43,11 @@ export async function loadDetr(o: LoadDetrOptions): Promise<LoadedDetr> {
   let cfg = o.cfg;
   let labels: LabelInfo | undefined;
   if (!cfg && files.config) ({ cfg, labels } = fromHfConfig(readJsonFile(files.config, { what: 'the model config beside the weights' }), files.config));
-  cfg ??= configFromShapes(new Map([...ckpt.tensors].map(([n, t]) => [n, t.shape])), o.nHeads ?? 8, files.weights);
+  if (!cfg) {
+    // Shapes fix every size but the attention head count; say when it is a guess (a wrong one loads but predicts badly).
+    if (o.nHeads === undefined) console.warn(`warning: no config.json beside ${files.weights}; assuming 8 attention heads (DETR's default), which the tensor shapes cannot confirm`);
+    cfg = configFromShapes(new Map([...ckpt.tensors].map(([n, t]) => [n, t.shape])), o.nHeads ?? 8, files.weights);
+  }
   if (o.numClasses !== undefined && o.numClasses !== cfg.numClasses) { cfg = validateDetr({ ...cfg, numClasses: o.numClasses }); labels = undefined; }
   const store = new ParamStore(detrSpecs(cfg));
   try {
