@@ -3,7 +3,7 @@
  */
 import { parseFlags, formatHelp } from '../params/flags.js';
 import { resolveParams } from '../params/schema.js';
-import { isUserError, UserError } from '../params/user_error.js';
+import { fileSystemMessage, isUserError, UserError } from '../params/user_error.js';
 import { StageCommand } from './command.js';
 import { COMMANDS } from './registry.js';
 
@@ -48,6 +48,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (isUserError(e)) {
       process.stderr.write(`detrlab ${cmd.name}: error: ${e.message}\n`);
+      return 2;
+    }
+    const fsMessage = fileSystemMessage(e);
+    if (fsMessage) {
+      process.stderr.write(`detrlab ${cmd.name}: error: ${fsMessage}\n`);
       return 2;
     }
     if (e instanceof Error && e.name === 'StageError') {

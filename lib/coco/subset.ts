@@ -16,6 +16,7 @@ import { MISSION_CLASSES } from './categories.js';
 import { JSON_ENGINES, JsonEngine } from './json_items.js';
 import { indexCoco, IndexedCoco, subsetFile } from './subset_file.js';
 import { annotationFile, DatasetManifest, imageDirName, LabelMap, SubsetManifest } from './subset_types.js';
+import { checkOutputDir } from '../io/output_path.js';
 
 export interface SubsetParams {
   cocoRoot: string;
@@ -98,6 +99,7 @@ export async function makeSubset(overrides: Partial<SubsetParams> = {}): Promise
   if (done) {
     return { outRoot: p.outRoot, manifest: done, labelMap: readJson<LabelMap>(path.join(p.outRoot, 'label_map.json')), skipped: true, seconds: (Date.now() - t0) / 1000 };
   }
+  checkOutputDir(p.outRoot, '--out-root');
   const { indexed, chosen } = await indexSources(p, sources);
   const labelMap: LabelMap = { classes: chosen.map((c) => c.name), categoryIds: chosen.map((c) => c.id) };
   const manifest: SubsetManifest = {

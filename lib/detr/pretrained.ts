@@ -51,7 +51,7 @@ export async function loadDetr(o: LoadDetrOptions): Promise<LoadedDetr> {
   if (o.numClasses !== undefined && o.numClasses !== cfg.numClasses) { cfg = validateDetr({ ...cfg, numClasses: o.numClasses }); labels = undefined; }
   const store = new ParamStore(detrSpecs(cfg));
   try {
-    const report = loadCheckpoint(store, ckpt, { rng: o.rng, headInit: o.headInit, categoryIds: o.categoryIds, initStd: cfg.initStd, strict: o.strict });
+    const report = loadCheckpoint(store, ckpt, { source: files.weights, rng: o.rng, headInit: o.headInit, categoryIds: o.categoryIds, initStd: cfg.initStd, strict: o.strict });
     return { model: new DetrModel(cfg, store), report, files, labels };
   } catch (e) {
     store.dispose();

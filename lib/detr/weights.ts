@@ -33,6 +33,8 @@ export interface LoadOptions {
   strict?: boolean;
   /** Draws re-initialised and missing tensors. */
   rng: Rng;
+  /** The file the tensors came from, named in errors when `file` is already read. */
+  source?: string;
 }
 
 export interface LoadReport {
@@ -105,7 +107,7 @@ function checkStrict(report: LoadReport, where: string): void {
 
 /** Loads a checkpoint into `store` by HF name. Tensors not loaded get a fresh init if the store lacks them. */
 export function loadCheckpoint(store: ParamStore, file: SafeTensorsFile | string, opts: LoadOptions): LoadReport {
-  const where = typeof file === 'string' ? file : 'checkpoint';
+  const where = typeof file === 'string' ? file : opts.source ?? 'checkpoint';
   const ckpt = typeof file === 'string' ? readSafetensors(file) : file;
   const report: LoadReport = { loaded: 0, missing: [], unexpected: [...ckpt.tensors.keys()].filter((n) => !store.specs.has(n)), reinitialised: [], shapeMismatch: [] };
   const pending = new Map<string, tf.Tensor>();

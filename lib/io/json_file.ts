@@ -26,7 +26,8 @@ function readText(file: string, what?: string): string {
 export function parseJsonText<T = unknown>(text: string, file: string, o: ReadJsonOptions = {}): T {
   let value: unknown;
   try { value = JSON.parse(text); } catch (e) {
-    const empty = text.trim() === '' ? 'is empty' : `is not valid JSON (${(e as Error).message})`;
+    const why = (e as Error).message.replace(/\s*\n\s*/g, ' '); // V8 quotes the text, newlines included
+    const empty = text.trim() === '' ? 'is empty' : `is not valid JSON (${why})`;
     throw new UserError(`${file} ${empty}${hint(o.what)}; fix or delete it`);
   }
   const shape = o.shape ?? 'object';

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../params/user_error.js';
+import { checkOutputDir } from './output_path.js';
 
 export const LOCK_FILE = '.lock';
 
@@ -62,6 +63,7 @@ export class RunLock {
    * the folder in messages (e.g. '--output-dir').
    */
   static acquire(dir: string, what = 'run folder'): RunLock {
+    checkOutputDir(dir, what);
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, LOCK_FILE);
     const me: LockRecord = { pid: process.pid, host: os.hostname(), procStart: procStart(process.pid), command: process.argv.slice(1).join(' '), since: new Date().toISOString() };
