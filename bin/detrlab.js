@@ -8,6 +8,11 @@ if (!fs.existsSync(entry)) {
   process.exit(2);
 }
 require(entry).main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+    // After an error nothing is left to do: a worker thread or socket a failed stage left open must not keep
+    // the process alive (the timer is unref'd, so a clean exit does not wait for it).
+    if (code !== 0) setTimeout(() => process.exit(code), 2000).unref();
+  },
   (e) => { console.error(e); process.exitCode = 1; },
 );

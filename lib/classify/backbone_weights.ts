@@ -18,6 +18,7 @@ import { readSafetensors, SafeTensorsFile } from '../io/safetensors.js';
 import { Rng } from '../engine/rng.js';
 import { UserError } from '../params/user_error.js';
 import { classifierSpecs, ClassifierConfig, CropClassifier, HEAD_BIAS, HEAD_WEIGHT } from './classifier_model.js';
+import { readJsonFile } from '../io/json_file.js';
 
 /** The demo DETR's weights (committed with the detection stage). */
 export const DEMO_BACKBONE_WEIGHTS = 'models/detr-demo/model.safetensors';
@@ -61,11 +62,7 @@ export async function locateBackboneWeights(w: string): Promise<HubFiles> {
 /** The checkpoint's backbone architecture: its config.json, else its tensor shapes. */
 function checkpointBackbone(files: HubFiles, ckpt: SafeTensorsFile): BackboneConfig {
   if (files.config) {
-    let json: unknown;
-    try { json = JSON.parse(fs.readFileSync(files.config, 'utf8')); } catch (e) {
-      throw new UserError(`${files.config} is not valid JSON: ${(e as Error).message}`);
-    }
-    return fromHfConfig(json, files.config).cfg.backbone;
+    return fromHfConfig(readJsonFile(files.config, { what: 'the model config beside the weights' }), files.config).cfg.backbone;
   }
   return configFromShapes(new Map([...ckpt.tensors].map(([n, t]) => [n, t.shape])), 8, files.weights).backbone;
 }

@@ -10,6 +10,7 @@ import { readCropManifest } from '../crops/crop_viz.js';
 import { Rng, seedFrom } from '../engine/rng.js';
 import { UserError } from '../params/user_error.js';
 import { TINY_MARKER } from '../synth/tiny/tiny_folder.js';
+import { readJsonFile as readJsonFileShared } from '../io/json_file.js';
 
 export type SampleSource = 'real' | 'synth';
 export interface ClassifierSample {
@@ -40,8 +41,7 @@ export interface SynthData {
 interface ClassesJson { classes: string[]; rare: string[] }
 
 function readJsonFile<T>(file: string, what: string): T {
-  if (!fs.existsSync(file)) throw new UserError(`${file} does not exist (${what})`);
-  try { return JSON.parse(fs.readFileSync(file, 'utf8')) as T; } catch (e) { throw new UserError(`${file} is not valid JSON: ${(e as Error).message}`); }
+  return readJsonFileShared<T>(file, { what });
 }
 
 function checkFilesExist(samples: ClassifierSample[], listFile: string): void {

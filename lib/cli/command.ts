@@ -11,6 +11,8 @@ export interface StageCommand<P = any> {
   schema: Schema<P>;
   /** Extra usage text after the flags (positionals, examples). */
   usage?: string;
+  /** Whether `run` takes positional arguments; without this, a stray word on the command line is refused. */
+  positionals?: boolean;
   /** Returns the process exit code (default 0). */
   run(params: P, positionals: string[]): Promise<number | void>;
 }

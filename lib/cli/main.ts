@@ -3,7 +3,7 @@
  */
 import { parseFlags, formatHelp } from '../params/flags.js';
 import { resolveParams } from '../params/schema.js';
-import { isUserError, UserError } from '../params/user_error.js';
+import { fileSystemMessage, isUserError, UserError } from '../params/user_error.js';
 import { StageCommand } from './command.js';
 import { COMMANDS } from './registry.js';
 
@@ -38,12 +38,21 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(formatHelp(`usage: detrlab ${cmd.name} [--flags]`, cmd.summary, cmd.schema) + (cmd.usage ? `\n${cmd.usage}\n` : ''));
       return 0;
     }
+    if (parsed.positionals.length && !cmd.positionals) {
+      const words = parsed.positionals.map((w) => `'${w}'`).join(' ');
+      throw new UserError(`unexpected argument ${words}: ${cmd.name} takes only --flags (is a flag name missing, or a value with spaces unquoted? see --help)`);
+    }
     const params = resolveParams(cmd.schema, parsed.params, 'flag');
     const code = await cmd.run(params, parsed.positionals);
     return typeof code === 'number' ? code : 0;
   } catch (e) {
     if (isUserError(e)) {
       process.stderr.write(`detrlab ${cmd.name}: error: ${e.message}\n`);
+      return 2;
+    }
+    const fsMessage = fileSystemMessage(e);
+    if (fsMessage) {
+      process.stderr.write(`detrlab ${cmd.name}: error: ${fsMessage}\n`);
       return 2;
     }
     if (e instanceof Error && e.name === 'StageError') {

@@ -16,6 +16,7 @@ import { MISSION_CLASSES } from './categories.js';
 import { JSON_ENGINES, JsonEngine } from './json_items.js';
 import { indexCoco, IndexedCoco, subsetFile } from './subset_file.js';
 import { annotationFile, DatasetManifest, imageDirName, LabelMap, SubsetManifest } from './subset_types.js';
+import { checkOutputDir } from '../io/output_path.js';
 
 export interface SubsetParams {
   cocoRoot: string;
@@ -98,6 +99,7 @@ export async function makeSubset(overrides: Partial<SubsetParams> = {}): Promise
   if (done) {
     return { outRoot: p.outRoot, manifest: done, labelMap: readJson<LabelMap>(path.join(p.outRoot, 'label_map.json')), skipped: true, seconds: (Date.now() - t0) / 1000 };
   }
+  checkOutputDir(p.outRoot, '--out-root');
   const { indexed, chosen } = await indexSources(p, sources);
   const labelMap: LabelMap = { classes: chosen.map((c) => c.name), categoryIds: chosen.map((c) => c.id) };
   const manifest: SubsetManifest = {
@@ -112,6 +114,11 @@ export async function makeSubset(overrides: Partial<SubsetParams> = {}): Promise
     const bar = progress({ label: `subset ${split}`, unit: 'B', total: r0.end - r0.start + r1.end - r1.start, quiet: p.quiet });
     const r = await subsetFile(ix, path.join(p.outRoot, annotationFile(split)), labelMap.categoryIds, p.jsonEngine, (n) => bar.tick(n));
     bar.done({ images: r.images, annotations: r.annotations });
+    if (r.images === 0) console.warn(`warning: ${sources[i]}: the chosen classes select no ${split} images; training or evaluating on this split will have nothing to work on`);
+    else {
+      const empty = labelMap.classes.filter((c) => !r.counts[c]);
+      if (empty.length) console.warn(`warning: ${sources[i]}: no ${split} annotations of ${empty.join(', ')}`);
+    }
     if (r.dangling > 0) console.warn(`warning: ${sources[i]}: ${r.dangling} image id(s) referenced by annotations are missing from 'images'`);
     manifest.imageDirs[split] = path.relative(p.outRoot, path.join(p.cocoRoot, imageDirName(split)));
     manifest.counts[split] = Object.fromEntries(labelMap.classes.map((c) => [c, r.counts[c]]));

@@ -115,6 +115,12 @@ function isWellFormedResult(r: unknown): boolean {
     finite(b[0]) && finite(b[1]) && finite(b[2]) && finite(b[3]);
 }
 
+/** One result record checked (for streamed reading); `at` names it, e.g. `dets.json: results[3]`. */
+export function validateResult(v: unknown, at: string): CocoResult {
+  if (!isWellFormedResult(v)) explainResult(v, at);
+  return v as CocoResult;
+}
+
 /** Throws the UserError that says what is wrong with a malformed result record. */
 function explainResult(v: unknown, at: string): never {
   const r = checkRecord(v, at);

@@ -15,6 +15,7 @@ import { progress } from '../viz/progress.js';
 import { clipRegion, isCroppable, squareRegion } from './crop_geometry.js';
 import { rareClassTable } from './rare_classes.js';
 import { AnnotationRecord, classDir, ImageRecord, imagePath, readSubsetRoot, Split, SPLITS, SubsetRoot } from './subset_reader.js';
+import { readJsonFile } from '../io/json_file.js';
 
 export interface CropsParams { dataRoot: string; out: string; k: number; minSize: number; margin: number; size: number; maxPerClass: number; seed: number }
 
@@ -122,7 +123,7 @@ function classesJson(s: SubsetRoot, kept: CropRecord[], q: CropsParams): Classes
 function checkSameGeometry(q: CropsParams): void {
   const file = path.join(q.out, 'classes.json');
   if (!fs.existsSync(file)) return;
-  const old = (JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<ClassesJson>).params;
+  const old = readJsonFile<Partial<ClassesJson>>(file, { what: 'written by `detrlab crops`' }).params;
   const keys = ['size', 'margin', 'minSize'] as const;
   const diff = old ? keys.filter((k) => old[k] !== q[k]) : [];
   if (diff.length) {

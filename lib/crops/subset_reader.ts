@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { UserError } from '../params/user_error.js';
 import { LabelMap, SubsetManifest, SPLITS, SplitName, annotationFile as annotationPath } from '../coco/subset_types.js';
 import { CocoAnnotation, CocoDataset, CocoImage } from '../coco/types.js';
+import { readJson } from '../io/atomic.js';
 
 export { SPLITS };
 export type Split = SplitName;
@@ -26,9 +27,7 @@ export const annotationFile = (root: string, split: Split): string => path.join(
 
 function readJsonFile<T>(file: string, what: string): T {
   if (!fs.existsSync(file)) throw new UserError(`${what} ${file} does not exist (is this a subset root written by \`detrlab subset\`?)`);
-  try { return JSON.parse(fs.readFileSync(file, 'utf8')) as T; } catch (e) {
-    throw new UserError(`${file} is not valid JSON: ${(e as Error).message}`);
-  }
+  return readJson<T>(file, `${what} written by \`detrlab subset\``);
 }
 
 export function readSubsetRoot(root: string): SubsetRoot {

@@ -13,7 +13,7 @@ import { readJson } from '../io/atomic.js';
 import { forEachItem, locateCoco, readRangeJson } from '../coco/json_items.js';
 import { checkCategories } from '../coco/counts.js';
 import { annotationFile, imageDirName, LabelMap, SubsetManifest } from '../coco/subset_types.js';
-import { CocoImage } from '../coco/types.js';
+import { CocoImage, checkBoxXywh, checkFiniteNumber } from '../coco/types.js';
 
 export interface DetectionRecord {
   imageId: number;
@@ -38,13 +38,46 @@ function locate(root: string, split: string): Located {
   if (!fs.existsSync(annFile)) throw new UserError(`no '${split}' annotations in ${root} (expected ${annFile}; run subset or make-demo first)`);
   if (fs.existsSync(subsetJson)) {
     const m = readJson<SubsetManifest>(subsetJson);
-    if (!m.imageDirs?.[split]) throw new UserError(`${subsetJson} has no imageDirs.${split}`);
-    return { annFile, imageDir: path.resolve(root, m.imageDirs[split]), labelMap: readJson<LabelMap>(path.join(root, 'label_map.json')) };
+    if (typeof m.imageDirs?.[split] !== 'string') throw new UserError(`${subsetJson} has no imageDirs.${split} (a folder name); rerun \`detrlab subset\``);
+    return { annFile, imageDir: path.resolve(root, m.imageDirs[split]), labelMap: readLabelMap(path.join(root, 'label_map.json')) };
   }
   return { annFile, imageDir: path.join(root, imageDirName(split)) }; // a COCO root: every category is a class
 }
 
+/** label_map.json: `classes` (names) and `categoryIds` (COCO ids), one per label, same length. */
+export function readLabelMap(file: string): LabelMap {
+  const m = readJson<LabelMap>(file, 'written by `detrlab subset`');
+  const ok = Array.isArray(m.classes) && Array.isArray(m.categoryIds) && m.classes.length === m.categoryIds.length && m.classes.length > 0 &&
+    m.classes.every((c) => typeof c === 'string') && m.categoryIds.every((c) => Number.isInteger(c));
+  if (!ok) throw new UserError(`${file} must hold "classes" (names) and "categoryIds" (integers) of the same, non-zero length; rerun \`detrlab subset\``);
+  return m;
+}
+
 type Ann = { image_id: number; category_id: number; bbox: number[]; area?: number; iscrowd?: number };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The checks `coco-eval` makes on ground truth (lib/coco/types.ts `validateDataset`), applied while
+ * streaming: numeric ids, a 4-finite-number `bbox`, a numeric `area` if present. A bad record is refused
+ * with a UserError naming the file and the record, as coco-eval does, rather than skipped.
+ */
+function checkAnnotation(x: unknown, at: string): Ann {
+  if (!isObject(x)) throw new UserError(`${at} must be an object`);
+  for (const f of ['image_id', 'category_id']) checkFiniteNumber(x[f], `${at}.${f}`);
+  checkBoxXywh(x.bbox, `${at}.bbox`);
+  if (x.area !== undefined) checkFiniteNumber(x.area, `${at}.area`);
+  return x as unknown as Ann;
+}
+
+/** An image record needs a numeric id, a file name and a positive width and height. */
+function checkImage(x: unknown, at: string): CocoImage {
+  if (!isObject(x)) throw new UserError(`${at} must be an object`);
+  checkFiniteNumber(x.id, `${at}.id`);
+  if (typeof x.file_name !== 'string' || !x.file_name) throw new UserError(`${at}.file_name must be a file name, got ${JSON.stringify(x.file_name)}`);
+  for (const f of ['width', 'height']) if (checkFiniteNumber(x[f], `${at}.${f}`) <= 0) throw new UserError(`${at}.${f} must be positive, got ${x[f]}`);
+  return x as unknown as CocoImage;
+}
 
 /** Reads a split. `root` is a subset root (label_map.json) or a COCO root (all categories, id order). */
 export async function loadDetectionSplit(root: string, split: string): Promise<DetectionSplit> {
@@ -55,17 +88,19 @@ export async function loadDetectionSplit(root: string, split: string): Promise<D
   const labelOf = new Map(labelMap.categoryIds.map((id, i) => [id, i]));
   const records: DetectionRecord[] = [];
   const byId = new Map<number, DetectionRecord>();
-  await forEachItem(loc.annFile, ranges.get('images')!, loc.annFile, (x) => {
-    const im = x as CocoImage;
+  await forEachItem(loc.annFile, ranges.get('images')!, loc.annFile, (x, i) => {
+    const im = checkImage(x, `${loc.annFile}: images[${i}]`);
     const r: DetectionRecord = { imageId: im.id, file: path.join(loc.imageDir, im.file_name), width: im.width, height: im.height, boxesXyxy: [], labels: [], areas: [] };
     records.push(r);
     byId.set(im.id, r);
   });
   const stats: SplitStats = { images: records.length, annotations: 0, crowdRemoved: 0, degenerateDropped: 0 };
-  await forEachItem(loc.annFile, ranges.get('annotations')!, loc.annFile, (x) => {
-    const a = x as Ann;
+  const unmapped = new Map<number, number>();
+  await forEachItem(loc.annFile, ranges.get('annotations')!, loc.annFile, (x, i) => {
+    const a = checkAnnotation(x, `${loc.annFile}: annotations[${i}]`);
     const r = byId.get(a.image_id);
     const label = labelOf.get(a.category_id);
+    if (r && label === undefined) unmapped.set(a.category_id, (unmapped.get(a.category_id) ?? 0) + 1);
     if (!r || label === undefined) return; // an image or class outside this split's label map
     stats.annotations++;
     if (a.iscrowd) { stats.crowdRemoved++; return; }
@@ -74,5 +109,19 @@ export async function loadDetectionSplit(root: string, split: string): Promise<D
     if (!(b[2] > b[0] && b[3] > b[1])) { stats.degenerateDropped++; return; }
     r.boxesXyxy.push(b); r.labels.push(label); r.areas.push(a.area ?? w * h);
   });
+  if (loc.labelMap) warnLabelMapMismatch(loc.annFile, labelMap, cats.map((c) => c.id), unmapped);
   return { root, split, labelMap, records, stats };
+}
+
+/** A subset root whose label_map.json and annotation file disagree trains on less than it says: warn. */
+function warnLabelMapMismatch(annFile: string, labelMap: LabelMap, fileCats: number[], unmapped: Map<number, number>): void {
+  const known = new Set(fileCats);
+  const absent = labelMap.categoryIds.filter((id) => !known.has(id));
+  if (absent.length) {
+    console.warn(`warning: label_map.json lists categories ${absent.map((id) => `${id} (${labelMap.classes[labelMap.categoryIds.indexOf(id)]})`).join(', ')} that ${annFile} does not define; those classes have no boxes`);
+  }
+  if (unmapped.size) {
+    const n = [...unmapped.values()].reduce((a, b) => a + b, 0);
+    console.warn(`warning: ${n} annotations in ${annFile} have categories missing from label_map.json (ids ${[...unmapped.keys()].slice(0, 10).join(', ')}); they are ignored`);
+  }
 }

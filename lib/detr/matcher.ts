@@ -13,6 +13,7 @@ import { cxcywhToXyxyT, giouMatrixXyxyT, l1MatrixT } from '../box/box_tensor.js'
 import { MatcherConfig } from './config.js';
 import { linearSumAssignment } from './hungarian.js';
 import { UserError } from '../params/user_error.js';
+import { NonFiniteError, firstNonFinite } from '../engine/finite.js';
 
 /** One image's ground truth: contiguous labels 0..K−1 and normalised cxcywh boxes. */
 export interface DetrTarget { labels: number[]; boxesCxcywh: Box[] }
@@ -52,6 +53,9 @@ export async function matchCosts(logits: tf.Tensor3D, predBoxes: tf.Tensor3D, ta
   });
   const values = (await flat.data()) as Float32Array;
   flat.dispose();
+  // scipy's linear_sum_assignment refuses NaN too ("matrix contains invalid numeric entries"); here the cause
+  // is the model's output, so say so (training turns this into its divergence stop).
+  if (firstNonFinite(values) >= 0) throw new NonFiniteError('the model\'s predictions hold non-finite values (NaN/Inf), so the matching cost is undefined');
   let offset = 0;
   return sizes.map((n, img) => {
     const rows = Array.from({ length: q }, (_, r) => Array.from(values.subarray((img * q + r) * total + offset, (img * q + r) * total + offset + n)));

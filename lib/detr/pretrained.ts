@@ -7,7 +7,6 @@
  * else inferred from its tensor shapes. `numClasses` overrides K (the class head is then re-initialised
  * or built from COCO rows, see weights.ts).
  */
-import * as fs from 'node:fs';
 import { DetrConfig, validateDetr } from './config.js';
 import { DetrModel } from './model.js';
 import { ParamStore } from './param_store.js';
@@ -18,6 +17,7 @@ import { fetchHubWeights, localWeights, HubOptions, HubFiles } from './hub.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { Rng } from '../engine/rng.js';
 import { UserError } from '../params/user_error.js';
+import { readJsonFile } from '../io/json_file.js';
 
 export interface LoadDetrOptions extends HubOptions {
   /** Hub repo id, e.g. facebook/detr-resnet-50 (ignored when `weights` is given). */
@@ -42,12 +42,16 @@ export async function loadDetr(o: LoadDetrOptions): Promise<LoadedDetr> {
   const ckpt = readSafetensors(files.weights);
   let cfg = o.cfg;
   let labels: LabelInfo | undefined;
-  if (!cfg && files.config) ({ cfg, labels } = fromHfConfig(JSON.parse(fs.readFileSync(files.config, 'utf8')), files.config));
-  cfg ??= configFromShapes(new Map([...ckpt.tensors].map(([n, t]) => [n, t.shape])), o.nHeads ?? 8, files.weights);
+  if (!cfg && files.config) ({ cfg, labels } = fromHfConfig(readJsonFile(files.config, { what: 'the model config beside the weights' }), files.config));
+  if (!cfg) {
+    // Shapes fix every size but the attention head count; say when it is a guess (a wrong one loads but predicts badly).
+    if (o.nHeads === undefined) console.warn(`warning: no config.json beside ${files.weights}; assuming 8 attention heads (DETR's default), which the tensor shapes cannot confirm`);
+    cfg = configFromShapes(new Map([...ckpt.tensors].map(([n, t]) => [n, t.shape])), o.nHeads ?? 8, files.weights);
+  }
   if (o.numClasses !== undefined && o.numClasses !== cfg.numClasses) { cfg = validateDetr({ ...cfg, numClasses: o.numClasses }); labels = undefined; }
   const store = new ParamStore(detrSpecs(cfg));
   try {
-    const report = loadCheckpoint(store, ckpt, { rng: o.rng, headInit: o.headInit, categoryIds: o.categoryIds, initStd: cfg.initStd, strict: o.strict });
+    const report = loadCheckpoint(store, ckpt, { source: files.weights, rng: o.rng, headInit: o.headInit, categoryIds: o.categoryIds, initStd: cfg.initStd, strict: o.strict });
     return { model: new DetrModel(cfg, store), report, files, labels };
   } catch (e) {
     store.dispose();

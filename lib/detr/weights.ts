@@ -18,6 +18,7 @@ import { DetrConfig } from './config.js';
 import { toHfConfig, LabelInfo } from './hf_config.js';
 import { Rng } from '../engine/rng.js';
 import { UserError } from '../params/user_error.js';
+import { firstNonFinite } from '../engine/finite.js';
 
 export type HeadInit = 'reinit' | 'coco-rows';
 export const CLASS_HEAD = ['class_labels_classifier.weight', 'class_labels_classifier.bias'] as const;
@@ -32,6 +33,8 @@ export interface LoadOptions {
   strict?: boolean;
   /** Draws re-initialised and missing tensors. */
   rng: Rng;
+  /** The file the tensors came from, named in errors when `file` is already read. */
+  source?: string;
 }
 
 export interface LoadReport {
@@ -66,9 +69,17 @@ export function permuteLayout(data: Float32Array, hfShape: number[], layout: Ten
   return out;
 }
 
+/** The tensor's values as float32, refusing NaN/Inf (a corrupt file or a diverged run's weights). */
+function finiteValues(name: string, t: SafeTensor, where: string): Float32Array {
+  const v = toFloat32(t);
+  const i = firstNonFinite(v);
+  if (i >= 0) throw new UserError(`${where}: tensor '${name}' holds ${v[i]} at index ${i}; a weight must be finite (a corrupt file, or a diverged run?)`);
+  return v;
+}
+
 function tensorFor(spec: TensorSpec, t: SafeTensor, where: string): tf.Tensor {
   if (!FLOAT_DTYPES.has(t.dtype)) throw new UserError(`${where}: tensor '${spec.name}' has dtype ${t.dtype}; a weight must be F32, F16, BF16 or F64`);
-  return tf.tensor(permuteLayout(toFloat32(t), t.shape, spec.layout, 'fromHf'), tfShape(spec));
+  return tf.tensor(permuteLayout(finiteValues(spec.name, t, where), t.shape, spec.layout, 'fromHf'), tfShape(spec));
 }
 
 /** Head rows [categoryIds…, last] sliced out of a pretrained head [R, D] / [R]. */
@@ -77,7 +88,7 @@ function cocoRowsHead(spec: TensorSpec, t: SafeTensor, ids: readonly number[], w
   const rows = [...ids, r - 1];
   const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= r - 1);
   if (bad !== undefined) throw new UserError(`${where}: --head-init coco-rows: category id ${bad} has no row in the pretrained head (${r - 1} class rows + no-object)`);
-  const value = tf.tidy(() => fromHf(tf.gather(tf.tensor(toFloat32(t), t.shape), tf.tensor1d(rows, 'int32'), 0), spec.layout));
+  const value = tf.tidy(() => fromHf(tf.gather(tf.tensor(finiteValues(spec.name, t, where), t.shape), tf.tensor1d(rows, 'int32'), 0), spec.layout));
   return { value, rows };
 }
 
@@ -96,7 +107,7 @@ function checkStrict(report: LoadReport, where: string): void {
 
 /** Loads a checkpoint into `store` by HF name. Tensors not loaded get a fresh init if the store lacks them. */
 export function loadCheckpoint(store: ParamStore, file: SafeTensorsFile | string, opts: LoadOptions): LoadReport {
-  const where = typeof file === 'string' ? file : 'checkpoint';
+  const where = typeof file === 'string' ? file : opts.source ?? 'checkpoint';
   const ckpt = typeof file === 'string' ? readSafetensors(file) : file;
   const report: LoadReport = { loaded: 0, missing: [], unexpected: [...ckpt.tensors.keys()].filter((n) => !store.specs.has(n)), reinitialised: [], shapeMismatch: [] };
   const pending = new Map<string, tf.Tensor>();

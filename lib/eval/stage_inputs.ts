@@ -143,6 +143,7 @@ export async function openModelInputs(p: ModelInputParams): Promise<ModelInputs>
   const checkpoint = resolveCheckpoint(p.run, p.checkpoint);
   const split = await loadDetectionSplit(p.dataRoot, p.split);
   const gt = readSplitGroundTruth(p.dataRoot, p.split);
+  const augment = valAugment(p.run, p); // reads the run's config.json: before any worker thread exists
   const engine = await initEngine({ backend: p.backend, log: p.quiet ? null : undefined });
   const { model, labels } = await loadDetr({ weights: checkpoint.weights, rng: new Rng(0) });
   try {
@@ -152,7 +153,7 @@ export async function openModelInputs(p: ModelInputParams): Promise<ModelInputs>
     throw e;
   }
   const predictor = await openPredictor(model, { workers: defaultWorkers(p.workers, engine), backend: engine.backend });
-  return { engine, split, gt, checkpoint, augment: valAugment(p.run, p), predictor };
+  return { engine, split, gt, checkpoint, augment, predictor };
 }
 
 /** A deterministic val loader over `split` (no augmentation, file order). */

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readJsonFile } from './json_file.js';
 
 let counter = 0;
 const tmpName = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${counter++}.tmp`);
@@ -54,4 +55,5 @@ export function recoverDir(dir: string): void {
   if (!fs.existsSync(dir) && fs.existsSync(old)) fs.renameSync(old, dir);
 }
 
-export const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+/** A JSON object file; a missing, empty or malformed file is a UserError naming it (see json_file.ts). */
+export const readJson = <T>(file: string, what?: string): T => readJsonFile<T>(file, { what });

@@ -114,6 +114,10 @@ async function fetchIntoPart(o: DownloadOptions, part: string): Promise<Attempt>
     fs.rmSync(part, { force: true }); // stale part (bigger than the file now served): start over
     return { complete: false, resumed: false };
   }
+  if (status >= 500 || status === 429 || status === 408) {
+    res.resume(); // a server-side or transient failure: retried (with resume) like a network error
+    throw new Error(`HTTP ${status} ${res.statusMessage ?? ''}`.trim());
+  }
   if (status !== 200 && status !== 206) {
     res.resume();
     throw new UserError(`download of ${o.url} failed: HTTP ${status} ${res.statusMessage ?? ''} from ${url}`.trim());
@@ -146,7 +150,9 @@ async function streamBody(res: NodeJS.ReadableStream, o: DownloadOptions, part: 
     bar.done();
   }
   const got = fs.statSync(part).size;
-  if (total !== undefined && got < total) throw new Error(`connection closed at ${got} of ${total} bytes`);
+  // Without Content-Length a cut connection looks like a clean end: the known size tells, and the part is resumed.
+  const want = total ?? o.expectedSize;
+  if (want !== undefined && got < want) throw new Error(`connection closed at ${got} of ${want} bytes`);
   return { complete: true, resumed: offset > 0 };
 }
 

@@ -9,7 +9,7 @@ export interface HttpGetOptions {
   headers?: Record<string, string>;
   /** Redirect hops to follow before giving up (default 10). */
   maxRedirects?: number;
-  /** Abort when the socket is idle this long (default 60 s). */
+  /** Fail with "timed out" when the socket is idle this long, before or during the body (default 60 s). */
   idleTimeoutMs?: number;
 }
 
@@ -26,8 +26,15 @@ function requestOnce(url: URL, opts: HttpGetOptions): Promise<http.IncomingMessa
   const mod = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
   if (!mod) return Promise.reject(new Error(`unsupported protocol '${url.protocol}' in ${url.href}`));
   return new Promise((resolve, reject) => {
-    const req = mod.get(url, { headers: { 'user-agent': 'detrlab', ...opts.headers } }, resolve);
-    req.setTimeout(opts.idleTimeoutMs ?? 60_000, () => req.destroy(new Error(`no data for ${((opts.idleTimeoutMs ?? 60_000) / 1000).toFixed(0)} s from ${url.host}`)));
+    let response: http.IncomingMessage | undefined;
+    const req = mod.get(url, { headers: { 'user-agent': 'detrlab', ...opts.headers } }, (res) => { response = res; resolve(res); });
+    const secs = ((opts.idleTimeoutMs ?? 60_000) / 1000).toFixed(0);
+    req.setTimeout(opts.idleTimeoutMs ?? 60_000, () => {
+      // the socket timeout also fires while the body streams; the body then fails with this error, not "aborted"
+      const e = new Error(`timed out: no data for ${secs} s from ${url.host}`);
+      response?.destroy(e);
+      req.destroy(e);
+    });
     req.on('error', reject);
   });
 }

@@ -10,13 +10,14 @@ import { readSafetensors } from '../io/safetensors.js';
 import { eventFiles, readEventFile } from '../train/tensorboard/index.js';
 import { STAT_NAMES } from '../eval/summarize.js';
 import { OUTCOMES } from '../eval/error_analysis.js';
+import { readJsonFile, readJsonLines } from '../io/json_file.js';
 
 export interface ArtifactCheck { artifact: string; ok: boolean; detail: string }
 export interface ArtifactRoots { run: string; report: string; crops: string; synth: string; ablation: string }
 
 type Check = () => Promise<string> | string;
 
-const json = (f: string): Record<string, unknown> => JSON.parse(fs.readFileSync(f, 'utf8'));
+const json = (f: string): Record<string, unknown> => readJsonFile(f);
 const need = (cond: unknown, why: string): void => { if (!cond) throw new Error(why); };
 
 async function png(f: string): Promise<string> {
@@ -71,7 +72,7 @@ function errorAnalysis(f: string): string {
 }
 
 function jsonl(f: string, fields: string[]): string {
-  const rows = fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const rows = readJsonLines(f);
   need(rows.length > 0, 'empty');
   const bad = rows.findIndex((r) => fields.some((k) => r[k] === undefined));
   need(bad < 0, `line ${bad + 1} lacks one of ${fields.join(', ')}`);
@@ -105,7 +106,7 @@ export function artifactChecks(r: ArtifactRoots): Array<[string, Check]> {
     [run('checkpoints', 'last'), () => checkpoint(run('checkpoints', 'last'))],
     [run('plots', 'loss_curves.png'), () => png(run('plots', 'loss_curves.png'))],
     [run('metrics', 'val_metrics.json'), () => valMetrics(run('metrics', 'val_metrics.json'))],
-    [run('metrics', 'detections_val.json'), () => { const d = JSON.parse(fs.readFileSync(run('metrics', 'detections_val.json'), 'utf8')) as unknown[]; need(Array.isArray(d), 'not a COCO results list'); return `${d.length} detections`; }],
+    [run('metrics', 'detections_val.json'), () => { const d = readJsonFile<unknown[]>(run('metrics', 'detections_val.json'), { shape: 'any' }); need(Array.isArray(d), 'not a COCO results list'); return `${d.length} detections`; }],
     [run('viz', 'contact_sheet.png'), () => png(run('viz', 'contact_sheet.png'))],
     [run('analysis', 'error_analysis.json'), () => errorAnalysis(run('analysis', 'error_analysis.json'))],
     [path.join(r.crops, 'manifest.jsonl'), () => jsonl(path.join(r.crops, 'manifest.jsonl'), ['file', 'split', 'class', 'bboxXywh'])],

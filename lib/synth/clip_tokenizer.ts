@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../params/user_error.js';
+import { readJsonFile } from '../io/json_file.js';
 
 export const CLIP_MAX_LENGTH = 77;
 export const BOS_TOKEN = '<|startoftext|>';
@@ -97,7 +98,7 @@ export function readTokenizerFolder(dir: string): ClipTokenizerFiles {
 function readPadToken(dir: string): string | undefined {
   const p = path.join(dir, 'special_tokens_map.json');
   if (!fs.existsSync(p)) return undefined;
-  const pad = (JSON.parse(fs.readFileSync(p, 'utf8')) as { pad_token?: string | { content?: string } }).pad_token;
+  const pad = readJsonFile<{ pad_token?: string | { content?: string } }>(p).pad_token;
   return typeof pad === 'string' ? pad : pad?.content;
 }
 

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { UserError } from '../params/user_error.js';
 import { readJson } from '../io/atomic.js';
 import { isTinyFolder, TINY_MARKER, TinyMarker } from './tiny/tiny_folder.js';
+import { readJsonFile } from '../io/json_file.js';
 
 export interface ModelFiles {
   dir: string;
@@ -32,9 +33,7 @@ export function resolveModelFolder(dir: string): ModelFiles {
   const mapFile = path.join(dir, 'detrlab_models.json');
   let overrides: Partial<Record<Role, string>> = {};
   if (fs.existsSync(mapFile)) {
-    try { overrides = JSON.parse(fs.readFileSync(mapFile, 'utf8')) as typeof overrides; } catch (e) {
-      throw new UserError(`${mapFile} is not valid JSON: ${(e as Error).message}`);
-    }
+    overrides = readJsonFile<typeof overrides>(mapFile, { what: 'role → file overrides' });
     const unknown = Object.keys(overrides).filter((k) => !(k in DEFAULTS));
     if (unknown.length) throw new UserError(`${mapFile}: unknown keys ${unknown.join(', ')}; valid: ${Object.keys(DEFAULTS).join(', ')}`);
   }

@@ -20,6 +20,7 @@ import { parseShard, planJobs, SynthJob } from './synth_jobs.js';
 import { chwToRgbBytes } from './tensor_ops.js';
 import { ensureTinyModels } from './tiny/tiny_folder.js';
 import { writeExamplesGrid } from './synth_viz.js';
+import { readJsonLines } from '../io/json_file.js';
 
 export interface SynthRecord {
   file: string; class: string; index: number; prompt: string; negativePrompt: string; seed: number; baseSeed: number;
@@ -129,5 +130,5 @@ export function rebuildMetadata(out: string): string {
 }
 
 export const readSynthMetadata = (out: string): SynthRecord[] =>
-  fs.readFileSync(path.join(out, 'metadata.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as SynthRecord);
+  readJsonLines<SynthRecord>(path.join(out, 'metadata.jsonl'), { what: 'written by `detrlab synth`' });
 

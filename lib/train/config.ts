@@ -10,7 +10,7 @@ import { UserError } from '../params/user_error.js';
 export interface TrainParams {
   dataRoot: string; modelName: string; weights: string; outputDir: string;
   epochs: number; batchSize: number; lr: number; lrBackbone: number; weightDecay: number; clipMaxNorm: number; lrDrop: number;
-  amp: boolean; resume: boolean; overwrite: boolean; maxSteps: number; workers: number; seed: number; backend: BackendChoice;
+  amp: boolean; resume: boolean; overwrite: boolean; allowChangedSettings: boolean; maxSteps: number; workers: number; seed: number; backend: BackendChoice;
   headInit: 'reinit' | 'coco-rows'; augment: 'detr' | 'demo'; valSize: number; maxSize: number;
   evalEvery: number; valMaxImages: number; checkpointEvery: number; saveDtype: 'F32' | 'F16';
   traceSteps: number; traceStart: number; tbImages: number; cacheDir: string; numClasses: number; cocoIdLabels: boolean; auxLoss: boolean; backboneInit: string;
@@ -31,6 +31,7 @@ export const TRAIN_SCHEMA: Schema<TrainParams> = {
   amp: bool(false, 'mixed precision: tfjs has no float16 training; recorded as requested-but-inactive'),
   resume: bool(false, 'continue the run in --output-dir from checkpoints/last'),
   overwrite: bool(false, 'start over in an --output-dir that already holds a run'),
+  allowChangedSettings: bool(false, 'with --resume: accept a seed, batch size, learning rates or data root other than the run\'s recorded ones'),
   maxSteps: int(0, 'stop after N optimizer steps (smoke runs; every artifact is still written; 0 = no limit)', { min: 0 }),
   workers: int(0, 'data-parallel worker threads (0 = one per core on wasm/cpu, 1 on native/GPU backends)', { min: 0, max: 64 }),
   seed: int(42, 'seed of init, shuffling, augmentation and dropout'),

@@ -6,14 +6,37 @@ import { DetrLoader } from '../data/loader.js';
 import { RunDir } from './run_dir.js';
 import { SummaryWriter } from './tensorboard/writer.js';
 import { TraceRecorder, TID } from './trace.js';
-import { Trainer, Lrs, StepResult } from './trainer.js';
+import { Trainer, Lrs, StepResult, finiteTerms } from './trainer.js';
 import { Progress } from '../viz/progress.js';
+import { isNonFiniteError } from '../engine/finite.js';
 
+/**
+ * The divergence stop: a user-facing error (exit 2) raised before the optimizer applied the bad step, so the
+ * model, the optimizer state and checkpoints/last stay as they were after the last finite step.
+ */
 export class TrainingDiverged extends Error {
-  constructor(readonly step: number, readonly terms: Record<string, number>) {
-    super(`non-finite loss at step ${step}: ${Object.entries(terms).map(([k, v]) => `${k}=${v}`).join(', ')}; stopping (the last good checkpoint is kept). Lower the learning rates or check the data.`);
-    this.name = 'StageError';
+  constructor(readonly step: number, readonly what: string) {
+    super(`training diverged at step ${step}: ${what}; stopped without applying it (checkpoints/last keeps the last saved finite state). ` +
+      'Lower --lr / --lr-backbone, keep --clip-max-norm > 0, or check the data.');
+    this.name = 'UserError';
   }
+}
+
+const listTerms = (terms: Record<string, number>): string =>
+  Object.entries(terms).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `${k}=${v}`).slice(0, 4).join(', ');
+
+/** One step, with every non-finite outcome turned into the divergence stop. */
+async function checkedStep(c: EpochContext, batch: Parameters<Trainer['step']>[0], step: number, profile: boolean): Promise<StepResult> {
+  let r: StepResult;
+  try {
+    r = await c.trainer.step(batch, step, c.lrs, profile);
+  } catch (e) {
+    if (isNonFiniteError(e)) throw new TrainingDiverged(step + 1, (e as Error).message);
+    throw e;
+  }
+  if (!finiteTerms(r.terms)) throw new TrainingDiverged(step + 1, `non-finite loss (${listTerms(r.terms)})`);
+  if (!r.applied || !Number.isFinite(r.gradNorm)) throw new TrainingDiverged(step + 1, `non-finite gradient norm (${r.gradNorm})`);
+  return r;
 }
 
 export interface EpochContext {
@@ -46,9 +69,8 @@ export async function runEpoch(c: EpochContext): Promise<{ step: number; batchIn
   for await (const batch of c.loader.epoch(c.epoch, c.startBatch)) {
     const profile = step >= c.traceFrom && step < c.traceTo;
     const t0 = nowUs();
-    const r = await c.trainer.step(batch, step, c.lrs, profile);
+    const r = await checkedStep(c, batch, step, profile);
     step++; batchIndex++; seen += batch.imageIds.length;
-    if (!Object.values(r.terms).every(Number.isFinite)) throw new TrainingDiverged(step, r.terms);
     if (profile) traceStep(c.trace, t0, batch.waitMs, r, step);
     const row = { split: 'train', step, epoch: c.epoch, ...r.terms, lr: c.lrs.lr, lr_backbone: c.lrs.lrBackbone, grad_norm: r.gradNorm, data_wait_ms: batch.waitMs };
     c.run.log(row);

@@ -22,6 +22,7 @@ import { TraceRecorder } from './trace.js';
 import { decideAmp } from './amp.js';
 import { loadTrainModel, makeTrainer } from './setup.js';
 import { defaultWorkers } from '../engine/workers.js';
+import { recoverDir, writeJsonAtomic } from '../io/atomic.js';
 import { readCheckpoint, writeCheckpoint, TrainerState, LoadedTrainingCheckpoint } from './checkpoint.js';
 import { runEpoch } from './epoch.js';
 import { validate } from './validate.js';
@@ -31,6 +32,7 @@ import { Trainer } from './trainer.js';
 import { DetrModel } from '../detr/model.js';
 import { LabelMap } from '../coco/subset_types.js';
 import { toCocoIdLabels } from './label_space.js';
+import { RunLock } from '../io/run_lock.js';
 
 export interface TrainResult { runDir: string; steps: number; epochsDone: number; stoppedEarly: boolean; best: { map: number; epoch: number } | null; last?: Record<string, number>; tracePath?: string; engine: EngineInfo; workers: number; imgPerSec: number }
 
@@ -39,13 +41,65 @@ function augmentFor(p: TrainParams): AugmentConfig {
   return { ...base, ...(p.valSize ? { valSize: p.valSize } : {}), ...(p.maxSize ? { maxSize: p.maxSize } : {}) };
 }
 
-/** Refuses to mix two runs in one folder; `--overwrite` clears the old one, `--resume` continues it. */
+/**
+ * Refuses to mix two runs in one folder; `--overwrite` clears the old one, `--resume` continues it. Runs
+ * with the folder's lock held (fit.ts `train`), so no live run is touched; leftovers of a killed run
+ * (half-written checkpoint folders, temp files) are removed here.
+ */
 function prepareRunDir(p: TrainParams): RunDir {
   const has = fs.existsSync(path.join(p.outputDir, 'config.json'));
+  for (const c of ['last', 'best']) recoverDir(path.join(p.outputDir, 'checkpoints', c));
   if (p.resume && !fs.existsSync(path.join(p.outputDir, 'checkpoints', 'last'))) throw new UserError(`--resume: no checkpoint in ${p.outputDir}/checkpoints/last`);
   if (has && !p.resume && !p.overwrite) throw new UserError(`${p.outputDir} already holds a run; use --resume to continue it, --overwrite to start over, or another --output-dir`);
   if (has && p.overwrite) for (const d of ['checkpoints', 'tb', 'plots', 'log.jsonl', 'metrics', 'train_summary.json']) fs.rmSync(path.join(p.outputDir, d), { recursive: true, force: true });
+  removeOrphans(p.outputDir);
   return new RunDir(p.outputDir);
+}
+
+/** Temp files and folders a killed run left (`checkpoints/.last.tmp-<pid>-<n>`, `.config.json.<pid>.<n>.tmp`, …). */
+export function removeOrphans(dir: string): string[] {
+  const removed: string[] = [];
+  for (const d of [dir, path.join(dir, 'checkpoints'), path.join(dir, 'metrics'), path.join(dir, 'plots')]) {
+    if (!fs.existsSync(d)) continue;
+    for (const name of fs.readdirSync(d)) {
+      if (!/^\..+\.tmp-\d+(-\d+)?$|^\..+\.\d+\.\d+\.tmp$|^log\.jsonl\.tmp-\d+$/.test(name)) continue;
+      fs.rmSync(path.join(d, name), { recursive: true, force: true });
+      removed.push(path.join(d, name));
+    }
+  }
+  if (removed.length) console.warn(`[train] removed ${removed.length} leftover(s) of an interrupted run: ${removed.map((f) => path.relative(dir, f)).join(', ')}`);
+  return removed;
+}
+
+/** Settings a resumed run must share with the checkpoint (else the result is neither run). */
+const RESUME_KEYS = ['seed', 'batchSize', 'lr', 'lrBackbone', 'lrDrop', 'dataRoot'] as const;
+
+/** `--resume` refuses changed settings unless `--allow-changed-settings`; returns what changed. */
+export function checkResumeSettings(p: TrainParams, recorded: Record<string, unknown> | undefined, where: string): Record<string, { was: unknown; now: unknown }> {
+  if (!recorded) return {};
+  const norm = (k: string, v: unknown) => (k === 'dataRoot' && typeof v === 'string' ? path.resolve(v) : v);
+  const changed: Record<string, { was: unknown; now: unknown }> = {};
+  for (const k of RESUME_KEYS) {
+    if (recorded[k] === undefined) continue;
+    if (norm(k, recorded[k]) !== norm(k, p[k])) changed[k] = { was: recorded[k], now: p[k] };
+  }
+  const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const list = Object.entries(changed).map(([k, c]) => `${flag(k)} ${c.was} (now ${c.now})`);
+  if (list.length && !p.allowChangedSettings) {
+    throw new UserError(`--resume: ${where} was trained with ${list.join(', ')}; pass the recorded values, or add --allow-changed-settings to continue with the new ones`);
+  }
+  if (list.length) console.warn(`[train] resuming with changed settings: ${list.join(', ')}`);
+  return changed;
+}
+
+/** Refuses a run with nothing to train on (no images, all files missing, fewer images than a batch). */
+function checkTrainable(s: DetectionSplit, loader: DetrLoader, p: TrainParams): void {
+  const n = s.records.length;
+  if (n === 0) throw new UserError(`the train split of ${p.dataRoot} has no images; check the subset (detrlab subset) or --data-root`);
+  const present = s.records.filter((r) => fs.existsSync(r.file)).length;
+  if (present === 0) throw new UserError(`none of the ${n} train images of ${p.dataRoot} exist (e.g. ${s.records[0].file}); are the images downloaded / is --data-root right?`);
+  if (present < n) console.warn(`warning: ${n - present} of ${n} train images are missing (e.g. ${s.records.find((r) => !fs.existsSync(r.file))!.file}); they are skipped`);
+  if (loader.batchesPerEpoch === 0 || present < p.batchSize) throw new UserError(`${present} train images are fewer than --batch-size ${p.batchSize}: no full batch to train on`);
 }
 
 const limitSplit = (s: DetectionSplit, n: number): DetectionSplit => (n > 0 ? { ...s, records: s.records.slice(0, n) } : s);
@@ -63,23 +117,34 @@ function logValidation(v: SplitEvaluation, step: number, epoch: number, run: Run
 
 export async function train(overrides: object = {}): Promise<TrainResult> {
   const p = resolveTrain(overrides);
+  const lock = RunLock.acquire(p.outputDir, '--output-dir'); // before anything in the folder is written or removed
+  try {
+    return await trainLocked(p);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(p: TrainParams): Promise<TrainResult> {
   const engine = await initEngine({ backend: p.backend });
   const amp = decideAmp(p.amp, engine.backend);
   if (p.amp) console.warn(`[train] ${amp.reason}`);
   const run = prepareRunDir(p);
   const resume: LoadedTrainingCheckpoint | undefined = p.resume ? readCheckpoint(run.path('checkpoints', 'last')) : undefined;
+  const changedOnResume = resume ? checkResumeSettings(p, resume.state.config ?? run.readConfig<{ params?: Record<string, unknown> }>()?.params, p.outputDir) : {};
   const relabel = (s: DetectionSplit) => (p.cocoIdLabels ? toCocoIdLabels(s) : s);
   const [trainSplit, valSplit] = (await Promise.all([loadDetectionSplit(p.dataRoot, 'train'), loadDetectionSplit(p.dataRoot, 'val')])).map(relabel);
   const labels = trainSplit.labelMap;
   const augment = augmentFor(p);
   const trainLoader = new DetrLoader(trainSplit, { batchSize: p.batchSize, train: true, augment, seed: p.seed });
+  checkTrainable(trainSplit, trainLoader, p);
   const workers = defaultWorkers(p.workers, engine);
   const valLoader = new DetrLoader(limitSplit(valSplit, p.valMaxImages), { batchSize: Math.max(p.batchSize, 2 * workers), train: false, augment, seed: p.seed });
   const gt = readCocoDataset(path.join(p.dataRoot, annotationFile('val')));
   const { model, report, source } = await loadTrainModel(p, labels, new Rng(p.seed), resume?.weights);
   const trainer = await makeTrainer(model, p, engine, workers);
   if (resume) await trainer.importOptimizer(resume.optimizer);
-  run.writeConfig({ stage: 'train', params: p, resolvedModel: model.cfg, modelSource: source, loadReport: report, labels, augment, amp, engine, workers, splits: { train: trainSplit.stats, val: valSplit.stats }, resumedFrom: resume?.state ?? null, startedAt: new Date().toISOString() });
+  run.writeConfig({ stage: 'train', params: p, resolvedModel: model.cfg, modelSource: source, loadReport: report, labels, augment, amp, engine, workers, splits: { train: trainSplit.stats, val: valSplit.stats }, resumedFrom: resume?.state ?? null, changedOnResume, startedAt: new Date().toISOString() });
   console.error(`[train] ${source}; ${trainSplit.records.length} train / ${valLoader.split.records.length} val images, ${labels.classes.length} classes; ${engine.backend} × ${workers} worker(s)`);
   if (report?.reinitialised.length) console.error(`[train] class head re-initialised for K=${labels.classes.length}: ${report.reinitialised.join(', ')}`);
   try {
@@ -113,6 +178,7 @@ async function loop(p: TrainParams, d: LoopDeps): Promise<TrainResult> {
     const lrs = lrsAt(p, epoch);
     const afterStep = p.checkpointEvery > 0 ? async (s: number, b: number) => { if (s % p.checkpointEvery === 0) { step = s; await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'last'), state(epoch, b, false), p.saveDtype); } } : undefined;
     const r = await runEpoch({ trainer, loader: d.trainLoader, run, tb, trace, bar, lrs, epoch, startBatch, step, maxSteps: p.maxSteps, traceFrom: p.traceStart, traceTo: p.traceStart + p.traceSteps, afterStep });
+    if (r.seen === 0 && startBatch < perEpoch) throw new UserError(`epoch ${epoch + 1} ran no step: every train image was skipped (see the warnings above); nothing was saved`);
     step = r.step; seen += r.seen; stopped = r.stopped || (p.maxSteps > 0 && step >= p.maxSteps);
     const evalNow = stopped || epoch === p.epochs - 1 || (p.evalEvery > 0 && (epoch + 1) % p.evalEvery === 0);
     if (evalNow) {
@@ -127,6 +193,6 @@ async function loop(p: TrainParams, d: LoopDeps): Promise<TrainResult> {
   const tracePath = p.traceSteps > 0 ? trace.writeUnder(run.path('tb')) : undefined;
   tb.close();
   const result: TrainResult = { runDir: run.root, steps: step, epochsDone: epoch, stoppedEarly: stopped, best, last, tracePath, engine: d.engine, workers: d.workers, imgPerSec: seen / Math.max(1e-3, (Date.now() - t0) / 1000) };
-  fs.writeFileSync(run.path('train_summary.json'), JSON.stringify({ ...result, engine: d.engine.backend }, null, 2) + '\n');
+  writeJsonAtomic(run.path('train_summary.json'), { ...result, engine: d.engine.backend });
   return result;
 }

@@ -64,14 +64,20 @@ export class Replica {
     return { terms, grads: byName, timings };
   }
 
-  /** Clip (global norm over all gradients) and one AdamW step. Returns the pre-clip norm. */
-  async apply(grads: Map<string, tf.Tensor>, clipMaxNorm: number, lrs: { lr: number; lrBackbone: number }): Promise<number> {
+  /**
+   * Clip (global norm over all gradients) and one AdamW step. Returns the pre-clip norm; a non-finite norm
+   * (a NaN/Inf gradient anywhere) applies nothing — weights and moments stay as they were — and
+   * `applied: false` tells the caller to stop. Every data-parallel replica sees the same summed gradients,
+   * so all of them skip together.
+   */
+  async apply(grads: Map<string, tf.Tensor>, clipMaxNorm: number, lrs: { lr: number; lrBackbone: number }): Promise<{ gradNorm: number; applied: boolean }> {
     this.optimizer.setLr('transformer', lrs.lr);
     this.optimizer.setLr('backbone', lrs.lrBackbone);
     const { grads: clipped, totalNorm } = await clipGradNorm(grads, clipMaxNorm);
-    this.optimizer.apply(clipped);
+    const applied = Number.isFinite(totalNorm);
+    if (applied) this.optimizer.apply(clipped);
     tf.dispose([...clipped.values()]);
-    return totalNorm;
+    return { gradNorm: totalNorm, applied };
   }
 
   dispose(): void { this.optimizer.dispose(); this.model.dispose(); }

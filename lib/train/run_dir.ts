@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../io/atomic.js';
+import { readJsonFile } from '../io/json_file.js';
 
 export interface LogRow { split: 'train' | 'val' | string; step: number; epoch: number; [k: string]: number | string | boolean | null }
 
@@ -23,7 +24,7 @@ export class RunDir {
 
   readConfig<T = Record<string, unknown>>(): T | undefined {
     const f = this.path('config.json');
-    return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as T) : undefined;
+    return fs.existsSync(f) ? readJsonFile<T>(f, { what: 'the run\'s recorded settings' }) : undefined;
   }
 
   /** Appends one row (a single write call, so a crash can at worst tear the last line, which readLog skips). */

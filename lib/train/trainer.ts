@@ -13,7 +13,11 @@ import * as path from 'node:path';
 import { seedFrom } from '../engine/rng.js';
 
 export interface KernelRecord { name: string; kernelTimeMs: number; inputShapes?: number[][]; outputShapes?: number[][] }
-export interface StepResult { terms: Record<string, number>; gradNorm: number; timings: StepTimings; applyMs: number; kernels?: KernelRecord[] }
+/** `applied: false`: the loss or the gradient norm was not finite and the optimizer applied nothing. */
+export interface StepResult { terms: Record<string, number>; gradNorm: number; applied: boolean; timings: StepTimings; applyMs: number; kernels?: KernelRecord[] }
+
+/** Whether every loss term is a finite number (checked before any update is applied). */
+export const finiteTerms = (terms: Record<string, number>): boolean => Object.values(terms).every(Number.isFinite);
 export interface Prediction { logits: Float32Array; boxes: Float32Array; shape: [number, number, number] /* B, Q, K+1 */ }
 export interface Lrs { lr: number; lrBackbone: number }
 
@@ -86,9 +90,9 @@ export class InProcessTrainer implements Trainer {
     const whole = lossNormalizers(batch.targets, cfg.numQueries, cfg.loss.eosCoef);
     const { result: r, kernels } = await profiled(profile, () => this.replica.computeGrads(batch, whole, dropoutSeed(this.opts.seed, step, 0)));
     const t0 = performance.now();
-    const gradNorm = await this.replica.apply(r.grads, this.opts.optim.clipMaxNorm, lrs);
+    const { gradNorm, applied } = finiteTerms(r.terms) ? await this.replica.apply(r.grads, this.opts.optim.clipMaxNorm, lrs) : { gradNorm: NaN, applied: false };
     tf.dispose([...r.grads.values()]);
-    return { terms: r.terms, gradNorm, timings: r.timings, applyMs: performance.now() - t0, kernels };
+    return { terms: r.terms, gradNorm, applied, timings: r.timings, applyMs: performance.now() - t0, kernels };
   }
 
   async predict(batch: TrainBatch): Promise<Prediction> { return predictArrays(this.replica.model, batch); }
@@ -109,12 +113,13 @@ class WorkerHandle {
   constructor(readonly worker: Worker) {
     let readyResolve!: () => void, readyReject!: (e: Error) => void;
     this.ready = new Promise((res, rej) => { readyResolve = res; readyReject = rej; });
-    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: { message: string; stack?: string } }) => {
+    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: { message: string; name?: string; stack?: string } }) => {
       if (m.id === 0) { if (m.ok) readyResolve(); else readyReject(Object.assign(new Error(`worker failed to start: ${m.error?.message}`), { stack: m.error?.stack })); return; }
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (m.ok) p.resolve(m.result); else p.reject(Object.assign(new Error(m.error?.message ?? 'worker error'), { stack: m.error?.stack }));
+      // the worker's error name travels too (NonFiniteError, UserError decide how training stops)
+      if (m.ok) p.resolve(m.result); else p.reject(Object.assign(new Error(m.error?.message ?? 'worker error'), { name: m.error?.name ?? 'Error', stack: m.error?.stack }));
     });
     worker.on('error', (e) => { readyReject(e); for (const p of this.pending.values()) p.reject(e); this.pending.clear(); });
     worker.on('exit', (code) => { const e = new Error(`training worker exited (code ${code})`); readyReject(e); for (const p of this.pending.values()) p.reject(e); this.pending.clear(); });
@@ -158,9 +163,11 @@ export class ThreadTrainer implements Trainer {
     const parts = await Promise.all(this.workers.map((w, i) => w.call<{ terms: Record<string, number>; timings: StepTimings; kernels?: KernelRecord[] }>(
       { type: 'grads', batch: shares[i], whole, dropoutSeed: dropoutSeed(this.opts.seed, step, i), profile: profile && i === 0 },
       [shares[i].pixels.buffer as ArrayBuffer, shares[i].mask.buffer as ArrayBuffer])));
+    const terms = sumTerms(parts.map((p) => p.terms)), timings = addTimings(parts.map((p) => p.timings));
+    if (!finiteTerms(terms)) return { terms, gradNorm: NaN, applied: false, timings, applyMs: 0, kernels: parts[0].kernels };
     const t0 = performance.now();
-    const applied = await Promise.all(this.workers.map((w) => w.call<{ gradNorm: number }>({ type: 'apply', clipMaxNorm: this.opts.optim.clipMaxNorm, ...lrs })));
-    return { terms: sumTerms(parts.map((p) => p.terms)), gradNorm: applied[0].gradNorm, timings: addTimings(parts.map((p) => p.timings)), applyMs: performance.now() - t0, kernels: parts[0].kernels };
+    const res = await Promise.all(this.workers.map((w) => w.call<{ gradNorm: number; applied: boolean }>({ type: 'apply', clipMaxNorm: this.opts.optim.clipMaxNorm, ...lrs })));
+    return { terms, gradNorm: res[0].gradNorm, applied: res.every((r) => r.applied), timings, applyMs: performance.now() - t0, kernels: parts[0].kernels };
   }
 
   async predict(batch: TrainBatch): Promise<Prediction> {

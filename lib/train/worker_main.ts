@@ -71,9 +71,9 @@ async function main(): Promise<void> {
           grads.set(n, tf.tensor(sum, store.get(n).shape));
           off += sizes[i];
         });
-        const norm = await replica.apply(grads, m.clipMaxNorm, { lr: m.lr, lrBackbone: m.lrBackbone });
+        const res = await replica.apply(grads, m.clipMaxNorm, { lr: m.lr, lrBackbone: m.lrBackbone });
         tf.dispose([...grads.values()]);
-        return { gradNorm: norm };
+        return res;
       }
       case 'predict': return predictArrays(replica.model, m.batch);
       case 'params': return readParams(replica.model);

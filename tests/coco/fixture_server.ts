@@ -11,6 +11,12 @@ export interface Fault {
   times?: number;
   /** Answer 200 with the whole file even when a Range is asked. */
   ignoreRange?: boolean;
+  /** Answer 200 without Content-Length (body ends when the connection closes); with cutAfter, a clean close. */
+  noLength?: boolean;
+  /** Answer this HTTP status (e.g. 503) to the next `times` requests. */
+  status?: number;
+  /** Send `cutAfter` bytes, then go silent without closing (a stall). */
+  stall?: boolean;
 }
 
 export interface FixtureServer {
@@ -25,6 +31,11 @@ export interface FixtureServer {
 }
 
 function sendBody(res: http.ServerResponse, body: Buffer, fault: Fault | undefined): void {
+  if (fault?.stall && (fault.times ?? 1) > 0) {
+    fault.times = (fault.times ?? 1) - 1;
+    res.write(body.subarray(0, fault.cutAfter ?? 0)); // and nothing more
+    return;
+  }
   if (fault?.cutAfter !== undefined && (fault.times ?? 1) > 0) {
     fault.times = (fault.times ?? 1) - 1;
     // let the client read the bytes before the reset (an RST can discard data not yet read)
@@ -42,6 +53,21 @@ function handle(s: FixtureServer, req: http.IncomingMessage, res: http.ServerRes
   const file = s.files.get(p);
   if (!file) { res.writeHead(404); res.end('not found'); return; }
   const fault = s.faults.get(p);
+  if (fault?.status && (fault.times ?? 1) > 0) {
+    fault.times = (fault.times ?? 1) - 1;
+    res.writeHead(fault.status);
+    res.end('unavailable');
+    return;
+  }
+  if (fault?.noLength && !req.headers.range) {
+    // a close-delimited body written on the raw socket (node's server would add chunked encoding)
+    const n = fault.cutAfter !== undefined && (fault.times ?? 1) > 0 ? fault.cutAfter : file.length;
+    if (fault.cutAfter !== undefined) fault.times = (fault.times ?? 1) - 1;
+    const sock = req.socket;
+    sock.write('HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n');
+    sock.end(file.subarray(0, n));
+    return;
+  }
   const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
   if (m && !fault?.ignoreRange) {
     const start = Number(m[1]);

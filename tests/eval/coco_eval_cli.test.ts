@@ -53,3 +53,33 @@ test('coco-eval: missing flags and files are user errors', async () => {
   await assert.rejects(run(['--dt', 'x.json']), /--gt is required/);
   await assert.rejects(run(['--gt', '/nonexistent/gt.json', '--dt', 'x.json']), /ground-truth file not found: \/nonexistent\/gt\.json/);
 });
+
+test('coco-eval: a bad --out and bad --max-dets are refused before any file is read', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-cocoeval-out-'));
+  // gt/dt do not exist: an error about --out proves it was checked first
+  const args = ['--gt', path.join(dir, 'no-gt.json'), '--dt', path.join(dir, 'no-dt.json')];
+  await assert.rejects(run([...args, '--out', dir]), /--out .* is a folder; give a file path/);
+  fs.writeFileSync(path.join(dir, 'file'), '');
+  await assert.rejects(run([...args, '--out', path.join(dir, 'file', 'sub', 'm.json')]), /--out .*: .*file is a file, so nothing can be written under it/);
+  await assert.rejects(run([...args, '--max-dets', '1', '10']), /--max-dets needs 3 values .* got 1 10/);
+  await assert.rejects(run([...args, '--max-dets', '1', '0', '100']), /--max-dets values must be positive integers, got 0/);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('coco-eval streams the results file: the same records as a whole-file read, across 4 MB chunk boundaries', async () => {
+  const { streamCocoResults, readCocoResults } = await import('../../lib/eval/results_io.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-cocoeval-stream-'));
+  const file = path.join(dir, 'dets.json');
+  const recs = Array.from({ length: 90_000 }, (_, i) => ({ image_id: i % 997, category_id: 1 + (i % 7), bbox: [i % 13, 0.5, 2.25, 1e-3 * i], score: (i % 1000) / 1000, extra: 'x"]}' }));
+  fs.writeFileSync(file, ' \n' + JSON.stringify(recs, null, 1));
+  assert.ok(fs.statSync(file).size > 9 << 20, 'more than two read chunks');
+  const streamed = await streamCocoResults(file);
+  assert.deepEqual(streamed, readCocoResults(file).map(({ image_id, category_id, bbox, score }) => ({ image_id, category_id, bbox, score })));
+  fs.writeFileSync(file, '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5},\n {"image_id": 2, "category_id": 1, "bbox": [1, 2, NaN, 4], "score": 0.5}]');
+  await assert.rejects(streamCocoResults(file), /dets\.json: results\[1\]\.bbox\[2\] is NaN/);
+  fs.writeFileSync(file, '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5},');
+  await assert.rejects(streamCocoResults(file), /truncated/);
+  fs.writeFileSync(file, '{"image_id": 1}');
+  await assert.rejects(streamCocoResults(file), /must be a JSON list .* expected a JSON array at byte 0/);
+  fs.rmSync(dir, { recursive: true });
+});

@@ -123,3 +123,39 @@ test('parseContentRange', () => {
   assert.deepEqual(parseContentRange('bytes */1000'), { start: undefined, total: 1000 });
   assert.deepEqual(parseContentRange(undefined), {});
 });
+
+test('without Content-Length, a connection closed early is resumed (compared with the known size), not deleted', async () => {
+  const o = { ...fresh('nolen.bin'), expectedSize: DATA.length, md5: MD5, retries: 0 };
+  srv.faults.set('/nolen.bin', { noLength: true, cutAfter: 60_000, times: 1 });
+  await assert.rejects(download(o), (e: Error) => e.name === 'UserError' && /connection closed at 60000 of 200000 bytes.*run again to resume/.test(e.message));
+  assert.equal(fs.statSync(o.dest + '.part').size, 60_000, 'the part is kept');
+  const r = await download(o);
+  assert.equal(r.resumed, true);
+  assert.equal(srv.log.at(-1)?.range, 'bytes=60000-');
+  assert.ok(fs.readFileSync(o.dest).equals(DATA));
+});
+
+test('5xx answers are retried, then succeed; when they persist the error names the status', async () => {
+  const o = { ...fresh('busy.bin'), expectedSize: DATA.length, md5: MD5, retries: 2 };
+  srv.faults.set('/busy.bin', { status: 503, times: 2 });
+  const r = await download(o);
+  assert.equal(srv.log.length, 3, 'two 503s, then the file');
+  assert.ok(fs.readFileSync(r.path).equals(DATA));
+  const p = { ...fresh('down.bin'), retries: 1 };
+  srv.faults.set('/down.bin', { status: 502, times: 5 });
+  await assert.rejects(download(p), (e: Error) => e.name === 'UserError' && /failed after 2 attempt\(s\): HTTP 502/.test(e.message));
+  const q = { ...fresh('gone.bin'), retries: 3 };
+  srv.faults.set('/gone.bin', { status: 404, times: 5 });
+  await assert.rejects(download(q), /HTTP 404/);
+  assert.equal(srv.log.length, 1, 'a 404 is not retried');
+});
+
+test('a stalled body says "timed out" and keeps the part for a resume', async () => {
+  const o = { ...fresh('stall.bin'), expectedSize: DATA.length, retries: 0, idleTimeoutMs: 300 };
+  srv.faults.set('/stall.bin', { stall: true, cutAfter: 30_000, times: 1 });
+  await assert.rejects(download(o), (e: Error) => e.name === 'UserError' && /timed out: no data for 0 s|timed out/.test(e.message) && !/aborted/.test(e.message));
+  assert.ok(fs.statSync(o.dest + '.part').size > 0);
+  const r = await download(o);
+  assert.equal(r.resumed, true);
+  assert.ok(fs.readFileSync(o.dest).equals(DATA));
+});

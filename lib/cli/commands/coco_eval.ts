@@ -9,7 +9,8 @@ import { UserError } from '../../params/user_error.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import { evaluateCoco } from '../../eval/coco_eval.js';
 import { cocoEvalReport } from '../../eval/eval_report.js';
-import { readCocoDataset, readCocoResults } from '../../eval/results_io.js';
+import { readCocoDataset, streamCocoResults } from '../../eval/results_io.js';
+import { checkOutputFile } from '../../io/output_path.js';
 
 export const cocoEvalCommand = defineCommand({
   name: 'coco-eval',
@@ -26,8 +27,14 @@ export const cocoEvalCommand = defineCommand({
   async run(p) {
     if (!p.gt) throw new UserError('--gt is required (a COCO ground-truth JSON file)');
     if (!p.dt) throw new UserError('--dt is required (a COCO results JSON file)');
+    // pycocotools' summarize() reads maxDets[0..2] (and stats[0] the literal 100): fewer values cannot be summarised.
+    if (p.maxDets.length < 3) throw new UserError(`--max-dets needs 3 values (summarize() reads maxDets[0], [1], [2]), got ${p.maxDets.join(' ') || 'none'}`);
+    const bad = p.maxDets.find((m) => !Number.isInteger(m) || m < 1);
+    if (bad !== undefined) throw new UserError(`--max-dets values must be positive integers, got ${bad}`);
+    if (!p.maxDets.includes(100)) console.warn('warning: --max-dets lacks 100; pycocotools\' first stat (AP) reads maxDets=100 and so reports -1');
+    if (p.out) checkOutputFile(p.out, '--out'); // before the evaluation, not after it
     const gt = readCocoDataset(p.gt);
-    const dets = readCocoResults(p.dt);
+    const dets = await streamCocoResults(p.dt);
     const r = evaluateCoco(gt, dets, {
       gtSource: p.gt, dtSource: p.dt,
       params: { maxDets: p.maxDets, ...(p.catIds.length ? { catIds: p.catIds } : {}), ...(p.imgIds.length ? { imgIds: p.imgIds } : {}) },

@@ -17,15 +17,12 @@ import { DetrModel } from '../../detr/model.js';
 import type { DetrTarget } from '../../detr/matcher.js';
 import { InProcessTrainer } from '../../train/trainer.js';
 import * as tf from '@tensorflow/tfjs-core';
+import { readJsonFile as readJsonFileShared } from '../../io/json_file.js';
 
 const need = (flag: string, v: string) => { if (!v) throw new UserError(`--${flag} is required`); return v; };
 function readJsonFile(file: string, flag: string): unknown {
   if (!fs.existsSync(file)) throw new UserError(`--${flag} '${file}' does not exist`);
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError(`--${flag} '${file}' is not valid JSON: ${(e as Error).message}`);
-  }
+  return readJsonFileShared(file, { what: `--${flag}`, shape: 'any' });
 }
 
 export const parityDetrCommand = defineCommand({

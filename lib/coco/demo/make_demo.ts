@@ -25,6 +25,8 @@ import { CocoAnnotation, CocoDataset, CocoImage } from '../types.js';
 import { annotationFile, DatasetManifest, imageDirName, SPLITS } from '../subset_types.js';
 import { DEMO_CLASSES } from './classes.js';
 import { composeScene, Scene } from './scene.js';
+import { checkOutputDir } from '../../io/output_path.js';
+import { UserError } from '../../params/user_error.js';
 
 export interface DemoParams {
   out: string;
@@ -120,6 +122,18 @@ const settingsOf = (p: DemoParams, counts: Record<string, number>) => ({
   layout: { maxObjects: p.maxObjects, objectScale: p.objectScale, crowdProb: p.crowdProb, occluderProb: p.occluderProb },
 });
 
+/**
+ * make-demo replaces its --out folder as a whole; it must never remove a file or a folder it did not make
+ * (`--out data` or `--out runs` by mistake): only a missing or empty folder, or an earlier demo.
+ */
+function checkReplaceable(out: string): void {
+  checkOutputDir(out, '--out');
+  if (!fs.existsSync(out) || fs.readdirSync(out).length === 0) return;
+  const ds = path.join(out, 'dataset.json');
+  const isDemo = fs.existsSync(ds) && readJson<Partial<DatasetManifest>>(ds, 'written by `detrlab make-demo`').source === 'demo';
+  if (!isDemo) throw new UserError(`--out ${out} holds files that make-demo did not write (no demo dataset.json); make-demo replaces its folder as a whole, so give a new or empty folder`);
+}
+
 export async function makeDemo(overrides: Partial<DemoParams> = {}): Promise<DemoSummary> {
   const t0 = Date.now();
   const p = resolveParams(DEMO_SCHEMA, overrides);
@@ -130,6 +144,7 @@ export async function makeDemo(overrides: Partial<DemoParams> = {}): Promise<Dem
     const old = readJson<DatasetManifest>(dsFile);
     if (JSON.stringify(old.settings) === JSON.stringify(settings)) return { out: p.out, manifest: old, skipped: true, seconds: (Date.now() - t0) / 1000 };
   }
+  checkReplaceable(p.out);
   const tmp = `${path.resolve(p.out)}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   for (const s of SPLITS) fs.mkdirSync(path.join(tmp, imageDirName(s)), { recursive: true });
