@@ -27,6 +27,7 @@ import { controlInto, DiffusionData, loadDiffusionData, pixelsInto } from './dif
 import { TfOps } from './ops.js';
 import { DEFAULT_TINY_SD, initValues, paramSpecs, TinySd, TinySdConfig } from './tiny_sd_model.js';
 import { tinySdTokenizerFiles } from './tokenizer_files.js';
+import { exportModelFolder } from './export_onnx.js';
 import { TrainDiffusionParams } from './train_diffusion_params.js';
 
 export type Phase = 'vae' | 'diffusion' | 'done';
@@ -274,4 +275,15 @@ export async function trainDiffusion(p: TrainDiffusionParams): Promise<TrainDiff
 function phaseBar(s: DiffusionState, p: TrainDiffusionParams) {
   const total = s.phase === 'vae' ? p.vaeSteps : p.steps;
   return progress({ total, start: s.step, label: `train-diffusion ${s.phase}`, unit: 'step', quiet: p.quiet || s.phase === 'done' });
+}
+
+/** Exports `<out>/checkpoints/last` as a model folder; returns its path. */
+export function exportCheckpoint(p: TrainDiffusionParams): string {
+  const c = readDiffusionCheckpoint(path.join(p.out, 'checkpoints', 'last'));
+  if (c.state.scalingFactor === null) throw new UserError(`${p.out}: the autoencoder phase is not finished (no scaling factor yet); nothing to export`);
+  const dir = p.exportDir || path.join(p.out, 'model');
+  exportModelFolder(dir, c.state.cfg, c.values, { float16: p.float16, scalingFactor: c.state.scalingFactor }, {
+    phase: c.state.phase, step: c.state.step, trainSeconds: Math.round(c.state.trainSeconds), classes: c.state.classes, params: c.state.params,
+  });
+  return dir;
 }

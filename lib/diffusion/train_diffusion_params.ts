@@ -4,7 +4,7 @@ import { bool, int, num, resolveParams, Schema, str } from '../params/schema.js'
 export interface TrainDiffusionParams {
   crops: string; out: string; size: number; batch: number; vaeSteps: number; steps: number; vaeLr: number; lr: number;
   promptDrop: number; latentPenalty: number; cannyLow: number; cannyHigh: number; seed: number; checkpointEvery: number;
-  maxSteps: number; exportDir: string; float16: boolean; backend: string; quiet: boolean;
+  maxSteps: number; exportDir: string; exportUnfinished: boolean; float16: boolean; backend: string; quiet: boolean;
 }
 
 export const TRAIN_DIFFUSION_SCHEMA: Schema<TrainDiffusionParams> = {
@@ -24,6 +24,7 @@ export const TRAIN_DIFFUSION_SCHEMA: Schema<TrainDiffusionParams> = {
   checkpointEvery: int(200, 'steps between checkpoints', { min: 1 }),
   maxSteps: int(0, 'stop this process after this many steps (0 = run to the end); run again to continue', { min: 0 }),
   exportDir: str('', 'write the ONNX model folder here when training is complete (empty = <out>/model)'),
+  exportUnfinished: bool(false, 'also export when training is not complete (the last checkpoint; for trying an interim model)'),
   float16: bool(true, 'store the exported ONNX weights as float16 (computed in float32)'),
   backend: str('auto', 'tfjs backend: auto, wasm, cpu, …'),
   quiet: bool(false, 'no progress bars'),
