@@ -26,6 +26,7 @@ export interface ClassifierTrainParams {
   minScale: number;
   jitter: number;
   maxPerClass: number;
+  rarePerClass: number;
   seed: number;
   backend: BackendChoice;
   cacheMb: number;
@@ -49,6 +50,7 @@ const TRAIN_SCHEMA: Schema<ClassifierTrainParams> = {
   minScale: num(0.35, 'RandomResizedCrop: smallest crop area as a fraction of the square crop', { min: 0.01, max: 1 }),
   jitter: num(0.2, 'ColorJitter strength for brightness, contrast and saturation (0 = off)', { min: 0, max: 1 }),
   maxPerClass: int(0, 'at most this many real train crops per class, chosen with the seed (0 = all)', { min: 0 }),
+  rarePerClass: int(0, 'at most this many real train crops per RARE class (classes.json "rare"), chosen with the seed: the low-data setting of the ablation (0 = all)', { min: 0 }),
   seed: int(0, 'seed: model init, sample order, augmentation'),
   backend: oneOf<BackendChoice>(['auto', ...BACKEND_CHAIN], 'auto', 'tfjs backend'),
   cacheMb: int(1024, 'decoded images kept in memory (MB); beyond it images are decoded again each epoch', { min: 0 }),
