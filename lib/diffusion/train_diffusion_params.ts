@@ -8,7 +8,7 @@ export interface TrainDiffusionParams {
 }
 
 export const TRAIN_DIFFUSION_SCHEMA: Schema<TrainDiffusionParams> = {
-  crops: str('data/crops20', 'crops folder (`detrlab crops`): every train crop of every class in its manifest is used'),
+  crops: str('data/demo_all_crops', 'crops folder (`detrlab crops`): every train crop of every class in its manifest is used'),
   out: str('data/diffusion', 'training folder (checkpoints/last is resumed when present)'),
   size: int(64, 'image side in pixels, a multiple of 64 (latents are size/8)', { min: 64, max: 256 }),
   batch: int(32, 'batch size', { min: 1 }),

@@ -10,7 +10,7 @@ export const trainDiffusionCommand = defineCommand({
   summary: 'train tiny-sd (autoencoder, text encoder, UNet, ControlNet-canny in SD 1.5\'s roles) on the crops, export it as an ONNX model folder for `detrlab synth`',
   schema: TRAIN_DIFFUSION_SCHEMA,
   usage: 'Resumes <out>/checkpoints/last when present (bit-identical to an uninterrupted run). Recipe: scripts/make_demo_diffusion.sh.\n' +
-    'example: detrlab train-diffusion --crops data/crops20 --out data/diffusion --max-steps 500',
+    'example: detrlab train-diffusion --crops data/demo_all_crops --out data/diffusion --max-steps 500',
   async run(p) {
     const r = await trainDiffusion(p);
     const s = r.state;
