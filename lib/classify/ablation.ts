@@ -21,13 +21,14 @@ import { trainRunsInWorkers } from './run_workers.js';
 import { runSteps, trainRun } from './train_run.js';
 import { AblationJson, writeAblationReport } from './ablation_report.js';
 import { ABLATION_RUNS, ablationRunRefs, planAblation } from './ablation_plan.js';
+import { SYNTH_QUALITY_FILE, synthQuality } from '../synth/synth_quality.js';
 
 /**
  * Reads the inputs once before any training, so a bad folder fails in seconds, not after the first run,
  * and fetches hub weights here, once, rather than in every worker at the same time.
  */
 async function checkInputs(p: AblationParams): Promise<{ trainReal: number; synthImages: number }> {
-  const crops = readCropsData(p.crops, { maxPerClass: p.maxPerClass, seed: p.seeds[0] });
+  const crops = readCropsData(p.crops, { maxPerClass: p.maxPerClass, rarePerClass: p.rarePerClass, seed: p.seeds[0] });
   const synth = readSynthData(p.synth, crops);
   if (synth.samples.length === 0) {
     throw new UserError(`${path.join(p.synth, 'metadata.jsonl')} holds no images of the rare classes (${crops.rare.join(', ')}); the two runs would be identical`);
@@ -36,7 +37,7 @@ async function checkInputs(p: AblationParams): Promise<{ trainReal: number; synt
   return { trainReal: crops.train.length, synthImages: synth.samples.length };
 }
 
-const RUN_FILES = /^(config\.json|log\.jsonl|metrics\.json|seed_\d+|\..*\.tmp)$/;
+const RUN_FILES = /^(config\.json|log\.jsonl|metrics\.json|model\.safetensors|seed_\d+|\..*\.tmp)$/;
 
 /** Removes an earlier ablation's run folder; refuses a folder holding anything a run does not write. */
 function clearRunFolder(dir: string): void {
@@ -71,5 +72,9 @@ export async function runAblation(overrides: Partial<AblationParams> = {}): Prom
     for (const s of specs) await trainRun(s, hooks);
   }
   bar.done();
+  // recognisability etc. of the synthetic images, judged by the first seed's real-only classifier
+  const realRun = specs.find((s) => !s.synth)!;
+  await synthQuality({ synth: p.synth, crops: p.crops, classifier: path.join(realRun.dir, 'model.safetensors'), imageSize: p.imageSize,
+    out: path.join(p.outputDir, SYNTH_QUALITY_FILE) });
   return writeAblationReport(p, ablationRunRefs(p.outputDir, p.seeds));
 }

@@ -33,6 +33,7 @@ export function planAblation(p: AblationParams): RunSpec[] {
   const { seeds: _s, workers: _w, synth, outputDir, gridPerClass: _g, ...train } = p;
   return ablationRunRefs(outputDir, p.seeds).map((r) => {
     const params: ClassifierTrainParams = { ...train, seed: r.seed };
-    return { name: r.name, dir: r.dir, params, synth: r.name === 'real_synth' ? synth : undefined };
+    // the first seed's real-only classifier is kept: it judges the synthetic images (synth_quality.ts)
+    return { name: r.name, dir: r.dir, params, synth: r.name === 'real_synth' ? synth : undefined, saveWeights: r.name === 'real' && r.seed === p.seeds[0] };
   });
 }

@@ -10,6 +10,8 @@ import { readJson, writeJsonAtomic } from '../io/atomic.js';
 import { readLog } from '../train/run_dir.js';
 import { UserError } from '../params/user_error.js';
 import { meanStd } from './class_metrics.js';
+import { meanCi95, MeanInterval } from './interval.js';
+import { SYNTH_QUALITY_FILE, SynthQuality } from '../synth/synth_quality.js';
 import type { AblationParams } from './classifier_params.js';
 import type { SynthProvenance } from './crop_samples.js';
 import type { RunMetrics } from './train_run.js';
@@ -39,6 +41,10 @@ export interface AblationJson {
   delta_per_seed: number[];
   delta_balanced_acc: number;
   delta_rare_acc: number | null;
+  /** Δ of best_val_acc and of rare-class accuracy per seed, and their mean with a 95 % t-interval (null with one seed). */
+  delta_rare_per_seed: Array<number | null>;
+  delta_ci95: MeanInterval | null;
+  delta_rare_ci95: MeanInterval | null;
   delta_per_class: Record<string, number | null>;
   classes: string[];
   rare: string[];
@@ -51,6 +57,8 @@ export interface AblationJson {
   backbone: RunMetrics['backbone'];
   backend: string;
   runs: Array<AblationRunRef & { seconds: number; train_img_per_s: number }>;
+  /** Recognisability, edge IoU and KID of the synthetic images (synth_quality.json beside ablation.json), when present. */
+  synth_quality?: SynthQuality;
 }
 
 const mean = (xs: number[]) => meanStd(xs).mean;
@@ -103,11 +111,14 @@ export function summariseAblation(p: Pick<AblationParams, 'synth' | 'epochs' | '
   real.forEach((r, i) => checkSameRealData(r.ref.dir, synth[i].ref.dir));
   const sr = summariseRun(real), ss = summariseRun(synth);
   const deltas = sr.per_seed.map((s, i) => ss.per_seed[i].best_val_acc - s.best_val_acc);
+  const rareDeltas = sr.per_seed.map((s, i) => diff(s.rare_acc, ss.per_seed[i].rare_acc));
   const m0 = synth[0].m, cfg = readJson<{ synthProvenance: SynthProvenance[] }>(path.join(synth[0].ref.dir, 'config.json'));
   return {
     real: sr, real_synth: ss,
     delta: ss.best_val_acc - sr.best_val_acc, delta_std: meanStd(deltas).std, delta_per_seed: deltas,
     delta_balanced_acc: ss.balanced_acc - sr.balanced_acc, delta_rare_acc: diff(sr.rare_acc, ss.rare_acc),
+    delta_rare_per_seed: rareDeltas, delta_ci95: meanCi95(deltas),
+    delta_rare_ci95: rareDeltas.some((x) => x === null) ? null : meanCi95(rareDeltas as number[]),
     delta_per_class: Object.fromEntries(m0.classes.map((c) => [c, diff(sr.per_class[c], ss.per_class[c])])),
     classes: m0.classes, rare: m0.rare,
     rare_classes: m0.rare.map((c) => ({ class: c, train_crops_real: m0.counts.train_real[c] ?? 0, synth_images: m0.counts.train_synth[c] ?? 0 })),
@@ -123,6 +134,8 @@ export function summariseAblation(p: Pick<AblationParams, 'synth' | 'epochs' | '
 /** Writes ablation.json, ablation.md and the charts under the output folder; returns the JSON. */
 export async function writeAblationReport(p: AblationParams, refs: AblationRunRef[]): Promise<AblationJson> {
   const json = summariseAblation(p, refs);
+  const qf = path.join(p.outputDir, SYNTH_QUALITY_FILE);
+  if (fs.existsSync(qf)) json.synth_quality = readJson<SynthQuality>(qf);
   writeJsonAtomic(path.join(p.outputDir, 'ablation.json'), json);
   const charts = await writeAblationCharts(p.outputDir, json, p.crops, p.gridPerClass);
   writeAblationMarkdown(p.outputDir, json, charts);

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { markdownTable, Row } from '../viz/table.js';
 import type { AblationJson, RunSummary } from './ablation_report.js';
+import { qualityTable } from '../synth/synth_quality.js';
 
 export const ABLATION_COLUMNS = ['эксперимент', 'synth_used', 'best_val_acc'] as const;
 export const RARE_COLUMNS = ['class', 'train crops (real)', 'synth images'] as const;
@@ -47,6 +48,15 @@ export function detailsTable(j: AblationJson): Row[] {
     { run: 'Δ', best_val_acc: signed(j.delta), best_epoch: '', balanced_acc: signed(j.delta_balanced_acc), rare_acc: j.delta_rare_acc === null ? '–' : signed(j.delta_rare_acc) }];
 }
 
+const ci = (c: AblationJson['delta_ci95']) => (c ? `${signed(c.mean)} (95 % CI ${signed(c.lo)} … ${signed(c.hi)}, n = ${c.n})` : '–');
+
+/** Δ overall and for the rare classes with their 95 % t-intervals over the seeds (needs ≥ 2 seeds). */
+export function deltaIntervalLines(j: AblationJson): string[] {
+  if (!j.delta_ci95) return [];
+  return [`Δ best_val_acc: ${ci(j.delta_ci95)}; Δ rare-class accuracy: ${ci(j.delta_rare_ci95 ?? null)} ` +
+    '(paired per seed; mean ± t₀.₉₇₅ · s/√n). An interval that contains 0 shows no effect at this number of seeds.', ''];
+}
+
 export function ablationMarkdown(j: AblationJson, charts: Record<string, string> = {}): string {
   const seeds = j.seeds.length > 1 ? `${j.seeds.length} seeds (${j.seeds.join(', ')}), mean ± sample std` : `seed ${j.seeds[0]}`;
   const backbone = j.backbone.weightsFile ? `initialised from ${j.backbone.backboneWeights} (${j.backbone.loadedTensors} backbone tensors)` : 'random init';
@@ -57,7 +67,11 @@ export function ablationMarkdown(j: AblationJson, charts: Record<string, string>
     `best_val_acc: top-1 accuracy on the real val crops at the best of ${j.epochs} epochs; ${seeds}. ` +
       `Synthetic images are added to the rare classes' training set only; both runs share seed, split, schedule, initial weights and real-sample order ` +
       `(${j.real_data_identical ? 'checked from the recorded digests' : 'NOT verified'}).`, '',
+    ...deltaIntervalLines(j),
     '## Rare classes', '', markdownTable(rareClassesTable(j), 4, [...RARE_COLUMNS]), '',
+    ...(j.synth_quality ? ['## Quality of the synthetic images', '', qualityTable(j.synth_quality), '',
+      `Recognised as prompted: the fraction of a class's synthetic images that the real-only classifier (first seed's \`real\` run) predicts as that class. ` +
+      `Edge IoU: Canny edges of the synthetic image vs its control map. ${j.synth_quality.kid?.note ?? ''}.`, ''] : []),
     '## Balanced and rare-class accuracy (best epoch)', '', markdownTable(detailsTable(j)), '',
     '## Per-class accuracy (best epoch)', '', markdownTable(perClassTable(j)), '',
     `Backbone: ${backbone}, depth ${j.backbone.backbone.depth}, width ${j.backbone.backbone.width}, trainable from ${j.backbone.backbone.trainableFrom}. Backend: ${j.backend}. ` +

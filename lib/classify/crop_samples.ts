@@ -61,7 +61,7 @@ export function capPerClass(samples: ClassifierSample[], max: number, seed: numb
 }
 
 /** Real crops: train (optionally capped per class) and val, in manifest order. */
-export function readCropsData(dir: string, o: { maxPerClass?: number; seed?: number } = {}): CropsData {
+export function readCropsData(dir: string, o: { maxPerClass?: number; rarePerClass?: number; seed?: number } = {}): CropsData {
   const cj = readJsonFile<ClassesJson>(path.join(dir, 'classes.json'), 'written by `detrlab crops`');
   if (!Array.isArray(cj.classes) || !Array.isArray(cj.rare)) throw new UserError(`${path.join(dir, 'classes.json')} must hold "classes" and "rare" arrays`);
   const manifest = path.join(dir, 'manifest.jsonl');
@@ -72,7 +72,11 @@ export function readCropsData(dir: string, o: { maxPerClass?: number; seed?: num
     return { key: `real:${r.file}`, file: path.join(dir, r.file), label, class: r.class, source: 'real', split: r.split };
   });
   const strip = (s: ClassifierSample & { split: string }): ClassifierSample => ({ key: s.key, file: s.file, label: s.label, class: s.class, source: s.source });
-  const train = capPerClass(samples.filter((s) => s.split === 'train').map(strip), o.maxPerClass ?? 0, o.seed ?? 0);
+  const all = capPerClass(samples.filter((s) => s.split === 'train').map(strip), o.maxPerClass ?? 0, o.seed ?? 0);
+  const rare = new Set(cj.rare);
+  const rareCapped = capPerClass(all.filter((s) => rare.has(s.class)), o.rarePerClass ?? 0, o.seed ?? 0);
+  const keepRare = new Set(rareCapped.map((s) => s.key));
+  const train = all.filter((s) => !rare.has(s.class) || keepRare.has(s.key));
   const val = samples.filter((s) => s.split === 'val').map(strip);
   if (!train.length || !val.length) throw new UserError(`${manifest} holds ${train.length} train and ${val.length} val crops; the classifier needs both`);
   checkFilesExist([...train, ...val], manifest);

@@ -67,7 +67,7 @@ export const runSteps = (nTrain: number, batchSize: number, epochs: number): num
 
 /** The data of a run: real crops and, when `synth` is given, the rare classes' synthetic images. */
 export function runData(p: ClassifierTrainParams, synth?: string): { crops: CropsData; synth?: SynthData } {
-  const crops = readCropsData(p.crops, { maxPerClass: p.maxPerClass, seed: p.seed });
+  const crops = readCropsData(p.crops, { maxPerClass: p.maxPerClass, rarePerClass: p.rarePerClass, seed: p.seed });
   return { crops, synth: synth ? readSynthData(synth, crops) : undefined };
 }
 

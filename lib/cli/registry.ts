@@ -15,6 +15,7 @@ import { errorAnalysisCommand } from './commands/error_analysis.js';
 import { rareClassesCommand } from './commands/rare_classes.js';
 import { cropsCommand } from './commands/crops.js';
 import { synthCommand } from './commands/synth.js';
+import { trainDiffusionCommand } from './commands/train_diffusion.js';
 import { trainClassifierCommand } from './commands/train_classifier.js';
 import { ablationCommand } from './commands/ablation.js';
 import { notebooksRunCommand } from './commands/notebooks.js';
@@ -27,7 +28,7 @@ export const COMMANDS: StageCommand[] = [
   cocoEvalCommand,
   trainCommand,
   evalCommand, visualizeCommand, errorAnalysisCommand,
-  rareClassesCommand, cropsCommand, synthCommand,
+  rareClassesCommand, cropsCommand, trainDiffusionCommand, synthCommand,
   trainClassifierCommand, ablationCommand,
   notebooksRunCommand,
   checkArtifactsCommand,

@@ -11,4 +11,6 @@ export * from './synth_params.js';
 export * from './synth_jobs.js';
 export * from './synth_stage.js';
 export * from './synth_viz.js';
+export * from './quality_metrics.js';
+export * from './synth_quality.js';
 export * from './tiny/tiny_folder.js';
