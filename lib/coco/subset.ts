@@ -93,13 +93,13 @@ async function indexSources(p: SubsetParams, sources: string[]): Promise<{ index
 export async function makeSubset(overrides: Partial<SubsetParams> = {}): Promise<SubsetSummary> {
   const t0 = Date.now();
   const p = resolveParams(SUBSET_SCHEMA, overrides);
+  checkOutputDir(p.outRoot, '--out-root'); // before any input is read: a bad --out-root is refused first
   const sources = sourcesOf(p);
   const fingerprint = fingerprintOf(p, sources);
   const done = p.force ? undefined : upToDate(p.outRoot, fingerprint, p.splits);
   if (done) {
     return { outRoot: p.outRoot, manifest: done, labelMap: readJson<LabelMap>(path.join(p.outRoot, 'label_map.json')), skipped: true, seconds: (Date.now() - t0) / 1000 };
   }
-  checkOutputDir(p.outRoot, '--out-root');
   const { indexed, chosen } = await indexSources(p, sources);
   const labelMap: LabelMap = { classes: chosen.map((c) => c.name), categoryIds: chosen.map((c) => c.id) };
   const manifest: SubsetManifest = {
