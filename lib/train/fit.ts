@@ -24,8 +24,8 @@ import { loadTrainModel, makeTrainer } from './setup.js';
 import { defaultWorkers } from '../engine/workers.js';
 import { readCheckpoint, writeCheckpoint, TrainerState, LoadedTrainingCheckpoint } from './checkpoint.js';
 import { runEpoch } from './epoch.js';
-import { validate } from './validate.js';
-import { SplitEvaluation } from '../eval/inference.js';
+import { validate, Validation } from './validate.js';
+import { logValImages } from './tb_images.js';
 import { writeLossCurves } from './loss_curves.js';
 import { Trainer } from './trainer.js';
 import { DetrModel } from '../detr/model.js';
@@ -54,10 +54,13 @@ async function saveCheckpoint(trainer: Trainer, model: DetrModel, labels: LabelM
   writeCheckpoint(dir, model, await trainer.exportParams(), { names: labels.classes, categoryIds: labels.categoryIds }, await trainer.exportOptimizer(), state, dtype);
 }
 
-function logValidation(v: SplitEvaluation, step: number, epoch: number, run: RunDir, tb: SummaryWriter): Record<string, number> {
-  const s = v.eval.statsByName as unknown as Record<string, number>;
-  run.log({ split: 'val', step, epoch, ...s, val_seconds: v.counts.seconds });
+/** The val row of log.jsonl and the `val/…` TensorBoard scalars (docs/tensorboard.md lists every tag). */
+function logValidation(v: Validation, step: number, epoch: number, run: RunDir, tb: SummaryWriter): Record<string, number> {
+  const s = v.evaluation.eval.statsByName as unknown as Record<string, number>;
+  run.log({ split: 'val', step, epoch, ...s, ...v.losses, val_seconds: v.evaluation.counts.seconds });
   tb.scalars({ mAP: s.map, mAP50: s.map_50, AP75: s.map_75, AP_small: s.map_small, AP_medium: s.map_medium, AP_large: s.map_large, AR1: s.mar_1, AR10: s.mar_10, AR100: s.mar_100 }, step, 'val/');
+  const l = v.losses;
+  tb.scalars({ loss_ce: l.loss_ce, loss_bbox: l.loss_bbox, loss_giou: l.loss_giou, loss_total: l.loss_total }, step, 'val/');
   return s;
 }
 
@@ -116,7 +119,9 @@ async function loop(p: TrainParams, d: LoopDeps): Promise<TrainResult> {
     step = r.step; seen += r.seen; stopped = r.stopped || (p.maxSteps > 0 && step >= p.maxSteps);
     const evalNow = stopped || epoch === p.epochs - 1 || (p.evalEvery > 0 && (epoch + 1) % p.evalEvery === 0);
     if (evalNow) {
-      last = logValidation(await validate(trainer, d.valLoader, d.gt), step, epoch, run, tb);
+      const v = await validate(trainer, d.valLoader, d.gt, model.cfg);
+      last = logValidation(v, step, epoch, run, tb);
+      if (p.tbImages > 0) await logValImages(tb, d.valLoader.split.records, v.evaluation.results, d.valLoader.split.labelMap, p.tbImages, step);
       if (!best || last.map > best.map) { best = { map: last.map, epoch }; await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'best'), state(epoch, 0, true), p.saveDtype); }
     }
     await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'last'), r.stopped ? state(epoch, r.batchIndex, false) : state(epoch, 0, true), p.saveDtype);
