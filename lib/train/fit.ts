@@ -18,7 +18,7 @@ import { progress } from '../viz/progress.js';
 import { TrainParams, resolveTrain, lrsAt } from './config.js';
 import { RunDir } from './run_dir.js';
 import { SummaryWriter } from './tensorboard/writer.js';
-import { TraceRecorder } from './trace.js';
+import { TraceRecorder, traceWindow } from './trace.js';
 import { decideAmp } from './amp.js';
 import { loadTrainModel, makeTrainer } from './setup.js';
 import { defaultWorkers } from '../engine/workers.js';
@@ -108,6 +108,7 @@ async function loop(p: TrainParams, d: LoopDeps): Promise<TrainResult> {
   const trace = new TraceRecorder(`detrlab train (${d.engine.backend} × ${d.workers})`);
   const perEpoch = d.trainLoader.batchesPerEpoch;
   const totalSteps = p.maxSteps > 0 ? Math.min(p.maxSteps, perEpoch * p.epochs) : perEpoch * p.epochs;
+  const traced = traceWindow(p.traceStart, p.traceSteps, totalSteps, step);
   const bar = progress({ total: totalSteps * p.batchSize, start: step * p.batchSize, label: 'train', unit: 'img' });
   const state = (e: number, b: number, complete: boolean): TrainerState => ({ epoch: e, batchInEpoch: b, step, bestMetric: best?.map ?? null, bestEpoch: best?.epoch ?? null, lrs: lrsAt(p, e), seed: p.seed, epochComplete: complete, savedAt: new Date().toISOString(), config: p as unknown as Record<string, unknown> });
   const t0 = Date.now();
@@ -115,7 +116,7 @@ async function loop(p: TrainParams, d: LoopDeps): Promise<TrainResult> {
   for (; epoch < p.epochs && !stopped; epoch++, startBatch = 0) {
     const lrs = lrsAt(p, epoch);
     const afterStep = p.checkpointEvery > 0 ? async (s: number, b: number) => { if (s % p.checkpointEvery === 0) { step = s; await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'last'), state(epoch, b, false), p.saveDtype); } } : undefined;
-    const r = await runEpoch({ trainer, loader: d.trainLoader, run, tb, trace, bar, lrs, epoch, startBatch, step, maxSteps: p.maxSteps, traceFrom: p.traceStart, traceTo: p.traceStart + p.traceSteps, afterStep });
+    const r = await runEpoch({ trainer, loader: d.trainLoader, run, tb, trace, bar, lrs, epoch, startBatch, step, maxSteps: p.maxSteps, traceFrom: traced.from, traceTo: traced.to, afterStep });
     step = r.step; seen += r.seen; stopped = r.stopped || (p.maxSteps > 0 && step >= p.maxSteps);
     const evalNow = stopped || epoch === p.epochs - 1 || (p.evalEvery > 0 && (epoch + 1) % p.evalEvery === 0);
     if (evalNow) {

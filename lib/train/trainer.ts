@@ -13,7 +13,11 @@ import * as path from 'node:path';
 import { seedFrom } from '../engine/rng.js';
 
 export interface KernelRecord { name: string; kernelTimeMs: number; inputShapes?: number[][]; outputShapes?: number[][] }
-export interface StepResult { terms: Record<string, number>; gradNorm: number; timings: StepTimings; applyMs: number; kernels?: KernelRecord[] }
+export interface StepResult {
+  terms: Record<string, number>; gradNorm: number; timings: StepTimings; applyMs: number; kernels?: KernelRecord[];
+  /** Each worker thread's own timings (ThreadTrainer only; `timings` then holds the per-phase maxima). */
+  workerTimings?: StepTimings[];
+}
 export interface Prediction {
   logits: Float32Array; boxes: Float32Array; shape: [number, number, number] /* B, Q, K+1 */;
   /** Earlier decoder layers' outputs [L-1, B, Q, K+1] / [L-1, B, Q, 4] (validation losses with auxLoss). */
@@ -177,7 +181,7 @@ export class ThreadTrainer implements Trainer {
       [shares[i].pixels.buffer as ArrayBuffer, shares[i].mask.buffer as ArrayBuffer])));
     const t0 = performance.now();
     const applied = await Promise.all(this.workers.map((w) => w.call<{ gradNorm: number }>({ type: 'apply', clipMaxNorm: this.opts.optim.clipMaxNorm, ...lrs })));
-    return { terms: sumTerms(parts.map((p) => p.terms)), gradNorm: applied[0].gradNorm, timings: addTimings(parts.map((p) => p.timings)), applyMs: performance.now() - t0, kernels: parts[0].kernels };
+    return { terms: sumTerms(parts.map((p) => p.terms)), gradNorm: applied[0].gradNorm, timings: addTimings(parts.map((p) => p.timings)), applyMs: performance.now() - t0, kernels: parts[0].kernels, workerTimings: parts.map((p) => p.timings) };
   }
 
   async predict(batch: TrainBatch): Promise<Prediction> {

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import sharp from 'sharp';
+import { assertNested, Slice } from './trace_nesting.js';
 import { makeDemo } from '../../lib/coco/demo/make_demo.js';
 import { makeSubset } from '../../lib/coco/subset.js';
 import { train } from '../../lib/train/fit.js';
@@ -20,6 +21,12 @@ before(async () => {
   await makeDemo({ out: path.join(tmp, 'demo'), imagesPerSplit: 6, quiet: true });
   subset = (await makeSubset({ cocoRoot: path.join(tmp, 'demo'), outRoot: path.join(tmp, 'subset'), classes: ['person', 'car', 'bus'], quiet: true })).outRoot;
 });
+
+const findTrace = (run: string): string => {
+  const prof = path.join(run, 'tb', 'plugins', 'profile');
+  const stamp = fs.readdirSync(prof)[0];
+  return path.join(prof, stamp, fs.readdirSync(path.join(prof, stamp))[0]);
+};
 
 const weights = (dir: string) => {
   const t = readSafetensors(path.join(dir, 'checkpoints', 'last', 'model.safetensors')).tensors;
@@ -69,6 +76,16 @@ test('--tb-images: each evaluation logs the first N val images as PNG image summ
     for (let i = 0; i < data.length; i += info.channels) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
     assert.ok(colours.size > 50, 'a real picture, not a blank');
   }
+});
+
+test('the profiler trace of a real run nests properly, and a run shorter than --trace-start still records its steps', { timeout: 120_000 }, async () => {
+  const full = JSON.parse(fs.readFileSync(findTrace(path.join(tmp, 'full')), 'utf8'));
+  assertNested(full.traceEvents);
+  const short = await train({ ...base('short'), epochs: 1, maxSteps: 2, traceStart: 2, traceSteps: 5 });
+  const events = JSON.parse(fs.readFileSync(short.tracePath!, 'utf8')).traceEvents as Slice[];
+  assertNested(events);
+  assert.deepEqual(events.filter((e) => e.ph === 'X' && e.name.startsWith('step ')).map((e) => e.name), ['step 1', 'step 2']);
+  for (const n of ['gradients', 'forward', 'matching + loss', 'backward', 'clip + AdamW', 'data wait']) assert.ok(events.some((e) => e.name === n), n);
 });
 
 test('an existing run is not overwritten by accident', async () => {
