@@ -14,6 +14,9 @@ assert torch.__version__.split(".")[0] == "2", torch.__version__'
 
 if [ -x "$PY" ] && "$PY" -c "$CHECK" 2>/dev/null; then echo "$PY"; exit 0; fi
 rm -rf "$VENV"
+# One retry per index page (pip's default is 5 with back-off): an unreachable extra index then costs seconds,
+# not minutes (here pypi.org is configured but unreachable: 12 min with 5 retries). PIP_RETRIES overrides.
+export PIP_RETRIES="${PIP_RETRIES:-1}"
 python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q 'torch>=2,<3' 'transformers>=5,<6' timm safetensors numpy
 
