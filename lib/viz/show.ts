@@ -9,6 +9,7 @@
 import { isVlSpec, renderSvg, svgToPng, VlSpec } from './vega_render.js';
 import { htmlTable, Row, textTable } from './table.js';
 import { tslab, displayBundle } from './notebook_context.js';
+import { escapeXml } from './overlay.js';
 import { DataFrameLike, frameRows, isDataFrame } from './frames.js';
 
 export type Showable = VlSpec | Uint8Array | Row[] | DataFrameLike | string | { html: string } | { markdown: string };
@@ -16,13 +17,20 @@ export type Showable = VlSpec | Uint8Array | Row[] | DataFrameLike | string | { 
 const isJpeg = (b: Uint8Array) => b[0] === 0xff && b[1] === 0xd8;
 
 /**
- * A chart as a MIME bundle: image/svg+xml (vector, what JupyterLab and detrlab's report show), image/png at
- * 2× density with its CSS size in the metadata (what GitHub, VS Code previews and nbconvert versions that
- * sanitise inline SVG away show), and text/plain.
+ * A chart as a MIME bundle: image/svg+xml (vector), image/png at 2× density with its CSS size in the
+ * metadata (viewers that render only PNG), text/plain, and text/html holding the SVG as an
+ * `<img src="data:image/svg+xml;base64,…">`. The last one is for nbconvert: its HTML exporter ranks
+ * text/html above image/svg+xml above image/png, and nbconvert 6.x passes inline SVG through lxml's
+ * `clean_html`, which strips every drawing element (a blank box); an image's data URI is left alone.
+ * JupyterLab also ranks text/html first, so it still shows the vector chart.
  */
 export async function chartBundle(svg: string, title: string): Promise<{ data: Record<string, string | Uint8Array>; metadata: Record<string, unknown> }> {
   const { png, width, height } = await svgToPng(svg, 2);
-  return { data: { 'image/svg+xml': svg, 'image/png': png, 'text/plain': `[chart: ${title}]` }, metadata: { 'image/png': { width, height } } };
+  const img = `<img src="data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}" width="${width}" height="${height}" alt="${escapeXml(`chart: ${title}`)}"/>`;
+  return {
+    data: { 'text/html': img, 'image/svg+xml': svg, 'image/png': png, 'text/plain': `[chart: ${title}]` },
+    metadata: { 'image/png': { width, height } },
+  };
 }
 
 export async function show(x: Showable, opts: { title?: string; digits?: number } = {}): Promise<void> {

@@ -7,7 +7,7 @@ import { show } from '../../lib/viz/show.js';
 const req = createRequire(__filename);
 type Msg = { data: Record<string, string>; metadata: Record<string, { width: number; height: number }> };
 
-test('in a notebook a chart is one output with image/svg+xml, image/png (2×, CSS size in metadata) and text/plain', async () => {
+test('in a notebook a chart is one output with image/svg+xml, image/png (2×, CSS size in metadata), an <img> as text/html and text/plain', async () => {
   const jupyter = req('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
   const sent: Msg[] = [];
   jupyter.lastWriteDisplayData = (msg: Msg) => { sent.push(msg); };   // what a tslab kernel installs while a cell runs
@@ -18,7 +18,10 @@ test('in a notebook a chart is one output with image/svg+xml, image/png (2×, CS
   }
   assert.equal(sent.length, 1, 'one display_data output, not one per MIME type');
   const { data, metadata } = sent[0];
-  assert.deepEqual(Object.keys(data).sort(), ['image/png', 'image/svg+xml', 'text/plain']);
+  assert.deepEqual(Object.keys(data).sort(), ['image/png', 'image/svg+xml', 'text/html', 'text/plain']);
+  const uri = /^<img src="data:image\/svg\+xml;base64,([^"]+)" width="\d+" height="\d+" alt="chart: bars"\/>$/.exec(data['text/html']);
+  assert.ok(uri, data['text/html'].slice(0, 80));
+  assert.equal(Buffer.from(uri[1], 'base64').toString(), data['image/svg+xml']);
   assert.match(data['image/svg+xml'], /^<svg[\s\S]*<\/svg>$/);
   const png = Buffer.from(data['image/png'], 'base64');
   const meta = await sharp(png).metadata();
