@@ -127,3 +127,25 @@ export function backboneForward(p: ParamStore, cfg: BackboneConfig, x: tf.Tensor
     return h;
   });
 }
+
+/** The backbone's shape as stages (what a config file must describe to rebuild it). */
+export interface BackboneStages {
+  stemWidth: number;
+  bottleneck: boolean;
+  /** Per stage (layer1, layer2, …): residual blocks, output channels, stride of the first block. */
+  stages: Array<{ blocks: number; outChannels: number; stride: number }>;
+}
+
+/** `layout(cfg)` summarised per stage (read by hf_backbone.ts to write/verify transformers configs). */
+export function backboneStages(cfg: BackboneConfig): BackboneStages {
+  const lay = layout(cfg);
+  const stages: BackboneStages['stages'] = [];
+  for (const blk of lay.blocks) {
+    const stage = Number(/^layer(\d+)\./.exec(blk.convs[0].conv)![1]) - 1;
+    const out = blk.convs[blk.convs.length - 1].cout;
+    if (!stages[stage]) stages[stage] = { blocks: 0, outChannels: out, stride: Math.max(...blk.convs.map((c) => c.stride)) };
+    stages[stage].blocks++;
+    stages[stage].outChannels = out;
+  }
+  return { stemWidth: lay.stem.cout, bottleneck: isBottleneck(cfg), stages };
+}

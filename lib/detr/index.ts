@@ -8,6 +8,7 @@ export { detrFromFeatures } from './detr_forward.js';
 export { EVAL, type RunMode } from './nn.js';
 export * from './hf_names.js';
 export * from './hf_config.js';
+export * from './hf_backbone.js';
 export * from './weights.js';
 export * from './hub.js';
 export * from './pretrained.js';

@@ -13,9 +13,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
 import { ParamStore, fromHf, initValues, tfShape, TensorSpec, TensorLayout } from './param_store.js';
 import { SafeTensorsFile, SafeTensor, readSafetensors, toFloat32, writeSafetensors, TensorToWrite } from '../io/safetensors.js';
-import { writeJsonAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { DetrConfig } from './config.js';
-import { toHfConfig, LabelInfo } from './hf_config.js';
+import { hfConfigJson, LabelInfo } from './hf_config.js';
+import { toHfResnetName, usesHfResnetNames, withDetrlabBackboneNames } from './hf_backbone.js';
 import { Rng } from '../engine/rng.js';
 import { UserError } from '../params/user_error.js';
 import { firstNonFinite } from '../engine/finite.js';
@@ -108,7 +109,8 @@ function checkStrict(report: LoadReport, where: string): void {
 /** Loads a checkpoint into `store` by HF name. Tensors not loaded get a fresh init if the store lacks them. */
 export function loadCheckpoint(store: ParamStore, file: SafeTensorsFile | string, opts: LoadOptions): LoadReport {
   const where = typeof file === 'string' ? file : opts.source ?? 'checkpoint';
-  const ckpt = typeof file === 'string' ? readSafetensors(file) : file;
+  const raw = typeof file === 'string' ? readSafetensors(file) : file;
+  const ckpt = { ...raw, tensors: withDetrlabBackboneNames(raw.tensors) };   // transformers ResNetBackbone names → ours
   const report: LoadReport = { loaded: 0, missing: [], unexpected: [...ckpt.tensors.keys()].filter((n) => !store.specs.has(n)), reinitialised: [], shapeMismatch: [] };
   const pending = new Map<string, tf.Tensor>();
   try {
@@ -155,11 +157,17 @@ export function checkpointTensors(store: ParamStore, dtype: 'F32' | 'F16' = 'F32
   return hfTensors(store.specs.values(), values, dtype);
 }
 
-/** Writes `<dir>/model.safetensors` and `<dir>/config.json` (each atomically) from tensor values (tfjs layout). */
+/**
+ * Writes `<dir>/model.safetensors` and `<dir>/config.json` (each atomically) from tensor values (tfjs layout).
+ * A backbone that is not a standard timm ResNet is written under transformers' `ResNetBackbone` names, to
+ * match the `backbone_config` in config.json (hf_backbone.ts).
+ */
 export function writeDetrCheckpoint(dir: string, specs: Iterable<TensorSpec>, values: Map<string, Float32Array>, cfg: DetrConfig, labels: LabelInfo, dtype: 'F32' | 'F16' = 'F32'): { weights: string; config: string } {
   const weights = path.join(dir, 'model.safetensors'), config = path.join(dir, 'config.json');
-  writeSafetensors(weights, hfTensors(specs, values, dtype), { format: 'pt' });
-  writeJsonAtomic(config, toHfConfig(cfg, labels));
+  let tensors = hfTensors(specs, values, dtype);
+  if (usesHfResnetNames(cfg.backbone)) tensors = new Map([...tensors].map(([n, t]) => [toHfResnetName(n), t]));
+  writeSafetensors(weights, tensors, { format: 'pt' });
+  writeFileAtomic(config, hfConfigJson(cfg, labels));
   return { weights, config };
 }
 

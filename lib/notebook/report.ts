@@ -40,8 +40,9 @@ function renderOutput(o: Output, md: MarkedFn): string {
       return `<pre class="out error">${esc(stripAnsi([`${o.ename}: ${o.evalue}`, ...o.traceback].join('\n')))}</pre>`;
     default: {
       const d = o.data as Record<string, unknown>;
-      if (d['text/html'] !== undefined) return `<div class="out html">${textOf(d['text/html'])}</div>`;
+      // A chart (show(): svg + png + an <img> in text/html) is inlined as its SVG: vector, selectable text.
       if (d['image/svg+xml'] !== undefined) return `<div class="out svg">${textOf(d['image/svg+xml'])}</div>`;
+      if (d['text/html'] !== undefined) return `<div class="out html">${textOf(d['text/html'])}</div>`;
       for (const mime of ['image/png', 'image/jpeg', 'image/gif']) {
         if (d[mime] !== undefined) return `<div class="out img"><img src="data:${mime};base64,${textOf(d[mime]).replace(/\s/g, '')}"/></div>`;
       }

@@ -5,7 +5,7 @@
 import { DetrLoader } from '../data/loader.js';
 import { RunDir } from './run_dir.js';
 import { SummaryWriter } from './tensorboard/writer.js';
-import { TraceRecorder, TID } from './trace.js';
+import { TraceRecorder } from './trace.js';
 import { Trainer, Lrs, StepResult, finiteTerms } from './trainer.js';
 import { Progress } from '../viz/progress.js';
 import { isNonFiniteError } from '../engine/finite.js';
@@ -51,18 +51,6 @@ export interface EpochContext {
 
 const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
 
-/** Lays one step's measured phases end to end on the trace's phase track. */
-function traceStep(trace: TraceRecorder, startUs: number, waitMs: number, r: StepResult, step: number): void {
-  let t = startUs;
-  const put = (name: string, ms: number, tid: number = TID.phases) => { trace.complete(name, 'phase', t, ms * 1000, tid, { step }); t += ms * 1000; };
-  put('data wait', waitMs, TID.data);
-  put('forward', r.timings.forwardMs - r.timings.matchMs);
-  put('matching + loss', r.timings.matchMs);
-  put('backward', r.timings.backwardMs);
-  put('clip + AdamW', r.applyMs);
-  if (r.kernels) trace.kernels(r.kernels, startUs + waitMs * 1000); // forward + backward kernels of worker 0's share
-}
-
 /** Returns the global step after the epoch, the batches done in it, and whether maxSteps was reached. */
 export async function runEpoch(c: EpochContext): Promise<{ step: number; batchIndex: number; stopped: boolean; seen: number }> {
   let step = c.step, batchIndex = c.startBatch, seen = 0;
@@ -70,8 +58,9 @@ export async function runEpoch(c: EpochContext): Promise<{ step: number; batchIn
     const profile = step >= c.traceFrom && step < c.traceTo;
     const t0 = nowUs();
     const r = await checkedStep(c, batch, step, profile);
+    const t1 = nowUs();
     step++; batchIndex++; seen += batch.imageIds.length;
-    if (profile) traceStep(c.trace, t0, batch.waitMs, r, step);
+    if (profile) c.trace.trainStep(step, t0, t1, batch.waitMs, r);
     const row = { split: 'train', step, epoch: c.epoch, ...r.terms, lr: c.lrs.lr, lr_backbone: c.lrs.lrBackbone, grad_norm: r.gradNorm, data_wait_ms: batch.waitMs };
     c.run.log(row);
     c.tb.scalars({ loss_ce: r.terms.loss_ce, loss_bbox: r.terms.loss_bbox, loss_giou: r.terms.loss_giou, loss_total: r.terms.loss_total, lr: c.lrs.lr, lr_backbone: c.lrs.lrBackbone, grad_norm: r.gradNorm }, step, 'train/');

@@ -18,15 +18,15 @@ import { progress } from '../viz/progress.js';
 import { TrainParams, resolveTrain, lrsAt } from './config.js';
 import { RunDir } from './run_dir.js';
 import { SummaryWriter } from './tensorboard/writer.js';
-import { TraceRecorder } from './trace.js';
+import { TraceRecorder, traceWindow } from './trace.js';
 import { decideAmp } from './amp.js';
 import { loadTrainModel, makeTrainer } from './setup.js';
 import { defaultWorkers } from '../engine/workers.js';
 import { recoverDir, writeJsonAtomic } from '../io/atomic.js';
 import { readCheckpoint, writeCheckpoint, TrainerState, LoadedTrainingCheckpoint } from './checkpoint.js';
 import { runEpoch } from './epoch.js';
-import { validate } from './validate.js';
-import { SplitEvaluation } from '../eval/inference.js';
+import { validate, Validation } from './validate.js';
+import { logValImages } from './tb_images.js';
 import { writeLossCurves } from './loss_curves.js';
 import { Trainer } from './trainer.js';
 import { DetrModel } from '../detr/model.js';
@@ -108,10 +108,13 @@ async function saveCheckpoint(trainer: Trainer, model: DetrModel, labels: LabelM
   writeCheckpoint(dir, model, await trainer.exportParams(), { names: labels.classes, categoryIds: labels.categoryIds }, await trainer.exportOptimizer(), state, dtype);
 }
 
-function logValidation(v: SplitEvaluation, step: number, epoch: number, run: RunDir, tb: SummaryWriter): Record<string, number> {
-  const s = v.eval.statsByName as unknown as Record<string, number>;
-  run.log({ split: 'val', step, epoch, ...s, val_seconds: v.counts.seconds });
+/** The val row of log.jsonl and the `val/…` TensorBoard scalars (docs/tensorboard.md lists every tag). */
+function logValidation(v: Validation, step: number, epoch: number, run: RunDir, tb: SummaryWriter): Record<string, number> {
+  const s = v.evaluation.eval.statsByName as unknown as Record<string, number>;
+  run.log({ split: 'val', step, epoch, ...s, ...v.losses, val_seconds: v.evaluation.counts.seconds });
   tb.scalars({ mAP: s.map, mAP50: s.map_50, AP75: s.map_75, AP_small: s.map_small, AP_medium: s.map_medium, AP_large: s.map_large, AR1: s.mar_1, AR10: s.mar_10, AR100: s.mar_100 }, step, 'val/');
+  const l = v.losses;
+  tb.scalars({ loss_ce: l.loss_ce, loss_bbox: l.loss_bbox, loss_giou: l.loss_giou, loss_total: l.loss_total }, step, 'val/');
   return s;
 }
 
@@ -170,6 +173,7 @@ async function loop(p: TrainParams, d: LoopDeps): Promise<TrainResult> {
   const trace = new TraceRecorder(`detrlab train (${d.engine.backend} × ${d.workers})`);
   const perEpoch = d.trainLoader.batchesPerEpoch;
   const totalSteps = p.maxSteps > 0 ? Math.min(p.maxSteps, perEpoch * p.epochs) : perEpoch * p.epochs;
+  const traced = traceWindow(p.traceStart, p.traceSteps, totalSteps, step);
   const bar = progress({ total: totalSteps * p.batchSize, start: step * p.batchSize, label: 'train', unit: 'img' });
   const state = (e: number, b: number, complete: boolean): TrainerState => ({ epoch: e, batchInEpoch: b, step, bestMetric: best?.map ?? null, bestEpoch: best?.epoch ?? null, lrs: lrsAt(p, e), seed: p.seed, epochComplete: complete, savedAt: new Date().toISOString(), config: p as unknown as Record<string, unknown> });
   const t0 = Date.now();
@@ -177,12 +181,14 @@ async function loop(p: TrainParams, d: LoopDeps): Promise<TrainResult> {
   for (; epoch < p.epochs && !stopped; epoch++, startBatch = 0) {
     const lrs = lrsAt(p, epoch);
     const afterStep = p.checkpointEvery > 0 ? async (s: number, b: number) => { if (s % p.checkpointEvery === 0) { step = s; await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'last'), state(epoch, b, false), p.saveDtype); } } : undefined;
-    const r = await runEpoch({ trainer, loader: d.trainLoader, run, tb, trace, bar, lrs, epoch, startBatch, step, maxSteps: p.maxSteps, traceFrom: p.traceStart, traceTo: p.traceStart + p.traceSteps, afterStep });
+    const r = await runEpoch({ trainer, loader: d.trainLoader, run, tb, trace, bar, lrs, epoch, startBatch, step, maxSteps: p.maxSteps, traceFrom: traced.from, traceTo: traced.to, afterStep });
     if (r.seen === 0 && startBatch < perEpoch) throw new UserError(`epoch ${epoch + 1} ran no step: every train image was skipped (see the warnings above); nothing was saved`);
     step = r.step; seen += r.seen; stopped = r.stopped || (p.maxSteps > 0 && step >= p.maxSteps);
     const evalNow = stopped || epoch === p.epochs - 1 || (p.evalEvery > 0 && (epoch + 1) % p.evalEvery === 0);
     if (evalNow) {
-      last = logValidation(await validate(trainer, d.valLoader, d.gt), step, epoch, run, tb);
+      const v = await validate(trainer, d.valLoader, d.gt, model.cfg);
+      last = logValidation(v, step, epoch, run, tb);
+      if (p.tbImages > 0) await logValImages(tb, d.valLoader.split.records, v.evaluation.results, d.valLoader.split.labelMap, p.tbImages, step);
       if (!best || last.map > best.map) { best = { map: last.map, epoch }; await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'best'), state(epoch, 0, true), p.saveDtype); }
     }
     await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'last'), r.stopped ? state(epoch, r.batchIndex, false) : state(epoch, 0, true), p.saveDtype);

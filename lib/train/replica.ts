@@ -12,7 +12,11 @@ import { AdamW, clipGradNorm } from './optimizer.js';
 import { TrainBatch, LossNormalizers, lossNormalizers } from './batch.js';
 
 export interface OptimConfig { lr: number; lrBackbone: number; weightDecay: number; clipMaxNorm: number }
-export interface StepTimings { forwardMs: number; backwardMs: number; matchMs: number }
+export interface StepTimings {
+  forwardMs: number; backwardMs: number; matchMs: number;
+  /** Wall-clock start of the gradient computation, µs since the epoch (comparable across worker threads). */
+  startUs?: number;
+}
 export interface GradResult { terms: Record<string, number>; grads: Map<string, tf.Tensor>; timings: StepTimings }
 
 export class Replica {
@@ -42,6 +46,7 @@ export class Replica {
     const scaled: Record<string, tf.Scalar> = {};
     const vars = this.trainableNames.map((n) => this.model.params.get(n));
     const t0 = performance.now();
+    timings.startUs = (performance.timeOrigin + t0) * 1000;
     let tFwd = 0;
     const { value, grads } = await variableGradsAsync(async () => {
       const pixels = tf.tensor4d(batch.pixels, [b, h, w, 3]);                       // [B, H, W, 3]

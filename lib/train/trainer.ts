@@ -14,11 +14,19 @@ import { seedFrom } from '../engine/rng.js';
 
 export interface KernelRecord { name: string; kernelTimeMs: number; inputShapes?: number[][]; outputShapes?: number[][] }
 /** `applied: false`: the loss or the gradient norm was not finite and the optimizer applied nothing. */
-export interface StepResult { terms: Record<string, number>; gradNorm: number; applied: boolean; timings: StepTimings; applyMs: number; kernels?: KernelRecord[] }
+export interface StepResult {
+  terms: Record<string, number>; gradNorm: number; applied: boolean; timings: StepTimings; applyMs: number; kernels?: KernelRecord[];
+  /** Each worker thread's own timings (ThreadTrainer only; `timings` then holds the per-phase maxima). */
+  workerTimings?: StepTimings[];
+}
 
 /** Whether every loss term is a finite number (checked before any update is applied). */
 export const finiteTerms = (terms: Record<string, number>): boolean => Object.values(terms).every(Number.isFinite);
-export interface Prediction { logits: Float32Array; boxes: Float32Array; shape: [number, number, number] /* B, Q, K+1 */ }
+export interface Prediction {
+  logits: Float32Array; boxes: Float32Array; shape: [number, number, number] /* B, Q, K+1 */;
+  /** Earlier decoder layers' outputs [L-1, B, Q, K+1] / [L-1, B, Q, 4] (validation losses with auxLoss). */
+  auxLogits?: Float32Array; auxBoxes?: Float32Array;
+}
 export interface Lrs { lr: number; lrBackbone: number }
 
 export interface Trainer {
@@ -60,13 +68,26 @@ export async function profiled<T>(on: boolean, fn: () => Promise<T>): Promise<{ 
 /** Runs a forward pass in eval mode and reads logits/boxes. */
 export async function predictArrays(model: DetrModel, batch: TrainBatch): Promise<Prediction> {
   const [b, h, w] = batch.shape;
-  const [logits, boxes] = tf.tidy(() => {
+  const outs = tf.tidy(() => {
     const out = model.forward(tf.tensor4d(batch.pixels, [b, h, w, 3]), tf.tensor3d(batch.mask, [b, h, w], 'int32') as tf.Tensor3D, false);
-    return [out.logits, out.predBoxes];
+    return [out.logits, out.predBoxes, out.auxLogits, out.auxPredBoxes];
   });
-  const res: Prediction = { logits: (await logits.data()) as Float32Array, boxes: (await boxes.data()) as Float32Array, shape: logits.shape as [number, number, number] };
-  tf.dispose([logits, boxes]);
+  const [logits, boxes, auxLogits, auxBoxes] = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+  const res: Prediction = { logits, boxes, shape: outs[0].shape as [number, number, number], auxLogits, auxBoxes };
+  tf.dispose(outs);
   return res;
+}
+
+/** Shares' [L, b_i, …] arrays (batch on axis 1) joined along the batch: [L, Σb_i, …]. */
+function joinLayers(parts: Array<{ data?: Float32Array; b: number }>, layers: number, perImage: number): Float32Array | undefined {
+  if (parts.some((p) => !p.data)) return undefined;
+  const total = parts.reduce((a, p) => a + p.b, 0);
+  const out = new Float32Array(layers * total * perImage);
+  for (let l = 0; l < layers; l++) {
+    let row = 0;
+    for (const p of parts) { out.set(p.data!.subarray(l * p.b * perImage, (l + 1) * p.b * perImage), (l * total + row) * perImage); row += p.b; }
+  }
+  return out;
 }
 
 export async function readParams(model: DetrModel): Promise<Map<string, Float32Array>> {
@@ -167,7 +188,10 @@ export class ThreadTrainer implements Trainer {
     if (!finiteTerms(terms)) return { terms, gradNorm: NaN, applied: false, timings, applyMs: 0, kernels: parts[0].kernels };
     const t0 = performance.now();
     const res = await Promise.all(this.workers.map((w) => w.call<{ gradNorm: number; applied: boolean }>({ type: 'apply', clipMaxNorm: this.opts.optim.clipMaxNorm, ...lrs })));
-    return { terms, gradNorm: res[0].gradNorm, applied: res.every((r) => r.applied), timings, applyMs: performance.now() - t0, kernels: parts[0].kernels };
+    return {
+      terms, gradNorm: res[0].gradNorm, applied: res.every((r) => r.applied), timings, applyMs: performance.now() - t0,
+      kernels: parts[0].kernels, workerTimings: parts.map((p) => p.timings),
+    };
   }
 
   async predict(batch: TrainBatch): Promise<Prediction> {
@@ -178,7 +202,10 @@ export class ThreadTrainer implements Trainer {
     const logits = new Float32Array(b * q * k1), boxes = new Float32Array(b * q * 4);
     let row = 0;
     for (const p of preds) { logits.set(p.logits, row * q * k1); boxes.set(p.boxes, row * q * 4); row += p.shape[0]; }
-    return { logits, boxes, shape: [b, q, k1] };
+    const layers = this.model.cfg.decoderLayers - 1;
+    const auxLogits = joinLayers(preds.map((p) => ({ data: p.auxLogits, b: p.shape[0] })), layers, q * k1);
+    const auxBoxes = joinLayers(preds.map((p) => ({ data: p.auxBoxes, b: p.shape[0] })), layers, q * 4);
+    return { logits, boxes, shape: [b, q, k1], auxLogits, auxBoxes };
   }
 
   exportParams(): Promise<Map<string, Float32Array>> { return this.workers[0].call({ type: 'params' }); }

@@ -1,19 +1,37 @@
 /**
  * One `show()` renders anything a stage returns: in a notebook as rich output, in a terminal as text.
- *   show(spec)                 vega-lite spec → SVG chart
+ *   show(spec)                 vega-lite spec → chart, as SVG and PNG in one output (each viewer picks)
  *   show(pngBytes)             an image (PNG/JPEG bytes)
  *   show(rows)                 array of records (or a danfo DataFrame) → table
  *   show('## markdown')        markdown
  *   show({ html: '<b>x</b>' }) raw HTML
  */
-import { isVlSpec, renderSvg, VlSpec } from './vega_render.js';
+import { isVlSpec, renderSvg, svgToPng, VlSpec } from './vega_render.js';
 import { htmlTable, Row, textTable } from './table.js';
-import { tslab } from './notebook_context.js';
+import { tslab, displayBundle } from './notebook_context.js';
+import { escapeXml } from './overlay.js';
 import { DataFrameLike, frameRows, isDataFrame } from './frames.js';
 
 export type Showable = VlSpec | Uint8Array | Row[] | DataFrameLike | string | { html: string } | { markdown: string };
 
 const isJpeg = (b: Uint8Array) => b[0] === 0xff && b[1] === 0xd8;
+
+/**
+ * A chart as a MIME bundle: image/svg+xml (vector), image/png at 2× density with its CSS size in the
+ * metadata (viewers that render only PNG), text/plain, and text/html holding the SVG as an
+ * `<img src="data:image/svg+xml;base64,…">`. The last one is for nbconvert: its HTML exporter ranks
+ * text/html above image/svg+xml above image/png, and nbconvert 6.x passes inline SVG through lxml's
+ * `clean_html`, which strips every drawing element (a blank box); an image's data URI is left alone.
+ * JupyterLab also ranks text/html first, so it still shows the vector chart.
+ */
+export async function chartBundle(svg: string, title: string): Promise<{ data: Record<string, string | Uint8Array>; metadata: Record<string, unknown> }> {
+  const { png, width, height } = await svgToPng(svg, 2);
+  const img = `<img src="data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}" width="${width}" height="${height}" alt="${escapeXml(`chart: ${title}`)}"/>`;
+  return {
+    data: { 'text/html': img, 'image/svg+xml': svg, 'image/png': png, 'text/plain': `[chart: ${title}]` },
+    metadata: { 'image/png': { width, height } },
+  };
+}
 
 export async function show(x: Showable, opts: { title?: string; digits?: number } = {}): Promise<void> {
   const nb = tslab();
@@ -42,8 +60,10 @@ export async function show(x: Showable, opts: { title?: string; digits?: number 
     return;
   }
   if (isVlSpec(x)) {
-    const svg = await renderSvg(x);
-    if (nb) nb.display.svg(svg); else console.log(`[chart: ${String((x as { title?: unknown }).title ?? 'vega-lite')}]`);
+    const title = String((x as { title?: unknown }).title ?? 'vega-lite');
+    if (!nb) { console.log(`[chart: ${title}]`); return; }
+    const bundle = await chartBundle(await renderSvg(x), title);
+    displayBundle(bundle.data, bundle.metadata);
     return;
   }
   throw new TypeError('show(): unsupported value');

@@ -30,9 +30,15 @@ export async function renderSvg(spec: VlSpec): Promise<string> {
 
 /** PNG bytes of a chart (SVG rasterised by sharp/librsvg). */
 export async function renderPng(spec: VlSpec, density = 144): Promise<Buffer> {
-  const svg = await renderSvg(spec);
+  return (await svgToPng(await renderSvg(spec), density / 72)).png;
+}
+
+/** An SVG rasterised at `scale` × its own size (librsvg: 72 dpi = 1×), on white; `width`/`height` = the SVG's size. */
+export async function svgToPng(svg: string, scale = 2): Promise<{ png: Buffer; width: number; height: number }> {
   const sharp = (await import('sharp')).default;
-  return sharp(Buffer.from(svg), { density }).flatten({ background: '#ffffff' }).png().toBuffer();
+  const meta = await sharp(Buffer.from(svg)).metadata();
+  const png = await sharp(Buffer.from(svg), { density: 72 * scale }).flatten({ background: '#ffffff' }).png().toBuffer();
+  return { png, width: meta.width ?? 0, height: meta.height ?? 0 };
 }
 
 export const isVlSpec = (x: unknown): x is VlSpec =>

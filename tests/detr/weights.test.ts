@@ -11,7 +11,7 @@ import { transformerSpecs } from '../../lib/detr/specs.js';
 import { resolveDetr } from '../../lib/detr/config.js';
 import { loadCheckpoint, saveCheckpoint, checkpointTensors, permuteLayout } from '../../lib/detr/weights.js';
 import { fromHf, toHf } from '../../lib/detr/param_store.js';
-import { fromHfConfig, toHfConfig } from '../../lib/detr/hf_config.js';
+import { fromHfConfig, toHfConfig, hfConfigJson } from '../../lib/detr/hf_config.js';
 import { readSafetensors, toFloat32, encodeSafetensors, parseSafetensors, TensorToWrite } from '../../lib/io/safetensors.js';
 import { isUserError } from '../../lib/params/user_error.js';
 import { TINY, tinyStore, FEATURE_CHANNELS, maxAbsDiff } from './fixtures.js';
@@ -110,14 +110,27 @@ test('F16 checkpoints load (values rounded to half precision)', () => {
 
 test('config.json has the keys transformers reads; HF-only configs parse', () => {
   const j = toHfConfig(TINY, { names });
-  for (const k of ['model_type', 'id2label', 'label2id', 'num_labels', 'd_model', 'encoder_layers', 'decoder_layers', 'encoder_attention_heads', 'encoder_ffn_dim', 'num_queries', 'backbone', 'use_timm_backbone', 'auxiliary_loss']) assert.ok(k in j, k);
-  assert.equal(j.backbone, 'resnet18');
+  for (const k of ['model_type', 'id2label', 'label2id', 'num_labels', 'd_model', 'encoder_layers', 'decoder_layers', 'encoder_attention_heads', 'encoder_ffn_dim', 'num_queries', 'backbone_config', 'auxiliary_loss']) assert.ok(k in j, k);
+  // no Hub look-ups: transformers 5 resolves a top-level `backbone` (with backbone_kwargs) on the Hub
+  for (const k of ['backbone', 'backbone_kwargs', 'use_timm_backbone']) assert.ok(!(k in j), k);
+  assert.equal((j.backbone_config as { model_type: string }).model_type, 'resnet');   // TINY: a half-width ResNet-18
+  assert.equal(j.auxiliary_loss, false);   // the original DETR decoder, whatever detrlab trains with
   assert.deepEqual(j.id2label, { 0: 'cat', 1: 'dog', 2: 'fish' });
-  const hfOnly = { ...j, detrlab: undefined, backbone: 'resnet50', backbone_kwargs: null };
+  const hfOnly = { ...j, detrlab: undefined, backbone_config: undefined, backbone: 'resnet50', backbone_kwargs: null };
   const { cfg } = fromHfConfig(JSON.parse(JSON.stringify(hfOnly)));
   assert.deepEqual([cfg.numClasses, cfg.dModel, cfg.nHeads, cfg.encoderLayers, cfg.decoderLayers, cfg.ffnDim, cfg.numQueries], [3, 16, 2, 2, 3, 32, 5]);
   assert.deepEqual(cfg.backbone, { depth: 50, width: 64, numStages: 4, trainableFrom: 'layer2' });
   assert.throws(() => fromHfConfig({ model_type: 'yolos' }), userErr(/not 'detr'/));
+  assert.throws(() => fromHfConfig({ ...hfOnly, dilation: true }), userErr(/dilation/));
+});
+
+test('config.json text: transformers float fields carry a decimal point, int fields are integral or absent', () => {
+  const text = hfConfigJson({ ...TINY, initStd: 1, loss: { ...TINY.loss, eosCoef: 1, bboxWeight: 2.5 } }, { names });
+  assert.match(text, /^ {2}"init_xavier_std": 1\.0,$/m);
+  assert.match(text, /^ {2}"init_std": 1\.0,$/m);
+  assert.match(text, /^ {2}"eos_coefficient": 1\.0,$/m);
+  assert.ok(!/"bbox_loss_coefficient"/.test(text), 'a non-integral value of an int field is left to detrlab.config');
+  assert.equal(JSON.parse(text).detrlab.config.loss.bboxWeight, 2.5);
 });
 
 test('plain-JS layout permutation equals the tensor transposes of param_store', () => {

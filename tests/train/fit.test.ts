@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
+import sharp from 'sharp';
+import { assertNested, Slice } from './trace_nesting.js';
 import { makeDemo } from '../../lib/coco/demo/make_demo.js';
 import { makeSubset } from '../../lib/coco/subset.js';
 import { train } from '../../lib/train/fit.js';
@@ -19,6 +21,12 @@ before(async () => {
   await makeDemo({ out: path.join(tmp, 'demo'), imagesPerSplit: 6, quiet: true });
   subset = (await makeSubset({ cocoRoot: path.join(tmp, 'demo'), outRoot: path.join(tmp, 'subset'), classes: ['person', 'car', 'bus'], quiet: true })).outRoot;
 });
+
+const findTrace = (run: string): string => {
+  const prof = path.join(run, 'tb', 'plugins', 'profile');
+  const stamp = fs.readdirSync(prof)[0];
+  return path.join(prof, stamp, fs.readdirSync(path.join(prof, stamp))[0]);
+};
 
 const weights = (dir: string) => {
   const t = readSafetensors(path.join(dir, 'checkpoints', 'last', 'model.safetensors')).tensors;
@@ -42,8 +50,42 @@ test('resume continues a stopped run and ends with the same weights as an uninte
     assert.ok(fs.existsSync(path.join(tmp, 'resumed', f)), f);
   }
   const tags = new Set(eventFiles(path.join(tmp, 'full', 'tb')).flatMap((f) => readEventFile(f).events.flatMap((e) => (e.summary?.value ?? []).map((v) => v.tag))));
-  for (const t of ['train/loss_ce', 'train/loss_bbox', 'train/loss_giou', 'train/loss_total', 'train/lr', 'val/mAP']) assert.ok(tags.has(t), t);
+  for (const t of ['train/loss_ce', 'train/loss_bbox', 'train/loss_giou', 'train/loss_total', 'train/lr', 'train/lr_backbone', 'train/grad_norm', 'val/mAP', 'val/loss_ce', 'val/loss_bbox', 'val/loss_giou', 'val/loss_total']) assert.ok(tags.has(t), t);
+  // validation losses in log.jsonl, same field names as the train rows, and the total is the weighted sum
+  for (const r of readLog(path.join(tmp, 'full', 'log.jsonl')).filter((x) => x.split === 'val')) {
+    for (const k of ['loss_ce', 'loss_bbox', 'loss_giou', 'loss_total']) assert.ok(Number.isFinite(r[k]), `val ${k}`);
+    const weighted = Object.entries(r).filter(([k]) => /^loss_(ce|bbox|giou)(_\d+)?$/.test(k)).reduce((a, [k, v]) => a + (k.startsWith('loss_ce') ? 1 : k.startsWith('loss_bbox') ? 5 : 2) * (v as number), 0);
+    assert.ok(Math.abs(weighted - (r.loss_total as number)) < 1e-4 * Math.max(1, weighted), `${weighted} vs ${r.loss_total}`);
+  }
   assert.ok(full.tracePath && JSON.parse(fs.readFileSync(full.tracePath, 'utf8')).traceEvents.length > 10);
+});
+
+test('--tb-images: each evaluation logs the first N val images as PNG image summaries with GT and predicted boxes', async () => {
+  const events = eventFiles(path.join(tmp, 'full', 'tb')).flatMap((f) => readEventFile(f).events);
+  const images = events.flatMap((e) => (e.summary?.value ?? []).filter((v) => v.image).map((v) => ({ step: e.step, ...v })));
+  const valIds = JSON.parse(fs.readFileSync(path.join(subset, 'annotations', 'instances_val2017.json'), 'utf8')).images.map((im: { id: number }) => im.id);
+  // default N = 4, two evaluations (one per epoch)
+  assert.equal(images.length, 8);
+  assert.deepEqual([...new Set(images.map((i) => i.tag))].sort(), valIds.slice(0, 4).map((id: number) => `val_images/${id}`).sort());
+  for (const im of images) {
+    const png = Buffer.from(im.image!.encoded_image_string);
+    assert.deepEqual([...png.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10], 'PNG signature');
+    const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height], [im.image!.width, im.image!.height]);
+    const colours = new Set<number>();
+    for (let i = 0; i < data.length; i += info.channels) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+    assert.ok(colours.size > 50, 'a real picture, not a blank');
+  }
+});
+
+test('the profiler trace of a real run nests properly, and a run shorter than --trace-start still records its steps', { timeout: 120_000 }, async () => {
+  const full = JSON.parse(fs.readFileSync(findTrace(path.join(tmp, 'full')), 'utf8'));
+  assertNested(full.traceEvents);
+  const short = await train({ ...base('short'), epochs: 1, maxSteps: 2, traceStart: 2, traceSteps: 5 });
+  const events = JSON.parse(fs.readFileSync(short.tracePath!, 'utf8')).traceEvents as Slice[];
+  assertNested(events);
+  assert.deepEqual(events.filter((e) => e.ph === 'X' && e.name.startsWith('step ')).map((e) => e.name), ['step 1', 'step 2']);
+  for (const n of ['gradients', 'forward', 'matching + loss', 'backward', 'clip + AdamW', 'data wait']) assert.ok(events.some((e) => e.name === n), n);
 });
 
 test('an existing run is not overwritten by accident', async () => {
