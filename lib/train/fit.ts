@@ -24,6 +24,7 @@ import { loadTrainModel, makeTrainer } from './setup.js';
 import { defaultWorkers } from '../engine/workers.js';
 import { readCheckpoint, writeCheckpoint, TrainerState, LoadedTrainingCheckpoint } from './checkpoint.js';
 import { runEpoch } from './epoch.js';
+import { epochHeader, epochLine } from './console_table.js';
 import { validate } from './validate.js';
 import { SplitEvaluation } from '../eval/inference.js';
 import { writeLossCurves } from './loss_curves.js';
@@ -32,7 +33,7 @@ import { DetrModel } from '../detr/model.js';
 import { LabelMap } from '../coco/subset_types.js';
 import { toCocoIdLabels } from './label_space.js';
 
-export interface TrainResult { runDir: string; steps: number; epochsDone: number; stoppedEarly: boolean; best: { map: number; epoch: number } | null; last?: Record<string, number>; tracePath?: string; engine: EngineInfo; workers: number; imgPerSec: number }
+export interface TrainResult { runDir: string; steps: number; epochsDone: number; epochs: number; seconds: number; stoppedEarly: boolean; best: { map: number; epoch: number } | null; last?: Record<string, number>; tracePath?: string; engine: EngineInfo; workers: number; imgPerSec: number }
 
 function augmentFor(p: TrainParams): AugmentConfig {
   const base = p.augment === 'demo' ? DEMO_AUGMENT : DETR_AUGMENT;
@@ -105,20 +106,26 @@ async function loop(p: TrainParams, d: LoopDeps): Promise<TrainResult> {
   const trace = new TraceRecorder(`detrlab train (${d.engine.backend} × ${d.workers})`);
   const perEpoch = d.trainLoader.batchesPerEpoch;
   const totalSteps = p.maxSteps > 0 ? Math.min(p.maxSteps, perEpoch * p.epochs) : perEpoch * p.epochs;
-  const bar = progress({ total: totalSteps * p.batchSize, start: step * p.batchSize, label: 'train', unit: 'img' });
+  const bar = progress({ total: totalSteps, start: step, label: `epoch ${epoch + 1}/${p.epochs}`, unit: 'step' });
+  bar.log(epochHeader());
   const state = (e: number, b: number, complete: boolean): TrainerState => ({ epoch: e, batchInEpoch: b, step, bestMetric: best?.map ?? null, bestEpoch: best?.epoch ?? null, lrs: lrsAt(p, e), seed: p.seed, epochComplete: complete, savedAt: new Date().toISOString(), config: p as unknown as Record<string, unknown> });
   const t0 = Date.now();
   let seen = 0, stopped = false, last: Record<string, number> | undefined;
   for (; epoch < p.epochs && !stopped; epoch++, startBatch = 0) {
     const lrs = lrsAt(p, epoch);
+    const e0 = Date.now();
+    bar.setLabel(`epoch ${epoch + 1}/${p.epochs}`);
     const afterStep = p.checkpointEvery > 0 ? async (s: number, b: number) => { if (s % p.checkpointEvery === 0) { step = s; await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'last'), state(epoch, b, false), p.saveDtype); } } : undefined;
     const r = await runEpoch({ trainer, loader: d.trainLoader, run, tb, trace, bar, lrs, epoch, startBatch, step, maxSteps: p.maxSteps, traceFrom: p.traceStart, traceTo: p.traceStart + p.traceSteps, afterStep });
     step = r.step; seen += r.seen; stopped = r.stopped || (p.maxSteps > 0 && step >= p.maxSteps);
     const evalNow = stopped || epoch === p.epochs - 1 || (p.evalEvery > 0 && (epoch + 1) % p.evalEvery === 0);
+    const trainSeconds = (Date.now() - e0) / 1000;
+    let val: Record<string, number> | undefined;
     if (evalNow) {
-      last = logValidation(await validate(trainer, d.valLoader, d.gt), step, epoch, run, tb);
+      val = last = logValidation(await validate(trainer, d.valLoader, d.gt), step, epoch, run, tb);
       if (!best || last.map > best.map) { best = { map: last.map, epoch }; await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'best'), state(epoch, 0, true), p.saveDtype); }
     }
+    bar.log(epochLine({ epoch, epochs: p.epochs, step, train: r.meanTerms, val, imgPerSec: r.seen / Math.max(1e-3, trainSeconds), seconds: (Date.now() - e0) / 1000 }));
     await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'last'), r.stopped ? state(epoch, r.batchIndex, false) : state(epoch, 0, true), p.saveDtype);
     await writeLossCurves(run.readLog(), run.path('plots', 'loss_curves.png'));
     tb.flush();
@@ -126,7 +133,7 @@ async function loop(p: TrainParams, d: LoopDeps): Promise<TrainResult> {
   bar.done();
   const tracePath = p.traceSteps > 0 ? trace.writeUnder(run.path('tb')) : undefined;
   tb.close();
-  const result: TrainResult = { runDir: run.root, steps: step, epochsDone: epoch, stoppedEarly: stopped, best, last, tracePath, engine: d.engine, workers: d.workers, imgPerSec: seen / Math.max(1e-3, (Date.now() - t0) / 1000) };
+  const result: TrainResult = { runDir: run.root, steps: step, epochsDone: epoch, epochs: p.epochs, stoppedEarly: stopped, best, last, tracePath, engine: d.engine, workers: d.workers, imgPerSec: seen / Math.max(1e-3, (Date.now() - t0) / 1000), seconds: (Date.now() - t0) / 1000 };
   fs.writeFileSync(run.path('train_summary.json'), JSON.stringify({ ...result, engine: d.engine.backend }, null, 2) + '\n');
   return result;
 }

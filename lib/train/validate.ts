@@ -8,5 +8,5 @@ import { evaluateSplit, SplitEvaluation } from '../eval/inference.js';
 import { Trainer } from './trainer.js';
 
 export async function validate(trainer: Trainer, loader: DetrLoader, gt: CocoDataset): Promise<SplitEvaluation> {
-  return evaluateSplit(trainer, loader, gt, { scoreThr: 0, progress: true, label: 'val' });
+  return evaluateSplit(trainer, loader, gt, { scoreThr: 0, progress: true, label: 'val', transient: true });
 }
