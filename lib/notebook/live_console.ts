@@ -33,7 +33,7 @@ export class LiveConsole {
   private readonly keepMs: number;
   private readonly now: () => number;
   private live = '';
-  private lastPlain = 0;
+  private lastPlain = -Infinity;
   private readonly firstSeen = new Map<string, number>();
   private partial = '';
 

@@ -67,6 +67,7 @@ export async function train(overrides: object = {}): Promise<TrainResult> {
   const engine = await initEngine({ backend: p.backend });
   const amp = decideAmp(p.amp, engine.backend);
   if (p.amp) console.warn(`[train] ${amp.reason}`);
+  const fresh = !fs.existsSync(p.outputDir);
   const run = prepareRunDir(p);
   const resume: LoadedTrainingCheckpoint | undefined = p.resume ? readCheckpoint(run.path('checkpoints', 'last')) : undefined;
   const relabel = (s: DetectionSplit) => (p.cocoIdLabels ? toCocoIdLabels(s) : s);
@@ -77,7 +78,10 @@ export async function train(overrides: object = {}): Promise<TrainResult> {
   const workers = defaultWorkers(p.workers, engine);
   const valLoader = new DetrLoader(limitSplit(valSplit, p.valMaxImages), { batchSize: Math.max(p.batchSize, 2 * workers), train: false, augment, seed: p.seed });
   const gt = readCocoDataset(path.join(p.dataRoot, annotationFile('val')));
-  const { model, report, source } = await loadTrainModel(p, labels, new Rng(p.seed), resume?.weights);
+  const { model, report, source } = await loadTrainModel(p, labels, new Rng(p.seed), resume?.weights).catch((e: unknown) => {
+    if (fresh && fs.readdirSync(p.outputDir).length === 0) fs.rmdirSync(p.outputDir); // no empty run folder left behind
+    throw e;
+  });
   const trainer = await makeTrainer(model, p, engine, workers);
   if (resume) await trainer.importOptimizer(resume.optimizer);
   run.writeConfig({ stage: 'train', params: p, resolvedModel: model.cfg, modelSource: source, loadReport: report, labels, augment, amp, engine, workers, splits: { train: trainSplit.stats, val: valSplit.stats }, resumedFrom: resume?.state ?? null, startedAt: new Date().toISOString() });
