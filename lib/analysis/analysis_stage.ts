@@ -17,7 +17,7 @@ import { evaluateCoco } from '../eval/coco_eval.js';
 import { interpret } from '../eval/interpret.js';
 import { predictSplit } from '../eval/inference.js';
 import { DetectionSource, readFreshDetections } from '../eval/eval_stage.js';
-import { evalLoader, firstImages, MODEL_INPUT_SCHEMA, ModelInputParams, openModelInputs, readSplitGroundTruth, resolveCheckpoint, StageOverrides, valAugment } from '../eval/stage_inputs.js';
+import { evalLoader, firstImages, MODEL_INPUT_SCHEMA, ModelInputParams, openModelInputs, withRunDataRoot, readSplitGroundTruth, resolveCheckpoint, StageOverrides, valAugment } from '../eval/stage_inputs.js';
 import type { StatName } from '../eval/summarize.js';
 import { bool, int, num, resolveParams, Schema } from '../params/schema.js';
 import { writeAnalysisFiles, AnalysisFiles, AnalysisCharts } from './analysis_files.js';
@@ -68,7 +68,7 @@ export async function detectionsFor(p: ErrorAnalysisParams): Promise<DetectionsF
 }
 
 export async function runErrorAnalysis(overrides: StageOverrides<ErrorAnalysisParams> = {}): Promise<ErrorAnalysisResult> {
-  const p = resolveParams(ERROR_ANALYSIS_SCHEMA, overrides);
+  const p = withRunDataRoot(resolveParams(ERROR_ANALYSIS_SCHEMA, overrides));
   const d = await detectionsFor(p);
   const analysis = analyzeErrors(d.gt, d.dets, { iouThr: p.iouThr, scoreThr: p.scoreThr, maxImages: p.maxImages, topImages: p.topImages });
   const imgIds = firstImages(d.split, p.maxImages).records.map((r) => r.imageId);

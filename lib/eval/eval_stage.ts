@@ -16,7 +16,7 @@ import { cocoEvalReport, CocoEvalReport } from './eval_report.js';
 import { evaluateSplit, InferenceCounts, SplitEvaluation } from './inference.js';
 import { evalTables, evalTablesMarkdown, EvalTables, perClassApChart, prCurveChart } from './eval_tables.js';
 import type { VlSpec } from '../viz/vega_render.js';
-import { evalLoader, firstImages, Fingerprint, MODEL_INPUT_SCHEMA, ModelInputParams, ModelInputs, openModelInputs, StageOverrides } from './stage_inputs.js';
+import { evalLoader, firstImages, Fingerprint, MODEL_INPUT_SCHEMA, ModelInputParams, ModelInputs, openModelInputs, withRunDataRoot, StageOverrides } from './stage_inputs.js';
 import { readCocoResults } from './results_io.js';
 
 export interface EvalStageParams extends ModelInputParams { scoreThr: number; maxImages: number }
@@ -75,7 +75,7 @@ function writeEvalFiles(p: EvalStageParams, metrics: ValMetrics, results: CocoRe
 
 /** Runs stage 04: predict, evaluate, write the three files; returns the metrics and the tables. */
 export async function runEval(overrides: StageOverrides<EvalStageParams> = {}): Promise<EvalStageResult> {
-  const p = resolveParams(EVAL_STAGE_SCHEMA, overrides);
+  const p = withRunDataRoot(resolveParams(EVAL_STAGE_SCHEMA, overrides));
   const inputs = await openModelInputs(p);
   let ev: SplitEvaluation;
   try {

@@ -19,7 +19,7 @@ import { contactSheet } from '../viz/contact_sheet.js';
 import { classColor, drawBoxes, OverlayBox, sideBySide } from '../viz/overlay.js';
 import { progress } from '../viz/progress.js';
 import { predictSplit } from './inference.js';
-import { evalLoader, MODEL_INPUT_SCHEMA, ModelInputParams, openModelInputs, StageOverrides } from './stage_inputs.js';
+import { evalLoader, MODEL_INPUT_SCHEMA, ModelInputParams, openModelInputs, withRunDataRoot, StageOverrides } from './stage_inputs.js';
 
 export interface VisualizeParams extends ModelInputParams { numImages: number; scoreThr: number; seed: number; maxSide: number }
 
@@ -82,7 +82,7 @@ const groupBy = <T>(xs: T[], key: (x: T) => number): Map<number, T[]> => {
 };
 
 export async function runVisualize(overrides: StageOverrides<VisualizeParams> = {}): Promise<VisualizeResult> {
-  const p = resolveParams(VISUALIZE_SCHEMA, overrides);
+  const p = withRunDataRoot(resolveParams(VISUALIZE_SCHEMA, overrides));
   const inputs = await openModelInputs(p);
   const records = sampleRecords(inputs.split.records, p.numImages, p.seed);
   let dets: CocoResult[];

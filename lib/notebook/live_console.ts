@@ -47,7 +47,7 @@ export class LiveConsole {
   }
 
   private fit(s: string): string {
-    const w = (this.opts.columns ?? process.stderr.columns ?? 120) - 1;
+    const w = (this.opts.columns || process.stderr.columns || 120) - 1; // a pty may report 0 columns
     return s.length > w ? s.slice(0, Math.max(10, w - 1)) + '…' : s;
   }
 

@@ -50,9 +50,10 @@ export function listNotebooks(dir: string, only: string[] = []): string[] {
 }
 
 /** Forwards a stage's progress bars and printed lines to the runner's console. */
-function forward(live: LiveConsole, name: string): (t: string, c: Record<string, unknown>) => void {
+function forward(live: LiveConsole, name: string, ended: () => boolean): (t: string, c: Record<string, unknown>) => void {
   const prefix = `[${name.replace(/\.ipynb$/, '')}]`;
   return (t, c) => {
+    if (ended()) return; // late display updates of a finished stage
     if (t === 'stream') live.stream(prefix, String(c.text ?? ''));
     if (t !== 'display_data' && t !== 'update_display_data') return;
     const html = (c.data as Record<string, unknown> | undefined)?.['text/html'];
@@ -65,12 +66,15 @@ function forward(live: LiveConsole, name: string): (t: string, c: Record<string,
 async function runOne(file: string, nb: Notebook, opts: RunNotebooksOptions, save: (nb: Notebook) => void, live: LiveConsole): Promise<ReportStage> {
   const name = path.basename(file);
   const kernel = await KernelClient.start({ cwd: path.dirname(path.resolve(file)), env: { DETRLAB_PROFILE: opts.profile } });
+  let ended = false;
   try {
-    const res = await executeNotebook(nb, kernel, { cellTimeoutMs: opts.cellTimeoutMs, onProgress: save, onOutput: forward(live, name) });
+    const res = await executeNotebook(nb, kernel, { cellTimeoutMs: opts.cellTimeoutMs, onProgress: save, onOutput: forward(live, name, () => ended) });
     save(res.nb);
     const error = res.error ? `cell ${res.error.cellIndex}: ${res.error.ename}: ${res.error.evalue}` : undefined;
     return { name, status: res.ok ? 'ok' : 'failed', ms: res.ms, nb: res.nb, error };
   } finally {
+    ended = true;
+    live.clear();
     await kernel.shutdown();
   }
 }

@@ -35,8 +35,12 @@ import { toCocoIdLabels } from './label_space.js';
 
 export interface TrainResult { runDir: string; steps: number; epochsDone: number; epochs: number; seconds: number; stoppedEarly: boolean; best: { map: number; epoch: number } | null; last?: Record<string, number>; tracePath?: string; engine: EngineInfo; workers: number; imgPerSec: number }
 
+/** `auto`: the demo sizes for the demo model (128-px images), DETR's for every other model. */
+export const effectiveAugment = (p: Pick<TrainParams, 'augment' | 'modelName' | 'weights'>): 'detr' | 'demo' =>
+  p.augment !== 'auto' ? p.augment : !p.weights && (p.modelName === 'demo' || p.modelName === 'scratch:demo') ? 'demo' : 'detr';
+
 function augmentFor(p: TrainParams): AugmentConfig {
-  const base = p.augment === 'demo' ? DEMO_AUGMENT : DETR_AUGMENT;
+  const base = effectiveAugment(p) === 'demo' ? DEMO_AUGMENT : DETR_AUGMENT;
   return { ...base, ...(p.valSize ? { valSize: p.valSize } : {}), ...(p.maxSize ? { maxSize: p.maxSize } : {}) };
 }
 
