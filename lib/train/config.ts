@@ -12,7 +12,7 @@ export interface TrainParams {
   epochs: number; batchSize: number; lr: number; lrBackbone: number; weightDecay: number; clipMaxNorm: number; lrDrop: number;
   amp: boolean; resume: boolean; overwrite: boolean; maxSteps: number; workers: number; seed: number; backend: BackendChoice;
   headInit: 'reinit' | 'coco-rows'; augment: 'auto' | 'detr' | 'demo'; valSize: number; maxSize: number;
-  evalEvery: number; valMaxImages: number; checkpointEvery: number; saveDtype: 'F32' | 'F16';
+  evalEvery: number; evalBefore: boolean; valMaxImages: number; checkpointEvery: number; saveDtype: 'F32' | 'F16';
   traceSteps: number; traceStart: number; tbImages: number; cacheDir: string; numClasses: number; cocoIdLabels: boolean; auxLoss: boolean; backboneInit: string;
 }
 
@@ -40,6 +40,7 @@ export const TRAIN_SCHEMA: Schema<TrainParams> = {
   valSize: int(0, 'val shortest side (0 = the augment preset: 800 detr, 128 demo)', { min: 0 }),
   maxSize: int(0, 'longest side cap (0 = the augment preset: 1333 detr, 213 demo)', { min: 0 }),
   evalEvery: int(1, 'evaluate on val every N epochs (0 = only at the end)', { min: 0 }),
+  evalBefore: bool(true, 'validate the starting model before the first step (epoch 0 of the results: the pre-trained figures)'),
   valMaxImages: int(0, 'evaluate on the first N val images (0 = all)', { min: 0 }),
   checkpointEvery: int(0, 'also save checkpoints/last every N steps (0 = at epoch ends only)', { min: 0 }),
   saveDtype: oneOf(['F32', 'F16'] as const, 'F32', 'dtype of model.safetensors in checkpoints'),

@@ -59,9 +59,10 @@ async function saveCheckpoint(trainer: Trainer, model: DetrModel, labels: LabelM
   writeCheckpoint(dir, model, await trainer.exportParams(), { names: labels.classes, categoryIds: labels.categoryIds }, await trainer.exportOptimizer(), state, dtype);
 }
 
+/** `epoch` −1 (with `before_training: true`) is the validation of the starting model, epoch 0 of the results. */
 function logValidation(v: SplitEvaluation, step: number, epoch: number, run: RunDir, tb: SummaryWriter): Record<string, number> {
   const s = v.eval.statsByName as unknown as Record<string, number>;
-  run.log({ split: 'val', step, epoch, ...s, val_seconds: v.counts.seconds });
+  run.log({ split: 'val', step, epoch, ...(epoch < 0 ? { before_training: true } : {}), ...s, val_seconds: v.counts.seconds });
   tb.scalars({ mAP: s.map, mAP50: s.map_50, AP75: s.map_75, AP_small: s.map_small, AP_medium: s.map_medium, AP_large: s.map_large, AR1: s.mar_1, AR10: s.mar_10, AR100: s.mar_100 }, step, 'val/');
   return s;
 }
@@ -114,8 +115,13 @@ async function loop(p: TrainParams, d: LoopDeps): Promise<TrainResult> {
   const trace = new TraceRecorder(`detrlab train (${d.engine.backend} × ${d.workers})`);
   const perEpoch = d.trainLoader.batchesPerEpoch;
   const totalSteps = p.maxSteps > 0 ? Math.min(p.maxSteps, perEpoch * p.epochs) : perEpoch * p.epochs;
+  console.log(epochHeader());
+  if (p.evalBefore && !st) {
+    const e0 = Date.now();
+    const before = logValidation(await validate(trainer, d.valLoader, d.gt), 0, -1, run, tb);
+    console.log(epochLine({ epoch: -1, epochs: p.epochs, step: 0, train: {}, val: before, imgPerSec: NaN, seconds: (Date.now() - e0) / 1000 }));
+  }
   const bar = progress({ total: totalSteps, start: step, label: `epoch ${epoch + 1}/${p.epochs}`, unit: 'step' });
-  bar.log(epochHeader());
   const state = (e: number, b: number, complete: boolean): TrainerState => ({ epoch: e, batchInEpoch: b, step, bestMetric: best?.map ?? null, bestEpoch: best?.epoch ?? null, lrs: lrsAt(p, e), seed: p.seed, epochComplete: complete, savedAt: new Date().toISOString(), config: p as unknown as Record<string, unknown> });
   const t0 = Date.now();
   let seen = 0, stopped = false, last: Record<string, number> | undefined;
