@@ -69,7 +69,7 @@ export function perClassPrChart(e: Pick<CocoEvalResult, 'arrays' | 'params' | 'p
     mark: { type: 'line', interpolate: 'step-after' },
     encoding: {
       x: { field: 'recall', type: 'quantitative', scale: { domain: [0, 1] } }, y: { field: 'precision', type: 'quantitative', scale: { domain: [0, 1] } },
-      color: { field: 'class', type: 'nominal', title: null },
+      color: { field: 'class', type: 'nominal', title: null, legend: { labelLimit: 300 } },
     },
   };
 }

@@ -47,11 +47,11 @@ export function resultsFigure(log: LogRow[], title = 'Results'): VlSpec {
   const long = rows.flatMap((r) => Object.entries(r).filter(([k, v]) => k.includes('/') && v !== undefined)
     .map(([k, v]) => ({ epoch: r.epoch, split: k.split('/')[0], term: k.split('/')[1], value: v as number })));
   const maps = rows.flatMap((r) => (['mAP', 'mAP50'] as const).filter((k) => r[k] !== undefined).map((k) => ({ epoch: r.epoch, metric: k, value: r[k] as number })));
-  const x = { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } };
+  const x = { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1, format: 'd' } };
   const panel = (t: string) => ({
     title: t, width: 170, height: 130, data: { values: long.filter((v) => v.term === t) },
     mark: { type: 'line', point: true },
-    encoding: { x, y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } }, color: { field: 'split', type: 'nominal', title: null, scale: { domain: ['train', 'val'] } } },
+    encoding: { x, y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false }, axis: { format: '.3~g' } }, color: { field: 'split', type: 'nominal', title: null, scale: { domain: ['train', 'val'] } } },
   });
   return {
     title,
