@@ -67,7 +67,9 @@ export class LiveConsole {
     const s = `${prefix} ${text}`;
     if (final) {
       this.firstSeen.delete(id);
-      if (t - first >= this.keepMs) { this.clear(); this.line(s); }
+      if (this.tty && this.live) this.write('\r\x1b[K'); // a finished bar leaves the live line
+      this.live = '';
+      if (t - first >= this.keepMs) this.line(s);
       return;
     }
     if (this.tty) {

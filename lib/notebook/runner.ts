@@ -80,7 +80,7 @@ async function runOne(file: string, nb: Notebook, opts: RunNotebooksOptions, sav
 }
 
 export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunNotebooksResult> {
-  const live = opts.live ?? new LiveConsole();
+  const live = opts.live ?? new LiveConsole(opts.log ? { quiet: true } : {}); // a caller's log takes the lines
   const log = opts.log ?? ((s: string) => live.line(s));
   const files = listNotebooks(opts.notebooksDir, opts.only);
   const started = new Date();

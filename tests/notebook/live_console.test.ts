@@ -27,6 +27,12 @@ test('terminal: one line redrawn in place; printed lines go above it; long finis
     '\r\x1b[K', '[03]   epoch step\n', '[03] epoch 1/3 2/9 step',
     '\r\x1b[K', '[03] epoch 3/3 9/9 step in 12s\n',
   ]);
+  // A short finished bar (validation) erases the live line and is not redrawn under the next printed line.
+  out.length = 0;
+  live.progress('[03]', 'v', 'val 1/8', false);
+  live.progress('[03]', 'v', 'val 8/8 in 1s', true);
+  live.stream('[03]', 'row\n');
+  assert.deepEqual(out, ['\r\x1b[K[03] val 1/8', '\r\x1b[K', '[03] row\n']);
 });
 
 test('not a terminal: a progress line at most every 30 s, no carriage returns; quiet: nothing but runner lines', () => {
