@@ -48,6 +48,8 @@ export interface EvalStageResult {
   charts: { perClass: VlSpec; prCurve: VlSpec } & Diagnostics['charts'];
   /** The F1-optimal score threshold (IoU .50), the default of visualize and error-analysis. */
   bestScoreThr: number;
+  /** diagnostics_<split>.json, labels_overview.json, results.csv (those written). */
+  diagnosticFiles: string[];
   files: { metrics: string; detections: string; tables: string };
 }
 
@@ -99,7 +101,7 @@ export async function runEval(overrides: StageOverrides<EvalStageParams> = {}): 
   try { trainGt = readSplitGroundTruth(p.dataRoot, 'train'); } catch { trainGt = undefined; } // a val-only subset
   const diag = writeDiagnostics({ run: p.run, split: p.split, gt: inputs.gt, imageIds: evaluated.records.map((r) => r.imageId), results: ev.results, evalResult: ev.eval, trainGt });
   const charts = { perClass: perClassApChart(metrics), prCurve: prCurveChart(ev.eval), ...diag.charts };
-  return { metrics, tables: evalTables(metrics), charts, files, bestScoreThr: diag.bestScoreThr };
+  return { metrics, tables: evalTables(metrics), charts, files, bestScoreThr: diag.bestScoreThr, diagnosticFiles: diag.files };
 }
 
 /** The metrics file of an earlier `eval`, if any. */

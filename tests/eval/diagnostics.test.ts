@@ -94,3 +94,15 @@ test('results table: epoch 0 is the validation before training; train terms are 
   assert.deepEqual(t[1], { epoch: 1, step: 2, 'train/loss_total': 3, 'train/loss_ce': 2, 'val/loss_total': 5, mAP: 0.3, mAP50: 0.5 });
   assert.equal(resultsCsv(t).split('\n')[2], '1,2,3,2,,,5,,,,0.3,0.5');
 });
+
+test('default score threshold: given ≥ 0 wins; else the run\'s F1-optimal one; else 0.3', async () => {
+  const fs = await import('node:fs'), os = await import('node:os'), path = await import('node:path');
+  const { defaultScoreThr, diagnosticsFile } = await import('../../lib/eval/diagnostics.js');
+  const run = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-diag-'));
+  assert.equal(defaultScoreThr(run, 'val', 0.5).scoreThr, 0.5);
+  assert.equal(defaultScoreThr(run, 'val', -1).scoreThr, 0.3);
+  fs.mkdirSync(path.join(run, 'metrics'));
+  fs.writeFileSync(diagnosticsFile(run, 'val'), JSON.stringify({ bestScoreThr: 0.41 }));
+  assert.equal(defaultScoreThr(run, 'val', -1).scoreThr, 0.41);
+  assert.equal(defaultScoreThr(run, 'val', 0).scoreThr, 0);
+});
