@@ -75,10 +75,10 @@ export function summaryLines(s: RunSummary, reportPath: string): string[] {
   const d = s.detection, a = s.ablation;
   lines.push(d
     ? `  detection  mAP ${f3(d.map)}  mAP50 ${f3(d.map50)}  AR@100 ${f3(d.ar100)}  (${d.split}${d.images ? `, ${d.images} images` : ''}; ${d.run})`
-    : '  detection  no metrics (04_eval did not finish)');
+    : '  detection  no metrics (04_eval did not run to the end)');
   lines.push(a
     ? `  ablation   best_val_acc real ${f3(a.real)} → real+synth ${f3(a.realSynth)}, Δ ${signed(a.delta)}${a.seeds > 1 && a.deltaStd !== undefined ? ` ± ${f3(a.deltaStd)} (${a.seeds} seeds)` : ''}  (${a.dir})`
-    : '  ablation   no result (09_ablation did not finish)');
+    : '  ablation   no result (09_ablation did not run to the end)');
   const ran = s.stages.filter((x) => x.status !== 'not run');
   const total = ran.reduce((acc, x) => acc + (x.status === 'cached' ? 0 : x.ms), 0);
   lines.push(`  stages     ${ran.map((x) => `${x.name.slice(0, 2)} ${x.status === 'cached' ? 'cached' : dur(x.ms)}${x.status === 'failed' ? ' FAILED' : ''}`).join(' · ')}  (total ${dur(total)})`);
