@@ -40,9 +40,22 @@ export function confidenceChart(c: ConfidenceCurves): VlSpec {
     return {
       title, width: 220, height: 180,
       layer: [
-        { data: { values: per }, mark: { type: 'line', strokeWidth: 1, opacity: 0.45 }, encoding: { x: { field: 'threshold', type: 'quantitative', title: 'score threshold' }, y: { field: 'value', type: 'quantitative', title: null, scale: { domain: [0, 1] } }, color: { field: 'class', type: 'nominal' } } },
-        { data: { values: mean }, mark: { type: 'line', strokeWidth: 3, color: '#1f3b73' }, encoding: { x: { field: 'threshold', type: 'quantitative' }, y: { field: 'value', type: 'quantitative' } } },
-        { data: { values: [{ threshold: c.best.threshold }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#d62728' }, encoding: { x: { field: 'threshold', type: 'quantitative' } } },
+        {
+          data: { values: per }, mark: { type: 'line', strokeWidth: 1, opacity: 0.45 },
+          encoding: {
+            x: { field: 'threshold', type: 'quantitative', title: 'score threshold' },
+            y: { field: 'value', type: 'quantitative', title: null, scale: { domain: [0, 1] } },
+            color: { field: 'class', type: 'nominal' },
+          },
+        },
+        {
+          data: { values: mean }, mark: { type: 'line', strokeWidth: 3, color: '#1f3b73' },
+          encoding: { x: { field: 'threshold', type: 'quantitative' }, y: { field: 'value', type: 'quantitative' } },
+        },
+        {
+          data: { values: [{ threshold: c.best.threshold }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#d62728' },
+          encoding: { x: { field: 'threshold', type: 'quantitative' } },
+        },
       ],
     };
   };
@@ -83,7 +96,13 @@ export function labelsOverviewChart(o: LabelsOverview, split: string): VlSpec {
   return {
     title: `Labels overview · ${split}: ${o.boxes} boxes in ${o.images} images`,
     hconcat: [
-      { title: 'instances per class', width: 200, height: { step: 14 }, data: { values: o.classCounts }, mark: 'bar', encoding: { y: { field: 'class', type: 'nominal', sort: '-x', title: null }, x: { field: 'instances', type: 'quantitative' }, tooltip: [{ field: 'class' }, { field: 'instances' }, { field: 'images' }] } },
+      {
+        title: 'instances per class', width: 200, height: { step: 14 }, data: { values: o.classCounts }, mark: 'bar',
+        encoding: {
+          y: { field: 'class', type: 'nominal', sort: '-x', title: null }, x: { field: 'instances', type: 'quantitative' },
+          tooltip: [{ field: 'class' }, { field: 'instances' }, { field: 'images' }],
+        },
+      },
       hist(o.relativeSize, 'box size', 'sqrt(box area / image area)'),
       hist(o.log2Aspect, 'aspect ratio', 'log2(width / height)'),
       {

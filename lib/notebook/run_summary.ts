@@ -81,7 +81,8 @@ export function summaryLines(s: RunSummary, reportPath: string): string[] {
     : '  ablation   no result (09_ablation did not run to the end)');
   const ran = s.stages.filter((x) => x.status !== 'not run');
   const total = ran.reduce((acc, x) => acc + (x.status === 'cached' ? 0 : x.ms), 0);
-  lines.push(`  stages     ${ran.map((x) => `${x.name.slice(0, 2)} ${x.status === 'cached' ? 'cached' : dur(x.ms)}${x.status === 'failed' ? ' FAILED' : ''}`).join(' · ')}  (total ${dur(total)})`);
+  const times = ran.map((x) => `${x.name.slice(0, 2)} ${x.status === 'cached' ? 'cached' : dur(x.ms)}${x.status === 'failed' ? ' FAILED' : ''}`);
+  lines.push(`  stages     ${times.join(' · ')}  (total ${dur(total)})`);
   lines.push(`report: ${reportPath}`);
   return lines;
 }

@@ -51,7 +51,10 @@ export function resultsFigure(log: LogRow[], title = 'Results'): VlSpec {
   const panel = (t: string) => ({
     title: t, width: 170, height: 130, data: { values: long.filter((v) => v.term === t) },
     mark: { type: 'line', point: true },
-    encoding: { x, y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false }, axis: { format: '.3~g' } }, color: { field: 'split', type: 'nominal', title: null, scale: { domain: ['train', 'val'] } } },
+    encoding: {
+      x, y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false }, axis: { format: '.3~g' } },
+      color: { field: 'split', type: 'nominal', title: null, scale: { domain: ['train', 'val'] } },
+    },
   });
   return {
     title,
@@ -60,7 +63,10 @@ export function resultsFigure(log: LogRow[], title = 'Results'): VlSpec {
       {
         title: 'mAP / mAP50 (val)', width: 170, height: 130, data: { values: maps },
         mark: { type: 'line', point: true },
-        encoding: { x, y: { field: 'value', type: 'quantitative', title: null, scale: { domain: [0, Math.max(0.05, ...maps.map((m) => m.value))] } }, color: { field: 'metric', type: 'nominal', title: null } },
+        encoding: {
+          x, y: { field: 'value', type: 'quantitative', title: null, scale: { domain: [0, Math.max(0.05, ...maps.map((m) => m.value))] } },
+          color: { field: 'metric', type: 'nominal', title: null },
+        },
       },
     ],
     resolve: { scale: { color: 'independent' } },
