@@ -17,7 +17,8 @@ import { evaluateCoco } from '../eval/coco_eval.js';
 import { interpret } from '../eval/interpret.js';
 import { predictSplit } from '../eval/inference.js';
 import { DetectionSource, readFreshDetections } from '../eval/eval_stage.js';
-import { evalLoader, firstImages, MODEL_INPUT_SCHEMA, ModelInputParams, openModelInputs, readSplitGroundTruth, resolveCheckpoint, StageOverrides, valAugment } from '../eval/stage_inputs.js';
+import { evalLoader, firstImages, MODEL_INPUT_SCHEMA, ModelInputParams, openModelInputs, withRunDataRoot, readSplitGroundTruth, resolveCheckpoint, StageOverrides, valAugment } from '../eval/stage_inputs.js';
+import { defaultScoreThr } from '../eval/diagnostics.js';
 import type { StatName } from '../eval/summarize.js';
 import { bool, int, num, resolveParams, Schema } from '../params/schema.js';
 import { writeAnalysisFiles, AnalysisFiles, AnalysisCharts } from './analysis_files.js';
@@ -27,7 +28,7 @@ export interface ErrorAnalysisParams extends ModelInputParams { iouThr: number; 
 export const ERROR_ANALYSIS_SCHEMA: Schema<ErrorAnalysisParams> = {
   ...MODEL_INPUT_SCHEMA,
   iouThr: num(0.5, 'IoU at which a prediction finds a GT', { min: 0.01, max: 1 }),
-  scoreThr: num(0.3, 'predictions with score ≥ this are analysed', { min: 0, max: 1 }),
+  scoreThr: num(-1, "predictions with score ≥ this are analysed (-1: the F1-optimal threshold of the run's eval, else 0.3)", { min: -1, max: 1 }),
   maxImages: int(400, 'analyse the first N images by id (0 = all)', { min: 0 }),
   topImages: int(12, 'images with the most errors to list and draw', { min: 0, max: 200 }),
   reuse: bool(true, "reuse eval's detections file when it is still current (--no-reuse: always predict)"),
@@ -68,7 +69,8 @@ export async function detectionsFor(p: ErrorAnalysisParams): Promise<DetectionsF
 }
 
 export async function runErrorAnalysis(overrides: StageOverrides<ErrorAnalysisParams> = {}): Promise<ErrorAnalysisResult> {
-  const p = resolveParams(ERROR_ANALYSIS_SCHEMA, overrides);
+  const given = withRunDataRoot(resolveParams(ERROR_ANALYSIS_SCHEMA, overrides));
+  const p = { ...given, scoreThr: defaultScoreThr(given.run, given.split, given.scoreThr).scoreThr };
   const d = await detectionsFor(p);
   const analysis = analyzeErrors(d.gt, d.dets, { iouThr: p.iouThr, scoreThr: p.scoreThr, maxImages: p.maxImages, topImages: p.topImages });
   const imgIds = firstImages(d.split, p.maxImages).records.map((r) => r.imageId);

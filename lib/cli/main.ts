@@ -6,6 +6,7 @@ import { resolveParams } from '../params/schema.js';
 import { fileSystemMessage, isUserError, UserError } from '../params/user_error.js';
 import { StageCommand } from './command.js';
 import { COMMANDS } from './registry.js';
+import { didYouMean } from '../params/did_you_mean.js';
 
 function findCommand(argv: string[]): { cmd: StageCommand; rest: string[] } | undefined {
   for (const words of [2, 1]) {
@@ -28,7 +29,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const found = findCommand(argv);
   if (!found) {
-    process.stderr.write(`detrlab: unknown command '${argv[0]}'\n\n${usage()}`);
+    const hint = didYouMean(argv[0], [...new Set(COMMANDS.map((c) => c.name.split(' ')[0]))]);
+    process.stderr.write(hint ? `detrlab: unknown command '${argv[0]}'; ${hint}\n` : `detrlab: unknown command '${argv[0]}'\n\n${usage()}`);
     return 2;
   }
   const { cmd, rest } = found;

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bool, oneOf, Schema, str, strList, resolveParams } from '../params/schema.js';
+import { didYouMean } from '../params/did_you_mean.js';
 import { UserError } from '../params/user_error.js';
 import { readJson, writeJsonAtomic } from '../io/atomic.js';
 import { progress } from '../viz/progress.js';
@@ -46,8 +47,10 @@ export function resolveClasses(names: readonly string[], categories: readonly Co
   const byName = new Map(categories.map((c) => [c.name, c]));
   const unknown = names.filter((n) => !byName.has(n));
   if (unknown.length) {
-    const valid = [...categories].sort((a, b) => a.id - b.id).map((c) => c.name).join(', ');
-    throw new UserError(`unknown class name(s) ${unknown.map((n) => `'${n}'`).join(', ')} (not in ${file}). Valid names: ${valid}`);
+    const names = [...categories].sort((a, b) => a.id - b.id).map((c) => c.name);
+    const hints = unknown.map((n) => didYouMean(n, names)).filter((h) => h);
+    const what = `unknown class name(s) ${unknown.map((n) => `'${n}'`).join(', ')} (not in ${file})`;
+    throw new UserError(hints.length === unknown.length ? `${what}; ${hints.join('; ')}` : `${what}. Valid names: ${names.join(', ')}`);
   }
   return [...new Set(names)].map((n) => byName.get(n)!).sort((a, b) => a.id - b.id);
 }

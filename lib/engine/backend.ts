@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { UserError } from '../params/user_error.js';
 import { registerWasmTrainingKernels } from './wasm_kernels/index.js';
+import { inNotebook } from '../viz/notebook_context.js';
 
 export const BACKEND_CHAIN = ['webgpu', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_CHAIN)[number];
@@ -117,7 +118,8 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     throw new UserError(`unknown backend '${choice}'; choose auto or one of ${BACKEND_CHAIN.join(', ')}`);
   }
   if (current && (choice === 'auto' || choice === current.backend)) return current;
-  const log = opts.log === undefined ? (s: string) => process.stderr.write(s + '\n') : opts.log;
+  // One quiet line in a terminal; none inside a notebook (notebook 00 / `detrlab environment` show the full story).
+  const log = opts.log === undefined ? (inNotebook() ? null : (s: string) => process.stderr.write(s + '\n')) : opts.log;
   const order: readonly BackendName[] = choice === 'auto' ? BACKEND_CHAIN : [choice];
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
@@ -133,7 +135,8 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
         versions: engineVersions(),
         ...(r.adapter ? { adapter: r.adapter } : {}),
       };
-      log?.(`[engine] backend ${current.reason}`);
+      const faster = choice === 'auto' ? skipped.length : 0;
+      log?.(`[engine] ${name} backend${faster ? ` (${faster} faster backend(s) unavailable here; \`detrlab environment\` says why)` : ''}`);
       return current;
     }
   }

@@ -9,14 +9,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CocoResult } from '../coco/types.js';
+import type { CocoDataset, CocoResult } from '../coco/types.js';
+import { Diagnostics, writeDiagnostics } from './diagnostics.js';
 import { writeFileAtomic, writeJsonAtomic, readJson } from '../io/atomic.js';
 import { int, num, resolveParams, Schema } from '../params/schema.js';
 import { cocoEvalReport, CocoEvalReport } from './eval_report.js';
 import { evaluateSplit, InferenceCounts, SplitEvaluation } from './inference.js';
 import { evalTables, evalTablesMarkdown, EvalTables, perClassApChart, prCurveChart } from './eval_tables.js';
 import type { VlSpec } from '../viz/vega_render.js';
-import { evalLoader, firstImages, Fingerprint, MODEL_INPUT_SCHEMA, ModelInputParams, ModelInputs, openModelInputs, StageOverrides } from './stage_inputs.js';
+import { evalLoader, firstImages, Fingerprint, MODEL_INPUT_SCHEMA, ModelInputParams, ModelInputs, openModelInputs, withRunDataRoot, StageOverrides, readSplitGroundTruth } from './stage_inputs.js';
 import { readCocoResults } from './results_io.js';
 
 export interface EvalStageParams extends ModelInputParams { scoreThr: number; maxImages: number }
@@ -44,7 +45,11 @@ export interface EvalStageResult {
   metrics: ValMetrics;
   tables: EvalTables;
   /** Per-class AP / AP50 bars and the precision–recall curves (vega-lite specs for `show()`). */
-  charts: { perClass: VlSpec; prCurve: VlSpec };
+  charts: { perClass: VlSpec; prCurve: VlSpec } & Diagnostics['charts'];
+  /** The F1-optimal score threshold (IoU .50), the default of visualize and error-analysis. */
+  bestScoreThr: number;
+  /** diagnostics_<split>.json, labels_overview.json, results.csv (those written). */
+  diagnosticFiles: string[];
   files: { metrics: string; detections: string; tables: string };
 }
 
@@ -75,11 +80,12 @@ function writeEvalFiles(p: EvalStageParams, metrics: ValMetrics, results: CocoRe
 
 /** Runs stage 04: predict, evaluate, write the three files; returns the metrics and the tables. */
 export async function runEval(overrides: StageOverrides<EvalStageParams> = {}): Promise<EvalStageResult> {
-  const p = resolveParams(EVAL_STAGE_SCHEMA, overrides);
+  const p = withRunDataRoot(resolveParams(EVAL_STAGE_SCHEMA, overrides));
   const inputs = await openModelInputs(p);
   let ev: SplitEvaluation;
+  const evaluated = firstImages(inputs.split, p.maxImages);
   try {
-    const loader = evalLoader(firstImages(inputs.split, p.maxImages), inputs.augment, p.batchSize);
+    const loader = evalLoader(evaluated, inputs.augment, p.batchSize);
     ev = await evaluateSplit(inputs.predictor, loader, inputs.gt, { scoreThr: p.scoreThr, progress: !p.quiet, label: `eval ${p.split}` });
   } finally {
     await inputs.predictor.dispose();
@@ -90,8 +96,12 @@ export async function runEval(overrides: StageOverrides<EvalStageParams> = {}): 
     run: p.run, split: p.split, ...report, source: sourceOf(p, inputs),
     inference: { ...ev.counts, backend: inputs.engine.backend, workers: inputs.predictor.workers, batchSize: p.batchSize }, stageParams: p,
   };
-  const charts = { perClass: perClassApChart(metrics), prCurve: prCurveChart(ev.eval) };
-  return { metrics, tables: evalTables(metrics), charts, files: writeEvalFiles(p, metrics, ev.results) };
+  const files = writeEvalFiles(p, metrics, ev.results);
+  let trainGt: CocoDataset | undefined;
+  try { trainGt = readSplitGroundTruth(p.dataRoot, 'train'); } catch { trainGt = undefined; } // a val-only subset
+  const diag = writeDiagnostics({ run: p.run, split: p.split, gt: inputs.gt, imageIds: evaluated.records.map((r) => r.imageId), results: ev.results, evalResult: ev.eval, trainGt });
+  const charts = { perClass: perClassApChart(metrics), prCurve: prCurveChart(ev.eval), ...diag.charts };
+  return { metrics, tables: evalTables(metrics), charts, files, bestScoreThr: diag.bestScoreThr, diagnosticFiles: diag.files };
 }
 
 /** The metrics file of an earlier `eval`, if any. */

@@ -40,6 +40,8 @@ export interface PredictOptions {
   progress?: boolean;
   /** Progress bar label. */
   label?: string;
+  /** Erase the bar when done (an inner pass, e.g. validation inside training). */
+  transient?: boolean;
 }
 
 export interface InferenceCounts {
@@ -81,7 +83,7 @@ function explainFailure(e: unknown, batch: DetrBatch): unknown {
 export async function predictSplit(predictor: Predictor, loader: DetrLoader, labelMap: LabelMap, opts: PredictOptions): Promise<CocoResult[]> {
   if (loader.cfg.train) throw new Error('predictSplit: the loader must be built with train: false (no augmentation, file order)');
   const results: CocoResult[] = [];
-  const bar = progress({ total: loader.split.records.length, label: opts.label ?? 'predict', unit: 'img', quiet: !opts.progress });
+  const bar = progress({ total: loader.split.records.length, label: opts.label ?? 'predict', unit: 'img', quiet: !opts.progress, transient: opts.transient });
   for await (const batch of loader.epoch(0)) {
     let batchOut: CocoResult[];
     try {

@@ -33,7 +33,7 @@ export interface ModelInputParams {
 export const MODEL_INPUT_SCHEMA: Schema<ModelInputParams> = {
   run: str('runs/detr_demo', 'run folder (checkpoints/, metrics/, viz/, analysis/)'),
   checkpoint: str('best', "'best', 'last', or a path to a checkpoint folder or model.safetensors (config.json beside it)"),
-  dataRoot: str('data/demo_subset', 'subset root the run was trained on (label_map.json, annotations)'),
+  dataRoot: str('', "subset root (label_map.json, annotations); default: the data root recorded in the run's config.json, else data/demo_subset"),
   split: str('val', 'split to evaluate'),
   workers: int(0, 'inference worker threads (0 = one per core on wasm/cpu, 1 on native/GPU backends)', { min: 0, max: 64 }),
   backend: oneOf<BackendChoice>(['auto', ...BACKEND_CHAIN], 'auto', 'tfjs backend'),
@@ -119,6 +119,14 @@ function trainedAugment(cfg: Record<string, unknown> | undefined): AugmentConfig
   if (top && typeof top === 'object' && positive((top as AugmentConfig).valSize)) return { ...DETR_AUGMENT, ...(top as Partial<AugmentConfig>) };
   const preset = (typeof top === 'string' ? top : runSetting(cfg?.params as Record<string, unknown> | undefined, 'augment')) === 'demo' ? DEMO_AUGMENT : DETR_AUGMENT;
   return { ...preset, valSize: positive(runSetting(cfg, 'valSize')) ?? preset.valSize, maxSize: positive(runSetting(cfg, 'maxSize')) ?? preset.maxSize };
+}
+
+/** `dataRoot` as given, else the one the run recorded (config.json `params.dataRoot`), else the demo subset. */
+export function withRunDataRoot<P extends { run: string; dataRoot: string }>(p: P): P {
+  if (p.dataRoot) return p;
+  const file = path.join(p.run, 'config.json');
+  const recorded = fs.existsSync(file) ? runSetting(readJson<Record<string, unknown>>(file), 'dataRoot') : undefined;
+  return { ...p, dataRoot: typeof recorded === 'string' && recorded ? recorded : 'data/demo_subset' };
 }
 
 /** The val resize: flags, else what the run's config.json says it validated with, else DETR's 800/1333. */

@@ -19,14 +19,15 @@ import { contactSheet } from '../viz/contact_sheet.js';
 import { classColor, drawBoxes, OverlayBox, sideBySide } from '../viz/overlay.js';
 import { progress } from '../viz/progress.js';
 import { predictSplit } from './inference.js';
-import { evalLoader, MODEL_INPUT_SCHEMA, ModelInputParams, openModelInputs, StageOverrides } from './stage_inputs.js';
+import { evalLoader, MODEL_INPUT_SCHEMA, ModelInputParams, openModelInputs, withRunDataRoot, StageOverrides } from './stage_inputs.js';
+import { defaultScoreThr } from './diagnostics.js';
 
 export interface VisualizeParams extends ModelInputParams { numImages: number; scoreThr: number; seed: number; maxSide: number }
 
 export const VISUALIZE_SCHEMA: Schema<VisualizeParams> = {
   ...MODEL_INPUT_SCHEMA,
   numImages: int(30, 'images to draw (a seeded random sample of the split)', { min: 1 }),
-  scoreThr: num(0.3, 'draw predictions with score > this', { min: 0, max: 1 }),
+  scoreThr: num(-1, "draw predictions with score > this (-1: the F1-optimal threshold of the run's eval, else 0.3)", { min: -1, max: 1 }),
   seed: int(0, 'seed of the image sample'),
   maxSide: int(400, 'longer side of each panel in pixels', { min: 64, max: 4096 }),
 };
@@ -82,7 +83,8 @@ const groupBy = <T>(xs: T[], key: (x: T) => number): Map<number, T[]> => {
 };
 
 export async function runVisualize(overrides: StageOverrides<VisualizeParams> = {}): Promise<VisualizeResult> {
-  const p = resolveParams(VISUALIZE_SCHEMA, overrides);
+  const given = withRunDataRoot(resolveParams(VISUALIZE_SCHEMA, overrides));
+  const p = { ...given, scoreThr: defaultScoreThr(given.run, given.split, given.scoreThr).scoreThr };
   const inputs = await openModelInputs(p);
   const records = sampleRecords(inputs.split.records, p.numImages, p.seed);
   let dets: CocoResult[];

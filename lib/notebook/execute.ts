@@ -64,6 +64,8 @@ export interface ExecuteOptions {
   cellTimeoutMs?: number;
   /** Called after each cell and whenever outputs change (for partial saves / progress). */
   onProgress?: (nb: Notebook, cellIndex: number) => void;
+  /** Every IOPub output message as it arrives (the runner's live console). */
+  onOutput?: (msgType: string, content: Record<string, unknown>) => void;
 }
 
 export async function executeNotebook(input: Notebook, kernel: KernelClient, opts: ExecuteOptions = {}): Promise<ExecutedNotebook> {
@@ -82,7 +84,7 @@ export async function executeNotebook(input: Notebook, kernel: KernelClient, opt
     const c0 = Date.now();
     let res: Awaited<ReturnType<KernelClient['execute']>>;
     try {
-      res = await kernel.execute(code, (t, c) => collector.handle(t, c), opts.cellTimeoutMs);
+      res = await kernel.execute(code, (t, c) => { opts.onOutput?.(t, c); collector.handle(t, c); }, opts.cellTimeoutMs);
     } catch (e) {
       if (/timed out/.test((e as Error).message)) kernel.interrupt();
       const err: CellError = { cellIndex: i, ename: 'RunnerError', evalue: (e as Error).message, traceback: [(e as Error).message] };

@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KernelClient } from './kernel_client.js';
 import { executeNotebook } from './execute.js';
+import { LiveConsole, progressText } from './live_console.js';
+import { runSummary, summaryLines } from './run_summary.js';
 import { injectParameters } from './parameters.js';
 import { Notebook, readNotebook } from './nbformat.js';
 import { renderReport, ReportStage, fmtMs } from './report.js';
@@ -31,6 +33,8 @@ export interface RunNotebooksOptions {
   /** Version of the code the stages run (default: a hash of dist/lib); part of every stage's cache key. */
   codeVersion?: string;
   log?: (line: string) => void;
+  /** The console that shows the running stage's progress (default: stderr, live in a terminal). */
+  live?: LiveConsole;
 }
 
 export interface RunNotebooksResult { ok: boolean; stages: ReportStage[]; reportPath: string; failed?: { notebook: string; cellIndex: number; message: string } }
@@ -45,21 +49,39 @@ export function listNotebooks(dir: string, only: string[] = []): string[] {
   return picked;
 }
 
-async function runOne(file: string, nb: Notebook, opts: RunNotebooksOptions, save: (nb: Notebook) => void): Promise<ReportStage> {
+/** Forwards a stage's progress bars and printed lines to the runner's console. */
+function forward(live: LiveConsole, name: string, ended: () => boolean): (t: string, c: Record<string, unknown>) => void {
+  const prefix = `[${name.replace(/\.ipynb$/, '')}]`;
+  return (t, c) => {
+    if (ended()) return; // late display updates of a finished stage
+    if (t === 'stream') live.stream(prefix, String(c.text ?? ''));
+    if (t !== 'display_data' && t !== 'update_display_data') return;
+    const html = (c.data as Record<string, unknown> | undefined)?.['text/html'];
+    const p = typeof html === 'string' ? progressText(html) : undefined;
+    const id = (c.transient as { display_id?: string } | undefined)?.display_id ?? '';
+    if (p) live.progress(prefix, id, p.text, p.final);
+  };
+}
+
+async function runOne(file: string, nb: Notebook, opts: RunNotebooksOptions, save: (nb: Notebook) => void, live: LiveConsole): Promise<ReportStage> {
   const name = path.basename(file);
   const kernel = await KernelClient.start({ cwd: path.dirname(path.resolve(file)), env: { DETRLAB_PROFILE: opts.profile } });
+  let ended = false;
   try {
-    const res = await executeNotebook(nb, kernel, { cellTimeoutMs: opts.cellTimeoutMs, onProgress: save });
+    const res = await executeNotebook(nb, kernel, { cellTimeoutMs: opts.cellTimeoutMs, onProgress: save, onOutput: forward(live, name, () => ended) });
     save(res.nb);
     const error = res.error ? `cell ${res.error.cellIndex}: ${res.error.ename}: ${res.error.evalue}` : undefined;
     return { name, status: res.ok ? 'ok' : 'failed', ms: res.ms, nb: res.nb, error };
   } finally {
+    ended = true;
+    live.clear();
     await kernel.shutdown();
   }
 }
 
 export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunNotebooksResult> {
-  const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
+  const live = opts.live ?? new LiveConsole(opts.log ? { quiet: true } : {}); // a caller's log takes the lines
+  const log = opts.log ?? ((s: string) => live.line(s));
   const files = listNotebooks(opts.notebooksDir, opts.only);
   const started = new Date();
   const stages: ReportStage[] = files.map((f) => ({ name: f, status: 'not run', ms: 0 }));
@@ -91,7 +113,7 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunNotebo
     }
     log(`[notebooks] ${files[i]} …`);
     const before = snapshot(watched, [opts.outDir]);
-    const stage = await runOne(file, nb, opts, (x) => writeJsonAtomic(outNb, x));
+    const stage = await runOne(file, nb, opts, (x) => writeJsonAtomic(outNb, x), live);
     stages[i] = stage;
     if (stage.status === 'ok') {
       const outputs = changed(before, snapshot(watched, [opts.outDir]));
@@ -109,6 +131,6 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunNotebo
   const unused = Object.keys(opts.parameters).filter((k) => !used.has(k));
   if (unused.length && !failed) log(`[notebooks] warning: no notebook declares parameter(s) ${unused.join(', ')}`);
   await writeReport();
-  log(`[notebooks] report: ${reportPath}`);
+  for (const l of summaryLines(runSummary(stages), reportPath)) log(l);
   return { ok: !failed, stages, reportPath, failed };
 }

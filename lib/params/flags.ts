@@ -5,6 +5,7 @@
  */
 import { ParamSpec, Schema, parseValue, toCamel, toKebab, checkValue } from './schema.js';
 import { UserError } from './user_error.js';
+import { didYouMean } from './did_you_mean.js';
 
 export interface ParsedArgs<P> { params: Partial<P>; positionals: string[]; help: boolean }
 
@@ -29,8 +30,9 @@ export function parseFlags<P>(argv: readonly string[], schema: Schema<P>): Parse
     }
     const spec = specs[key];
     if (!spec) {
-      const valid = Object.keys(specs).map((k) => '--' + toKebab(k)).join(' ');
-      throw new UserError(`unknown flag '${arg}'. Valid flags: ${valid}`);
+      const flags = Object.keys(specs).map((k) => '--' + toKebab(k));
+      const hint = didYouMean('--' + name, flags);
+      throw new UserError(`unknown flag '${arg}'${hint ? `; ${hint}` : `. Valid flags: ${flags.join(' ')}`} (--help lists every flag)`);
     }
     const t = spec.type;
     if (t.kind === 'boolean') {
@@ -51,7 +53,7 @@ export function parseFlags<P>(argv: readonly string[], schema: Schema<P>): Parse
     const v = t.kind === 'list' ? values.flatMap((s) => parseValue(key, t, s) as unknown[]) : parseValue(key, t, values[0]);
     // A repeated list flag accumulates (`-p a=1 -p b=2`); a repeated scalar flag: the last one wins.
     const prev = t.kind === 'list' && Array.isArray(params[key]) ? (params[key] as unknown[]) : [];
-    params[key] = checkValue(key, t, t.kind === 'list' ? [...prev, ...(v as unknown[])] : v);
+    params[key] = checkValue(key, t, t.kind === 'list' ? [...prev, ...(v as unknown[])] : v, `--${toKebab(key)}`);
   }
   return { params: params as Partial<P>, positionals, help };
 }

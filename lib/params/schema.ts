@@ -4,6 +4,7 @@
  * (from a notebook's parameters cell, `-p key=value`, or CLI flags) against it.
  */
 import { UserError } from './user_error.js';
+import { didYouMean } from './did_you_mean.js';
 
 export type ParamType =
   | { kind: 'number'; min?: number; max?: number; integer?: boolean }
@@ -59,8 +60,8 @@ function describe(t: ParamType): string {
 }
 
 /** Checks one value against its type; returns the (possibly coerced) value or throws UserError. */
-export function checkValue(key: string, t: ParamType, v: unknown): unknown {
-  const bad = (why = `must be ${describe(t)}`) => new UserError(`parameter '${key}' ${why}, got ${JSON.stringify(v)}`);
+export function checkValue(key: string, t: ParamType, v: unknown, name = `parameter '${key}'`): unknown {
+  const bad = (why = `must be ${describe(t)}`) => new UserError(`${name} ${why}, got ${JSON.stringify(v)}`);
   switch (t.kind) {
     case 'number': {
       if (typeof v !== 'number' || !Number.isFinite(v)) throw bad();
@@ -90,9 +91,10 @@ export function resolveParams<P>(schema: Schema<P>, overrides: object = {}, wher
     if (v === undefined) continue;
     const spec = specs[k];
     if (!spec) {
-      throw new UserError(`unknown ${where} key '${k}'; valid keys: ${Object.keys(specs).join(', ')}`);
+      const keys = Object.keys(specs), hint = didYouMean(k, keys);
+      throw new UserError(`unknown ${where} key '${k}'; ${hint || `valid keys: ${keys.join(', ')}`}`);
     }
-    out[k] = checkValue(k, spec.type, v);
+    out[k] = checkValue(k, spec.type, v, where === 'flag' ? `--${toKebab(k)}` : undefined);
   }
   return out as P;
 }

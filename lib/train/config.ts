@@ -11,16 +11,16 @@ export interface TrainParams {
   dataRoot: string; modelName: string; weights: string; outputDir: string;
   epochs: number; batchSize: number; lr: number; lrBackbone: number; weightDecay: number; clipMaxNorm: number; lrDrop: number;
   amp: boolean; resume: boolean; overwrite: boolean; allowChangedSettings: boolean; maxSteps: number; workers: number; seed: number; backend: BackendChoice;
-  headInit: 'reinit' | 'coco-rows'; augment: 'detr' | 'demo'; valSize: number; maxSize: number;
-  evalEvery: number; valMaxImages: number; checkpointEvery: number; saveDtype: 'F32' | 'F16';
+  headInit: 'reinit' | 'coco-rows'; augment: 'auto' | 'detr' | 'demo'; valSize: number; maxSize: number;
+  evalEvery: number; evalBefore: boolean; valMaxImages: number; checkpointEvery: number; saveDtype: 'F32' | 'F16';
   traceSteps: number; traceStart: number; tbImages: number; cacheDir: string; numClasses: number; cocoIdLabels: boolean; auxLoss: boolean; backboneInit: string;
 }
 
 export const TRAIN_SCHEMA: Schema<TrainParams> = {
-  dataRoot: str('data/coco_subset', 'subset root (annotations + label_map.json + subset.json)'),
-  modelName: str('facebook/detr-resnet-50', "Hugging Face repo id, 'demo' (the committed demo DETR), or 'scratch:demo' / 'scratch:detr-resnet-50' (random init)"),
+  dataRoot: str('data/demo_subset', 'subset root (annotations + label_map.json + subset.json)'),
+  modelName: str('demo', "Hugging Face repo id (e.g. facebook/detr-resnet-50), 'demo' (the committed demo DETR), or 'scratch:demo' / 'scratch:detr-resnet-50' (random init)"),
   weights: str('', 'a local model.safetensors (with config.json beside it) instead of --model-name'),
-  outputDir: str('runs/detr_coco_subset', 'run folder (config, logs, TensorBoard, checkpoints, plots)'),
+  outputDir: str('runs/detr_demo', 'run folder (config, logs, TensorBoard, checkpoints, plots)'),
   epochs: int(10, 'epochs', { min: 1 }),
   batchSize: int(2, 'images per optimizer step (split across workers)', { min: 1 }),
   lr: num(1e-4, 'learning rate of the transformer and heads', { min: 0 }),
@@ -37,10 +37,11 @@ export const TRAIN_SCHEMA: Schema<TrainParams> = {
   seed: int(42, 'seed of init, shuffling, augmentation and dropout'),
   backend: oneOf<BackendChoice>(['auto', ...BACKEND_CHAIN], 'auto', 'tfjs backend'),
   headInit: oneOf(['reinit', 'coco-rows'] as const, 'reinit', "class head when K differs: 'reinit' (HF ignore_mismatched_sizes) or 'coco-rows' (start from the pretrained rows of the chosen COCO ids)"),
-  augment: oneOf(['detr', 'demo'] as const, 'detr', "train augmentation sizes: DETR's (480..800, max 1333) or the demo's (80..128, max 213)"),
+  augment: oneOf(['auto', 'detr', 'demo'] as const, 'auto', "train augmentation sizes: DETR's (480..800, max 1333) or the demo's (80..128, max 213); auto: demo for the demo model (demo, scratch:demo), else detr"),
   valSize: int(0, 'val shortest side (0 = the augment preset: 800 detr, 128 demo)', { min: 0 }),
   maxSize: int(0, 'longest side cap (0 = the augment preset: 1333 detr, 213 demo)', { min: 0 }),
   evalEvery: int(1, 'evaluate on val every N epochs (0 = only at the end)', { min: 0 }),
+  evalBefore: bool(true, 'validate the starting model before the first step (epoch 0 of the results: the pre-trained figures)'),
   valMaxImages: int(0, 'evaluate on the first N val images (0 = all)', { min: 0 }),
   checkpointEvery: int(0, 'also save checkpoints/last every N steps (0 = at epoch ends only)', { min: 0 }),
   saveDtype: oneOf(['F32', 'F16'] as const, 'F32', 'dtype of model.safetensors in checkpoints'),

@@ -51,9 +51,18 @@ export interface EpochContext {
 
 const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
 
+export interface EpochResult {
+  step: number; batchIndex: number; stopped: boolean; seen: number;
+  /** Mean of each loss term over this epoch's steps (this session's, after a resume). */
+  meanTerms: Record<string, number>;
+}
+
 /** Returns the global step after the epoch, the batches done in it, and whether maxSteps was reached. */
-export async function runEpoch(c: EpochContext): Promise<{ step: number; batchIndex: number; stopped: boolean; seen: number }> {
-  let step = c.step, batchIndex = c.startBatch, seen = 0;
+export async function runEpoch(c: EpochContext): Promise<EpochResult> {
+  let step = c.step, batchIndex = c.startBatch, seen = 0, steps = 0;
+  const sums: Record<string, number> = {};
+  const mean = () => Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, steps)]));
+  const epochT0 = Date.now();
   for await (const batch of c.loader.epoch(c.epoch, c.startBatch)) {
     const profile = step >= c.traceFrom && step < c.traceTo;
     const t0 = nowUs();
@@ -64,9 +73,14 @@ export async function runEpoch(c: EpochContext): Promise<{ step: number; batchIn
     const row = { split: 'train', step, epoch: c.epoch, ...r.terms, lr: c.lrs.lr, lr_backbone: c.lrs.lrBackbone, grad_norm: r.gradNorm, data_wait_ms: batch.waitMs };
     c.run.log(row);
     c.tb.scalars({ loss_ce: r.terms.loss_ce, loss_bbox: r.terms.loss_bbox, loss_giou: r.terms.loss_giou, loss_total: r.terms.loss_total, lr: c.lrs.lr, lr_backbone: c.lrs.lrBackbone, grad_norm: r.gradNorm }, step, 'train/');
-    c.bar.tick(batch.imageIds.length, { epoch: c.epoch + 1, loss: r.terms.loss_total, ce: r.terms.loss_ce });
+    steps++;
+    for (const [k, v] of Object.entries(r.terms)) sums[k] = (sums[k] ?? 0) + v;
+    c.bar.tick(1, {
+      loss: r.terms.loss_total, ce: r.terms.loss_ce, bbox: r.terms.loss_bbox, giou: r.terms.loss_giou,
+      lr: c.lrs.lr.toExponential(1), 'img/s': (seen / Math.max(1e-3, (Date.now() - epochT0) / 1000)).toFixed(2),
+    });
     await c.afterStep?.(step, batchIndex);
-    if (c.maxSteps > 0 && step >= c.maxSteps) return { step, batchIndex, stopped: batchIndex < c.loader.batchesPerEpoch, seen };
+    if (c.maxSteps > 0 && step >= c.maxSteps) return { step, batchIndex, stopped: batchIndex < c.loader.batchesPerEpoch, seen, meanTerms: mean() };
   }
-  return { step, batchIndex, stopped: false, seen };
+  return { step, batchIndex, stopped: false, seen, meanTerms: mean() };
 }

@@ -25,6 +25,7 @@ import { defaultWorkers } from '../engine/workers.js';
 import { recoverDir, writeJsonAtomic } from '../io/atomic.js';
 import { readCheckpoint, writeCheckpoint, TrainerState, LoadedTrainingCheckpoint } from './checkpoint.js';
 import { runEpoch } from './epoch.js';
+import { epochHeader, epochLine } from './console_table.js';
 import { validate, Validation } from './validate.js';
 import { logValImages } from './tb_images.js';
 import { writeLossCurves } from './loss_curves.js';
@@ -34,10 +35,14 @@ import { LabelMap } from '../coco/subset_types.js';
 import { toCocoIdLabels } from './label_space.js';
 import { RunLock } from '../io/run_lock.js';
 
-export interface TrainResult { runDir: string; steps: number; epochsDone: number; stoppedEarly: boolean; best: { map: number; epoch: number } | null; last?: Record<string, number>; tracePath?: string; engine: EngineInfo; workers: number; imgPerSec: number }
+export interface TrainResult { runDir: string; steps: number; epochsDone: number; epochs: number; seconds: number; stoppedEarly: boolean; best: { map: number; epoch: number } | null; last?: Record<string, number>; tracePath?: string; engine: EngineInfo; workers: number; imgPerSec: number }
+
+/** `auto`: the demo sizes for the demo model (128-px images), DETR's for every other model. */
+export const effectiveAugment = (p: Pick<TrainParams, 'augment' | 'modelName' | 'weights'>): 'detr' | 'demo' =>
+  p.augment !== 'auto' ? p.augment : !p.weights && (p.modelName === 'demo' || p.modelName === 'scratch:demo') ? 'demo' : 'detr';
 
 function augmentFor(p: TrainParams): AugmentConfig {
-  const base = p.augment === 'demo' ? DEMO_AUGMENT : DETR_AUGMENT;
+  const base = effectiveAugment(p) === 'demo' ? DEMO_AUGMENT : DETR_AUGMENT;
   return { ...base, ...(p.valSize ? { valSize: p.valSize } : {}), ...(p.maxSize ? { maxSize: p.maxSize } : {}) };
 }
 
@@ -108,10 +113,13 @@ async function saveCheckpoint(trainer: Trainer, model: DetrModel, labels: LabelM
   writeCheckpoint(dir, model, await trainer.exportParams(), { names: labels.classes, categoryIds: labels.categoryIds }, await trainer.exportOptimizer(), state, dtype);
 }
 
-/** The val row of log.jsonl and the `val/…` TensorBoard scalars (docs/tensorboard.md lists every tag). */
+/**
+ * The val row of log.jsonl and the `val/…` TensorBoard scalars (docs/tensorboard.md lists every tag).
+ * `epoch` −1 (with `before_training: true`) is the validation of the starting model, epoch 0 of the results.
+ */
 function logValidation(v: Validation, step: number, epoch: number, run: RunDir, tb: SummaryWriter): Record<string, number> {
   const s = v.evaluation.eval.statsByName as unknown as Record<string, number>;
-  run.log({ split: 'val', step, epoch, ...s, ...v.losses, val_seconds: v.evaluation.counts.seconds });
+  run.log({ split: 'val', step, epoch, ...(epoch < 0 ? { before_training: true } : {}), ...s, ...v.losses, val_seconds: v.evaluation.counts.seconds });
   tb.scalars({ mAP: s.map, mAP50: s.map_50, AP75: s.map_75, AP_small: s.map_small, AP_medium: s.map_medium, AP_large: s.map_large, AR1: s.mar_1, AR10: s.mar_10, AR100: s.mar_100 }, step, 'val/');
   const l = v.losses;
   tb.scalars({ loss_ce: l.loss_ce, loss_bbox: l.loss_bbox, loss_giou: l.loss_giou, loss_total: l.loss_total }, step, 'val/');
@@ -132,6 +140,7 @@ async function trainLocked(p: TrainParams): Promise<TrainResult> {
   const engine = await initEngine({ backend: p.backend });
   const amp = decideAmp(p.amp, engine.backend);
   if (p.amp) console.warn(`[train] ${amp.reason}`);
+  const fresh = !fs.existsSync(p.outputDir);
   const run = prepareRunDir(p);
   const resume: LoadedTrainingCheckpoint | undefined = p.resume ? readCheckpoint(run.path('checkpoints', 'last')) : undefined;
   const changedOnResume = resume ? checkResumeSettings(p, resume.state.config ?? run.readConfig<{ params?: Record<string, unknown> }>()?.params, p.outputDir) : {};
@@ -144,7 +153,10 @@ async function trainLocked(p: TrainParams): Promise<TrainResult> {
   const workers = defaultWorkers(p.workers, engine);
   const valLoader = new DetrLoader(limitSplit(valSplit, p.valMaxImages), { batchSize: Math.max(p.batchSize, 2 * workers), train: false, augment, seed: p.seed });
   const gt = readCocoDataset(path.join(p.dataRoot, annotationFile('val')));
-  const { model, report, source } = await loadTrainModel(p, labels, new Rng(p.seed), resume?.weights);
+  const { model, report, source } = await loadTrainModel(p, labels, new Rng(p.seed), resume?.weights).catch((e: unknown) => {
+    if (fresh && fs.readdirSync(p.outputDir).length === 0) fs.rmdirSync(p.outputDir); // no empty run folder left behind
+    throw e;
+  });
   const trainer = await makeTrainer(model, p, engine, workers);
   if (resume) await trainer.importOptimizer(resume.optimizer);
   run.writeConfig({ stage: 'train', params: p, resolvedModel: model.cfg, modelSource: source, loadReport: report, labels, augment, amp, engine, workers, splits: { train: trainSplit.stats, val: valSplit.stats }, resumedFrom: resume?.state ?? null, changedOnResume, startedAt: new Date().toISOString() });
@@ -174,23 +186,34 @@ async function loop(p: TrainParams, d: LoopDeps): Promise<TrainResult> {
   const perEpoch = d.trainLoader.batchesPerEpoch;
   const totalSteps = p.maxSteps > 0 ? Math.min(p.maxSteps, perEpoch * p.epochs) : perEpoch * p.epochs;
   const traced = traceWindow(p.traceStart, p.traceSteps, totalSteps, step);
-  const bar = progress({ total: totalSteps * p.batchSize, start: step * p.batchSize, label: 'train', unit: 'img' });
+  console.log(epochHeader());
+  if (p.evalBefore && !st) {
+    const e0 = Date.now();
+    const before = logValidation(await validate(trainer, d.valLoader, d.gt, model.cfg), 0, -1, run, tb);
+    console.log(epochLine({ epoch: -1, epochs: p.epochs, step: 0, train: {}, val: before, imgPerSec: NaN, seconds: (Date.now() - e0) / 1000 }));
+  }
+  const bar = progress({ total: totalSteps, start: step, label: `epoch ${epoch + 1}/${p.epochs}`, unit: 'step' });
   const state = (e: number, b: number, complete: boolean): TrainerState => ({ epoch: e, batchInEpoch: b, step, bestMetric: best?.map ?? null, bestEpoch: best?.epoch ?? null, lrs: lrsAt(p, e), seed: p.seed, epochComplete: complete, savedAt: new Date().toISOString(), config: p as unknown as Record<string, unknown> });
   const t0 = Date.now();
   let seen = 0, stopped = false, last: Record<string, number> | undefined;
   for (; epoch < p.epochs && !stopped; epoch++, startBatch = 0) {
     const lrs = lrsAt(p, epoch);
+    const e0 = Date.now();
+    bar.setLabel(`epoch ${epoch + 1}/${p.epochs}`);
     const afterStep = p.checkpointEvery > 0 ? async (s: number, b: number) => { if (s % p.checkpointEvery === 0) { step = s; await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'last'), state(epoch, b, false), p.saveDtype); } } : undefined;
     const r = await runEpoch({ trainer, loader: d.trainLoader, run, tb, trace, bar, lrs, epoch, startBatch, step, maxSteps: p.maxSteps, traceFrom: traced.from, traceTo: traced.to, afterStep });
     if (r.seen === 0 && startBatch < perEpoch) throw new UserError(`epoch ${epoch + 1} ran no step: every train image was skipped (see the warnings above); nothing was saved`);
     step = r.step; seen += r.seen; stopped = r.stopped || (p.maxSteps > 0 && step >= p.maxSteps);
     const evalNow = stopped || epoch === p.epochs - 1 || (p.evalEvery > 0 && (epoch + 1) % p.evalEvery === 0);
+    const trainSeconds = (Date.now() - e0) / 1000;
+    let val: Record<string, number> | undefined;
     if (evalNow) {
       const v = await validate(trainer, d.valLoader, d.gt, model.cfg);
-      last = logValidation(v, step, epoch, run, tb);
+      val = last = logValidation(v, step, epoch, run, tb);
       if (p.tbImages > 0) await logValImages(tb, d.valLoader.split.records, v.evaluation.results, d.valLoader.split.labelMap, p.tbImages, step);
       if (!best || last.map > best.map) { best = { map: last.map, epoch }; await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'best'), state(epoch, 0, true), p.saveDtype); }
     }
+    bar.log(epochLine({ epoch, epochs: p.epochs, step, train: r.meanTerms, val, imgPerSec: r.seen / Math.max(1e-3, trainSeconds), seconds: (Date.now() - e0) / 1000 }));
     await saveCheckpoint(trainer, model, labels, run.path('checkpoints', 'last'), r.stopped ? state(epoch, r.batchIndex, false) : state(epoch, 0, true), p.saveDtype);
     await writeLossCurves(run.readLog(), run.path('plots', 'loss_curves.png'));
     tb.flush();
@@ -198,7 +221,10 @@ async function loop(p: TrainParams, d: LoopDeps): Promise<TrainResult> {
   bar.done();
   const tracePath = p.traceSteps > 0 ? trace.writeUnder(run.path('tb')) : undefined;
   tb.close();
-  const result: TrainResult = { runDir: run.root, steps: step, epochsDone: epoch, stoppedEarly: stopped, best, last, tracePath, engine: d.engine, workers: d.workers, imgPerSec: seen / Math.max(1e-3, (Date.now() - t0) / 1000) };
+  const result: TrainResult = {
+    runDir: run.root, steps: step, epochsDone: epoch, epochs: p.epochs, stoppedEarly: stopped, best, last, tracePath, engine: d.engine, workers: d.workers,
+    imgPerSec: seen / Math.max(1e-3, (Date.now() - t0) / 1000), seconds: (Date.now() - t0) / 1000,
+  };
   writeJsonAtomic(run.path('train_summary.json'), { ...result, engine: d.engine.backend });
   return result;
 }

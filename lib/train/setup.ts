@@ -13,6 +13,7 @@ import { LabelMap } from '../coco/subset_types.js';
 import { Rng } from '../engine/rng.js';
 import { EngineInfo } from '../engine/backend.js';
 import { projectRoot } from '../io/paths.js';
+import { didYouMean } from '../params/did_you_mean.js';
 import { UserError } from '../params/user_error.js';
 import { TrainParams } from './config.js';
 import { InProcessTrainer, ThreadTrainer, Trainer } from './trainer.js';
@@ -52,7 +53,31 @@ async function loadModelSource(p: TrainParams, labels: LabelMap, rng: Rng, resum
     if (!p.backboneInit) return { model, source: `random init (${preset})` };
     return { model, report: initBackbone(model, p.backboneInit, rng), source: `random init (${preset}), backbone from ${p.backboneInit}` };
   }
-  return { ...(await loadDetr({ ...common, modelName: p.modelName })), source: `${p.modelName} (Hugging Face hub)` };
+  if (!HUB_REPO_RE.test(p.modelName)) {
+    const hint = didYouMean(p.modelName, KNOWN_MODEL_NAMES);
+    throw new UserError(`--model-name '${p.modelName}' is neither demo, scratch:<preset> nor a hub repo id like facebook/detr-resnet-50${hint ? `; ${hint}` : ''}`);
+  }
+  try {
+    return { ...(await loadDetr({ ...common, modelName: p.modelName })), source: `${p.modelName} (Hugging Face hub)` };
+  } catch (e) {
+    throw hubFailure(p.modelName, e);
+  }
+}
+
+const HUB_REPO_RE = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+/** Model names detrlab knows by heart (the hub has more). */
+export const KNOWN_MODEL_NAMES = ['demo', 'facebook/detr-resnet-50', 'facebook/detr-resnet-101', ...Object.keys(DETR_PRESETS).map((k) => `scratch:${k}`)];
+
+/** A hub download that failed (offline, a typo in the repo id, a private repo) → a UserError naming the ways out. */
+export function hubFailure(repo: string, e: unknown): unknown {
+  const msg = (e as Error)?.message ?? String(e);
+  const network = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|fetch failed|getaddrinfo|socket hang up/i.test(msg);
+  const missing = /\b(401|403|404)\b/.test(msg);
+  if (!network && !missing) return e;
+  const hint = missing ? didYouMean(repo, KNOWN_MODEL_NAMES) : '';
+  const why = network ? 'the Hugging Face hub cannot be reached' : `the hub has no model.safetensors for '${repo}'${hint ? ` (${hint})` : ''}`;
+  return new UserError(`--model-name ${repo}: ${why} (${msg.split('\n')[0]}). Ways out: --model-name demo (the bundled demo model, ` +
+    'no download), --weights FILE (a local model.safetensors), or HF_ENDPOINT=https://<mirror> for a hub mirror');
 }
 
 /** Loads every backbone tensor of `file` into `model` (the rest keeps its init); all must be present. */

@@ -22,6 +22,6 @@ export async function validate(trainer: Trainer, loader: DetrLoader, gt: CocoDat
       return pred;
     },
   };
-  const evaluation = await evaluateSplit(predictor, loader, gt, { scoreThr: 0, progress: true, label: 'val' });
+  const evaluation = await evaluateSplit(predictor, loader, gt, { scoreThr: 0, progress: true, label: 'val', transient: true });
   return { evaluation, losses: mean.mean() };
 }

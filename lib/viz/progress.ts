@@ -17,6 +17,8 @@ export interface ProgressOptions {
   start?: number;
   /** Silence (tests). Also when DETRLAB_QUIET=1. */
   quiet?: boolean;
+  /** In a terminal, erase the line when done instead of keeping it (a short inner bar, e.g. validation). */
+  transient?: boolean;
 }
 
 export interface Progress {
@@ -24,6 +26,10 @@ export interface Progress {
   set(value: number, info?: Record<string, number | string>): void;
   setTotal(total: number): void;
   done(info?: Record<string, number | string>): void;
+  /** Changes the label (e.g. `epoch 2/3`) from the next redraw on. */
+  setLabel(label: string): void;
+  /** Prints a permanent line (a table row) above the live line, which is redrawn below it; shown even when quiet. */
+  log(line: string): void;
   readonly value: number;
 }
 
@@ -41,11 +47,13 @@ export function progress(opts: ProgressOptions): Progress {
   const quiet = opts.quiet ?? process.env.DETRLAB_QUIET === '1';
   const unit = opts.unit ?? 'it';
   const startValue = opts.start ?? 0;
+  let label = opts.label;
   let total = opts.total;
   let value = startValue;
   let info: Record<string, number | string> = {};
   const t0 = Date.now();
   let lastDraw = 0;
+  let finished = false;
   const nb = quiet ? undefined : tslab();
   let display: TslabDisplay | undefined;
   const isTty = Boolean(process.stderr.isTTY);
@@ -59,7 +67,7 @@ export function progress(opts: ProgressOptions): Progress {
     const eta = !final && total && rate > 0 ? ` ETA ${fmtDuration((total - value) / rate)}` : '';
     const barW = 20;
     const bar = total ? `[${'#'.repeat(Math.round((barW * Math.min(value, total)) / total)).padEnd(barW, '.')}]` : '';
-    return { el, text: `${opts.label}${pct} ${bar} ${count} ${speed} ${final ? `in ${fmtDuration(el)}` : `elapsed ${fmtDuration(el)}${eta}`}${Object.keys(info).length ? ' | ' + fmtInfo(info) : ''}`.replace(/ +/g, ' ') };
+    return { el, text: `${label}${pct} ${bar} ${count} ${speed} ${final ? `in ${fmtDuration(el)}` : `elapsed ${fmtDuration(el)}${eta}`}${Object.keys(info).length ? ' | ' + fmtInfo(info) : ''}`.replace(/ +/g, ' ') };
   };
 
   const draw = (final = false) => {
@@ -73,9 +81,11 @@ export function progress(opts: ProgressOptions): Progress {
       display ??= nb.newDisplay();
       const pct = total ? Math.min(100, (100 * value) / total) : 0;
       const esc = text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-      display.html(`<div style="font-family:monospace;font-size:12px"><progress value="${pct.toFixed(1)}" max="100" style="width:240px;vertical-align:middle"></progress> ${esc}</div>`);
+      // The class and data-final attribute let the notebook runner forward this bar to its console.
+      const cls = `class="detrlab-progress"${final ? ' data-final="1"' : ''}`;
+      display.html(`<div ${cls} style="font-family:monospace;font-size:12px"><progress value="${pct.toFixed(1)}" max="100" style="width:240px;vertical-align:middle"></progress> ${esc}</div>`);
     } else if (isTty) {
-      process.stderr.write(`\r\x1b[K${text}${final ? '\n' : ''}`);
+      process.stderr.write(`\r\x1b[K${final && opts.transient ? '' : text}${final && !opts.transient ? '\n' : ''}`);
     } else {
       process.stderr.write(text + '\n');
     }
@@ -86,6 +96,15 @@ export function progress(opts: ProgressOptions): Progress {
     tick(n = 1, i) { value += n; if (i) info = { ...info, ...i }; draw(); },
     set(v, i) { value = v; if (i) info = { ...info, ...i }; draw(); },
     setTotal(t) { total = t; },
-    done(i) { if (i) info = { ...info, ...i }; draw(true); },
+    done(i) { if (i) info = { ...info, ...i }; finished = true; draw(true); },
+    setLabel(l) { label = l; },
+    log(text) {
+      if (!quiet && !nb && isTty && lastDraw > 0 && !finished) {
+        process.stderr.write(`\r\x1b[K`);
+        console.log(text);
+        lastDraw = 0; // redraw at once below the new line
+        draw();
+      } else console.log(text);
+    },
   };
 }

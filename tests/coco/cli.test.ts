@@ -22,7 +22,7 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
   }
 }
 
-test('make-demo → subset through the CLI; an unknown class exits 2 listing valid names', async () => {
+test('make-demo → subset through the CLI; a mistyped class exits 2 with "did you mean"', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'));
   const demo = await run(['make-demo', '--out', path.join(dir, 'demo'), '--images-per-split', '4', '--quiet']);
   assert.equal(demo.code, 0, demo.err);
@@ -32,7 +32,7 @@ test('make-demo → subset through the CLI; an unknown class exits 2 listing val
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'sub/label_map.json'), 'utf8')), { classes: ['person', 'traffic light'], categoryIds: [1, 10] });
   const bad = await run(['subset', '--coco-root', path.join(dir, 'demo'), '--out-root', path.join(dir, 'x'), '--classes', 'persn']);
   assert.equal(bad.code, 2);
-  assert.match(bad.err, /unknown class name\(s\) 'persn'.*Valid names: person, bicycle/);
+  assert.match(bad.err, /unknown class name\(s\) 'persn' .*; did you mean 'person'\?/);
 });
 
 test('prepare-coco with --mirror checks the official sizes: a mirror serving other bytes is refused (exit 2)', async () => {
