@@ -7,6 +7,7 @@
  *
  *   <out>/real/, <out>/real_synth/                 one seed: config.json, log.jsonl, metrics.json
  *   <out>/real/seed_<s>/, <out>/real_synth/seed_<s>/  several seeds
+ *   <out>/judge/                                   with --rare-per-class: the real-only judge of the synthetic images
  *   <out>/ablation.json, ablation.md, *.png        written from those files (ablation_report.ts)
  */
 import * as fs from 'node:fs';
@@ -20,21 +21,22 @@ import { locateBackboneWeights } from './backbone_weights.js';
 import { trainRunsInWorkers } from './run_workers.js';
 import { runSteps, trainRun } from './train_run.js';
 import { AblationJson, writeAblationReport } from './ablation_report.js';
-import { ABLATION_RUNS, ablationRunRefs, planAblation } from './ablation_plan.js';
+import { ABLATION_RUNS, JUDGE_RUN, ablationRunRefs, judgeDir, planAblation } from './ablation_plan.js';
 import { SYNTH_QUALITY_FILE, synthQuality } from '../synth/synth_quality.js';
 
 /**
  * Reads the inputs once before any training, so a bad folder fails in seconds, not after the first run,
  * and fetches hub weights here, once, rather than in every worker at the same time.
  */
-async function checkInputs(p: AblationParams): Promise<{ trainReal: number; synthImages: number }> {
+async function checkInputs(p: AblationParams): Promise<{ trainReal: number; judgeReal: number; synthImages: number }> {
   const crops = readCropsData(p.crops, { maxPerClass: p.maxPerClass, rarePerClass: p.rarePerClass, seed: p.seeds[0] });
   const synth = readSynthData(p.synth, crops);
   if (synth.samples.length === 0) {
     throw new UserError(`${path.join(p.synth, 'metadata.jsonl')} holds no images of the rare classes (${crops.rare.join(', ')}); the two runs would be identical`);
   }
   if (p.backboneWeights !== 'none') await locateBackboneWeights(p.backboneWeights);
-  return { trainReal: crops.train.length, synthImages: synth.samples.length };
+  const judgeReal = p.rarePerClass > 0 ? readCropsData(p.crops, { maxPerClass: p.maxPerClass, rarePerClass: 0, seed: p.seeds[0] }).train.length : 0;
+  return { trainReal: crops.train.length, judgeReal, synthImages: synth.samples.length };
 }
 
 const RUN_FILES = /^(config\.json|log\.jsonl|metrics\.json|model\.safetensors|seed_\d+|\..*\.tmp)$/;
@@ -61,8 +63,8 @@ export async function runAblation(overrides: Partial<AblationParams> = {}): Prom
   const p = resolveAblationParams(overrides);
   const specs = planAblation(p);
   const sizes = await checkInputs(p);
-  for (const name of ABLATION_RUNS) clearRunFolder(path.join(p.outputDir, name));   // no stale seeds from an earlier ablation
-  const total = specs.reduce((a, s) => a + runSteps(sizes.trainReal + (s.synth ? sizes.synthImages : 0), p.batchSize, p.epochs), 0);
+  for (const name of [...ABLATION_RUNS, JUDGE_RUN]) clearRunFolder(path.join(p.outputDir, name));   // no stale seeds from an earlier ablation
+  const total = specs.reduce((a, s) => a + runSteps((s.name === JUDGE_RUN ? sizes.judgeReal : sizes.trainReal) + (s.synth ? sizes.synthImages : 0), p.batchSize, p.epochs), 0);
   const atOnce = await concurrentRuns(p, specs.length);
   const bar = progress({ total, label: `ablation (${specs.length} runs, ${atOnce} at a time)`, unit: 'step' });
   const hooks = { onSteps: (n: number, info: Record<string, number | string>) => bar.tick(n, info) };
@@ -72,9 +74,8 @@ export async function runAblation(overrides: Partial<AblationParams> = {}): Prom
     for (const s of specs) await trainRun(s, hooks);
   }
   bar.done();
-  // recognisability etc. of the synthetic images, judged by the first seed's real-only classifier
-  const realRun = specs.find((s) => !s.synth)!;
-  await synthQuality({ synth: p.synth, crops: p.crops, classifier: path.join(realRun.dir, 'model.safetensors'), imageSize: p.imageSize,
+  // recognisability etc. of the synthetic images, judged by a real-only classifier with every real crop
+  await synthQuality({ synth: p.synth, crops: p.crops, classifier: path.join(judgeDir(p), 'model.safetensors'), imageSize: p.imageSize,
     out: path.join(p.outputDir, SYNTH_QUALITY_FILE) });
   return writeAblationReport(p, ablationRunRefs(p.outputDir, p.seeds));
 }

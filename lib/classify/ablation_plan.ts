@@ -1,6 +1,8 @@
 /**
  * The ablation's plan: which runs, with which parameters, in which folders. For every seed, `real` and
- * `real_synth`, whose specs differ only in `synth` (and the folder).
+ * `real_synth`, whose specs differ only in `synth` (and the folder). One more run, `judge`, when the rare
+ * classes are cut down (`rarePerClass` > 0): a real-only classifier with every real train crop (first seed),
+ * which judges the synthetic images (synth_quality.ts); a low-data classifier would under-rate them.
  */
 import * as path from 'node:path';
 import { UserError } from '../params/user_error.js';
@@ -12,6 +14,12 @@ export type AblationRunName = (typeof ABLATION_RUNS)[number];
 export const RUN_LABELS: Record<AblationRunName, string> = { real: 'real', real_synth: 'real + synth' };
 
 export interface AblationRunRef { name: AblationRunName; seed: number; dir: string }
+
+/** The folder of the classifier that judges the synthetic images (a run of its own only when rarePerClass > 0). */
+export const JUDGE_RUN = 'judge';
+export function judgeDir(p: Pick<AblationParams, 'outputDir' | 'seeds' | 'rarePerClass'>): string {
+  return p.rarePerClass > 0 ? path.join(p.outputDir, JUDGE_RUN) : ablationRunRefs(p.outputDir, p.seeds)[0].dir;
+}
 
 /** The run folders of an ablation with these seeds. */
 export function ablationRunRefs(outputDir: string, seeds: readonly number[]): AblationRunRef[] {
@@ -31,9 +39,14 @@ function checkSeeds(seeds: number[]): void {
 export function planAblation(p: AblationParams): RunSpec[] {
   checkSeeds(p.seeds);
   const { seeds: _s, workers: _w, synth, outputDir, gridPerClass: _g, ...train } = p;
-  return ablationRunRefs(outputDir, p.seeds).map((r) => {
+  const judgeIsRun = p.rarePerClass === 0;   // without a low-data cut, the first seed's real run is the judge
+  const specs: RunSpec[] = ablationRunRefs(outputDir, p.seeds).map((r) => {
     const params: ClassifierTrainParams = { ...train, seed: r.seed };
-    // the first seed's real-only classifier is kept: it judges the synthetic images (synth_quality.ts)
-    return { name: r.name, dir: r.dir, params, synth: r.name === 'real_synth' ? synth : undefined, saveWeights: r.name === 'real' && r.seed === p.seeds[0] };
+    return {
+      name: r.name, dir: r.dir, params, synth: r.name === 'real_synth' ? synth : undefined,
+      saveWeights: judgeIsRun && r.name === 'real' && r.seed === p.seeds[0],
+    };
   });
+  if (!judgeIsRun) specs.push({ name: JUDGE_RUN, dir: judgeDir(p), params: { ...train, seed: p.seeds[0], rarePerClass: 0 }, saveWeights: true });
+  return specs;
 }

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine } from '../../lib/engine/backend.js';
 import { resolveAblationParams, AblationParams } from '../../lib/classify/classifier_params.js';
-import { ablationRunRefs, planAblation } from '../../lib/classify/ablation_plan.js';
+import { ablationRunRefs, judgeDir, planAblation } from '../../lib/classify/ablation_plan.js';
 import { runAblation } from '../../lib/classify/ablation.js';
 import { readAblation, writeAblationReport } from '../../lib/classify/ablation_report.js';
 import { ABLATION_COLUMNS, parseMarkdownTable, RARE_COLUMNS } from '../../lib/classify/ablation_tables.js';
@@ -109,4 +109,20 @@ test('an output folder holding foreign files is refused, not wiped', async () =>
   fs.writeFileSync(path.join(out, 'real', 'notes.txt'), 'mine');
   await assert.rejects(runAblation({ ...p, outputDir: out }), /holds files an ablation run does not write \(notes\.txt\)/);
   assert.ok(fs.existsSync(path.join(out, 'real', 'notes.txt')));
+});
+
+test('the judge of the synthetic images: its own run with every real crop under --rare-per-class, else the first real run', () => {
+  const cut = planAblation({ ...p, rarePerClass: 3, seeds: [4, 5] });
+  assert.deepEqual(cut.map((s) => s.name), ['real', 'real_synth', 'real', 'real_synth', 'judge']);
+  const judge = cut[4];
+  assert.equal(judge.dir, judgeDir({ ...p, rarePerClass: 3, seeds: [4, 5] }));
+  assert.equal(judge.params.rarePerClass, 0, 'the judge sees every real rare crop');
+  assert.equal(judge.params.seed, 4);
+  assert.equal(judge.synth, undefined, 'the judge never sees synthetic images');
+  assert.deepEqual(cut.map((s) => !!s.saveWeights), [false, false, false, false, true]);
+  assert.deepEqual(cut.slice(0, 4).map((s) => s.params.rarePerClass), [3, 3, 3, 3]);
+  const all = planAblation({ ...p, rarePerClass: 0, seeds: [4, 5] });
+  assert.deepEqual(all.map((s) => s.name), ['real', 'real_synth', 'real', 'real_synth']);
+  assert.deepEqual(all.map((s) => !!s.saveWeights), [true, false, false, false]);
+  assert.equal(judgeDir({ ...p, rarePerClass: 0, seeds: [4, 5] }), all[0].dir);
 });
