@@ -13,7 +13,7 @@ import { meanStd } from './class_metrics.js';
 import { meanCi95, MeanInterval } from './interval.js';
 import { SYNTH_QUALITY_FILE, SynthQuality } from '../synth/synth_quality.js';
 import type { AblationParams } from './classifier_params.js';
-import type { SynthProvenance } from './crop_samples.js';
+import { trainedModelNote, type SynthProvenance } from './crop_samples.js';
 import type { RunMetrics } from './train_run.js';
 import type { AblationRunName, AblationRunRef } from './ablation_plan.js';
 import { writeAblationMarkdown } from './ablation_tables.js';
@@ -100,7 +100,8 @@ function synthNote(prov: SynthProvenance[]): string {
   const tiny = prov.filter((x) => x.tiny).reduce((a, x) => a + x.images, 0), all = prov.reduce((a, x) => a + x.images, 0);
   if (tiny === all) return `All ${all} synthetic images came from detrlab's tiny random-weight TEST models (not Stable Diffusion): they are noise-like pictures, so this Δ says nothing about what SD 1.5 + ControlNet images would do.`;
   if (tiny > 0) return `${tiny} of ${all} synthetic images came from detrlab's tiny random-weight TEST models (not Stable Diffusion).`;
-  return `Synthetic images from ${prov.map((x) => `${x.models} (${x.images})`).join(', ')}.`;
+  const named = (x: SynthProvenance) => { const n = trainedModelNote(x.models); return `${x.models}${n ? ` (${n})` : ''}: ${x.images} images`; };
+  return `Synthetic images from ${prov.map(named).join(', ')}.`;
 }
 
 /** Everything ablation.json holds, from the run folders. */

@@ -87,6 +87,13 @@ export function readCropsData(dir: string, o: { maxPerClass?: number; rarePerCla
 export const isTinyModels = (models: string): boolean =>
   models.startsWith('tiny-sd') || (fs.existsSync(models) && fs.existsSync(path.join(models, TINY_MARKER)));
 
+/** The `note` of a model folder trained by `detrlab train-diffusion` (its detrlab_diffusion.json), else undefined. */
+export function trainedModelNote(models: string): string | undefined {
+  const f = path.join(models, 'detrlab_diffusion.json');
+  if (!fs.existsSync(f)) return undefined;
+  try { return (JSON.parse(fs.readFileSync(f, 'utf8')) as { note?: string }).note; } catch { return undefined; }
+}
+
 /** Synthetic images of the rare classes (metadata.jsonl order); other classes' images are counted and left out. */
 export function readSynthData(dir: string, crops: Pick<CropsData, 'classes' | 'rare'>): SynthData {
   const file = path.join(dir, 'metadata.jsonl');

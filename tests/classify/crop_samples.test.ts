@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import { UserError } from '../../lib/params/user_error.js';
-import { capPerClass, readCropsData, readSynthData } from '../../lib/classify/crop_samples.js';
+import { capPerClass, readCropsData, readSynthData, trainedModelNote } from '../../lib/classify/crop_samples.js';
 import { CLASSES, makeCropsFixture, makeSynthFixture, RARE, SYNTH_COUNTS, TRAIN_COUNTS, VAL_COUNTS } from './fixtures.js';
 
 test('crops: train and val samples with labels from classes.json, rare classes, manifest order', async () => {
@@ -56,4 +57,13 @@ test('bad input is a UserError that names the file and line', async () => {
   assert.throws(() => readCropsData(dir), (e: Error) => e instanceof UserError && /manifest\.jsonl:1: class 'red' with label 2/.test(e.message));
   fs.rmSync(path.join(dir, 'classes.json'));
   assert.throws(() => readCropsData(dir), (e: Error) => e instanceof UserError && /classes\.json does not exist/.test(e.message));
+});
+
+test('a model folder trained by train-diffusion is named by its own note; other folders have none', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-note-'));
+  assert.equal(trainedModelNote(dir), undefined);
+  fs.writeFileSync(path.join(dir, 'detrlab_diffusion.json'), JSON.stringify({ kind: 'tiny-sd', note: 'trained by X; not Y' }));
+  assert.equal(trainedModelNote(dir), 'trained by X; not Y');
+  fs.writeFileSync(path.join(dir, 'detrlab_diffusion.json'), '{');
+  assert.equal(trainedModelNote(dir), undefined, 'an unreadable file names nothing');
 });
