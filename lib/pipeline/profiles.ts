@@ -20,7 +20,7 @@ export const PROFILES: Record<ProfileName, Record<string, Record<string, unknown
     '06': { run: 'runs/detr_coco_subset', dataRoot: 'data/coco_subset' },
     '07': { dataRoot: 'data/coco_subset', minSize: 32, size: 224 },
     '08': { modelDir: 'data/models/sd15-controlnet-canny', size: 512, perClass: 200, cannyLow: 100, cannyHigh: 200 },
-    '09': { backboneWeights: 'facebook/detr-resnet-50', imageSize: 224, epochs: 10, batchSize: 32 },
+    '09': { backboneWeights: 'facebook/detr-resnet-50', imageSize: 224, epochs: 10, batchSize: 32, maxPerClass: 0 },
   },
 };
 
