@@ -10,7 +10,7 @@ import { readLog } from '../train/run_dir.js';
 import { lineChart } from '../viz/charts.js';
 import { renderPng, VlSpec } from '../viz/vega_render.js';
 import { ABLATION_RUNS, AblationRunName, RUN_LABELS } from './ablation_plan.js';
-import { AblationJson, readRunMetrics } from './ablation_report.js';
+import { type AblationJson, readRunMetrics } from './ablation_json.js';
 import { readCropsData, readSynthData } from './crop_samples.js';
 
 /** Grouped horizontal bars: accuracy of each class at the best epoch, one bar per run; rare classes marked. */
