@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { imageGrid } from '../crops/image_grid.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { readLog } from '../train/run_dir.js';
+import { readLog } from '../io/run_dir.js';
 import { lineChart } from '../viz/charts.js';
 import { renderPng, VlSpec } from '../viz/vega_render.js';
 import { ABLATION_RUNS, AblationRunName, RUN_LABELS } from './ablation_plan.js';

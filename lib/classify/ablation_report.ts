@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readJson, writeJsonAtomic } from '../io/atomic.js';
-import { readLog } from '../train/run_dir.js';
+import { readLog } from '../io/run_dir.js';
 import { UserError } from '../params/user_error.js';
 import { meanStd } from './class_metrics.js';
 import { meanCi95 } from './interval.js';

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { initEngine } from '../engine/backend.js';
 import { Rng, seedFrom } from '../engine/rng.js';
 import { writeJsonAtomic } from '../io/atomic.js';
-import { RunDir } from '../train/run_dir.js';
+import { RunDir } from '../io/run_dir.js';
 import { progress } from '../viz/progress.js';
 import { buildClassifier, BackboneProvenance } from './backbone_weights.js';
 import { classMetrics, ClassMetrics } from './class_metrics.js';

@@ -14,8 +14,8 @@ export type { ErrorAnalysis, ErrorAnalysisOptions, Outcome, ErrorKind, OutcomeCo
 export { matchImage } from './error_match.js';
 export type { PredictionOutcome, PredictionResult, ImageMatch } from './error_match.js';
 export { interpret } from './interpret.js';
-export { predictSplit, evaluateSplit, openPredictor, batchResults } from './inference.js';
-export type { Predictor, OwnedPredictor, PredictOptions, InferenceCounts, SplitEvaluation } from './inference.js';
+export { predictSplit, evaluateSplit, batchResults } from './inference.js';
+export type { PredictOptions, InferenceCounts, SplitEvaluation } from './inference.js';
 export * from './stage_inputs.js';
 export * from './eval_tables.js';
 export * from './eval_stage.js';

@@ -3,7 +3,7 @@
  * AdamW) → check finite → log (log.jsonl, TensorBoard, progress) → trace the chosen steps.
  */
 import { DetrLoader } from '../data/loader.js';
-import { RunDir } from './run_dir.js';
+import { RunDir } from '../io/run_dir.js';
 import { SummaryWriter } from './tensorboard/writer.js';
 import { TraceRecorder } from './trace.js';
 import { Trainer, Lrs, StepResult, finiteTerms } from './trainer.js';
