@@ -11,7 +11,14 @@ import type { SynthProvenance } from './crop_samples.js';
 import type { RunMetrics } from './train_run.js';
 import type { AblationRunRef } from './ablation_plan.js';
 
-export interface SeedResult { seed: number; dir: string; best_val_acc: number; best_epoch: number; balanced_acc: number; rare_acc: number | null }
+export interface SeedResult {
+  seed: number;
+  dir: string;
+  best_val_acc: number;
+  best_epoch: number;
+  balanced_acc: number;
+  rare_acc: number | null;
+}
 export interface RunSummary {
   best_val_acc: number;
   /** Sample std over seeds (0 with one seed). */

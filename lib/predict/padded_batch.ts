@@ -29,5 +29,7 @@ export function sliceBatch<T>(b: PaddedBatch<T>, from: number, to: number): Padd
 /** Splits a batch into `n` contiguous shares as even as possible (some may be empty). */
 export function splitBatch<T>(b: PaddedBatch<T>, n: number): Array<PaddedBatch<T>> {
   const size = b.shape[0];
-  return Array.from({ length: n }, (_, i) => sliceBatch(b, Math.floor((i * size) / n), Math.floor(((i + 1) * size) / n)));
+  return Array.from({ length: n }, (_, i) =>
+    sliceBatch(b, Math.floor((i * size) / n), Math.floor(((i + 1) * size) / n)),
+  );
 }

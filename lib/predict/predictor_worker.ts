@@ -14,7 +14,10 @@ import type { PaddedBatch } from './padded_batch.js';
 import type { WorkerExtensionModule, WorkerExtensionSpec, WorkerHandler } from './worker_extension.js';
 
 export interface PredictorWorkerInit {
-  index: number; numWorkers: number; backend: BackendChoice; cfg: DetrConfig;
+  index: number;
+  numWorkers: number;
+  backend: BackendChoice;
+  cfg: DetrConfig;
   params: Map<string, Float32Array>;
   extension?: WorkerExtensionSpec;
 }
@@ -38,17 +41,23 @@ async function main(): Promise<void> {
   if (init.extension) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module is chosen at run time
     const ext = require(init.extension.module) as WorkerExtensionModule;
-    Object.assign(handlers, ext.setupWorker(model, init.extension.data, { index: init.index, numWorkers: init.numWorkers }));
+    Object.assign(
+      handlers,
+      ext.setupWorker(model, init.extension.data, { index: init.index, numWorkers: init.numWorkers }),
+    );
   }
 
   parentPort!.on('message', (m: Request) => {
     const h = handlers[m.type];
     (h ? h(m) : Promise.reject(new Error(`worker: unknown request ${m.type}`))).then(
       (result) => parentPort!.postMessage({ id: m.id, ok: true, result }),
-      (e: Error) => parentPort!.postMessage({ id: m.id, ok: false, error: { message: e.message, name: e.name, stack: e.stack } }),
+      (e: Error) =>
+        parentPort!.postMessage({ id: m.id, ok: false, error: { message: e.message, name: e.name, stack: e.stack } }),
     );
   });
   parentPort!.postMessage({ id: 0, ok: true, result: 'ready' });
 }
 
-main().catch((e: Error) => parentPort!.postMessage({ id: 0, ok: false, error: { message: e.message, name: e.name, stack: e.stack } }));
+main().catch((e: Error) =>
+  parentPort!.postMessage({ id: 0, ok: false, error: { message: e.message, name: e.name, stack: e.stack } }),
+);

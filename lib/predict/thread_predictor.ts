@@ -16,18 +16,34 @@ import { WorkerChannel } from './worker_channel.js';
 import type { PredictorWorkerInit } from './predictor_worker.js';
 import type { WorkerExtensionSpec } from './worker_extension.js';
 
-export interface ThreadPredictorOptions { numWorkers: number; backend: string; extension?: WorkerExtensionSpec }
+export interface ThreadPredictorOptions {
+  numWorkers: number;
+  backend: string;
+  extension?: WorkerExtensionSpec;
+}
 
 export class ThreadPredictor implements OwnedPredictor {
-  private constructor(readonly channels: WorkerChannel[], readonly model: DetrModel) {}
+  private constructor(
+    readonly channels: WorkerChannel[],
+    readonly model: DetrModel,
+  ) {}
 
-  get workers(): number { return this.channels.length; }
+  get workers(): number {
+    return this.channels.length;
+  }
 
   /** Starts the workers with `model`'s current weights; `model` stays on the main thread (cfg, dispose). */
   static async start(model: DetrModel, o: ThreadPredictorOptions): Promise<ThreadPredictor> {
     const params = await readParams(model);
     const channels = Array.from({ length: o.numWorkers }, (_, index) => {
-      const init: PredictorWorkerInit = { index, numWorkers: o.numWorkers, backend: o.backend as PredictorWorkerInit['backend'], cfg: model.cfg, params, extension: o.extension };
+      const init: PredictorWorkerInit = {
+        index,
+        numWorkers: o.numWorkers,
+        backend: o.backend as PredictorWorkerInit['backend'],
+        cfg: model.cfg,
+        params,
+        extension: o.extension,
+      };
       return new WorkerChannel(new Worker(path.join(__dirname, 'predictor_worker.js'), { workerData: init }));
     });
     try {
@@ -40,23 +56,35 @@ export class ThreadPredictor implements OwnedPredictor {
   }
 
   async predict(batch: PaddedBatch): Promise<Prediction> {
-    const shares = splitBatch(batch, this.channels.length).map((s, i) => ({ s, i })).filter(({ s }) => s.shape[0] > 0);
-    const preds = await Promise.all(shares.map(({ s, i }) => this.channels[i].call<Prediction>({ type: 'predict', batch: s })));
+    const shares = splitBatch(batch, this.channels.length)
+      .map((s, i) => ({ s, i }))
+      .filter(({ s }) => s.shape[0] > 0);
+    const preds = await Promise.all(
+      shares.map(({ s, i }) => this.channels[i].call<Prediction>({ type: 'predict', batch: s })),
+    );
     return joinPredictions(preds, this.model.cfg.decoderLayers - 1);
   }
 
   /** Every tensor of worker 0's model (tfjs layout) by HF name. */
-  exportParams(): Promise<Map<string, Float32Array>> { return this.channels[0].call({ type: 'params' }); }
+  exportParams(): Promise<Map<string, Float32Array>> {
+    return this.channels[0].call({ type: 'params' });
+  }
 
   /** Stops the workers and disposes the main-thread model it was started from. */
-  async dispose(): Promise<void> { await Promise.all(this.channels.map((w) => w.worker.terminate())); this.model.dispose(); }
+  async dispose(): Promise<void> {
+    await Promise.all(this.channels.map((w) => w.worker.terminate()));
+    this.model.dispose();
+  }
 }
 
 /**
  * An inference predictor for `model`: in-process for workers ≤ 1, else data-parallel worker threads.
  * Takes ownership of `model` (disposed by `dispose()`, or here when the workers fail to start).
  */
-export async function openPredictor(model: DetrModel, o: { workers: number; backend: string }): Promise<OwnedPredictor> {
+export async function openPredictor(
+  model: DetrModel,
+  o: { workers: number; backend: string },
+): Promise<OwnedPredictor> {
   if (o.workers <= 1) {
     return { workers: 1, predict: async (b) => predictArrays(model, b), dispose: async () => model.dispose() };
   }

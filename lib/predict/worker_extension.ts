@@ -7,9 +7,15 @@ import type { DetrModel } from '../detr/model.js';
 
 export type WorkerHandler = (m: Record<string, unknown>) => Promise<unknown>;
 
-export interface WorkerExtensionSpec { module: string; data: unknown }
+export interface WorkerExtensionSpec {
+  module: string;
+  data: unknown;
+}
 
-export interface WorkerContext { index: number; numWorkers: number }
+export interface WorkerContext {
+  index: number;
+  numWorkers: number;
+}
 
 export interface WorkerExtensionModule {
   setupWorker(model: DetrModel, data: unknown, ctx: WorkerContext): Record<string, WorkerHandler>;

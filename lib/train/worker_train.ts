@@ -36,11 +36,14 @@ export function setupWorker(model: DetrModel, data: unknown, ctx: WorkerContext)
   const handle = async (m: TrainWorkerRequest): Promise<unknown> => {
     switch (m.type) {
       case 'grads': {
-        const { result: r, kernels } = await profiled(Boolean(m.profile), () => replica.computeGrads(m.batch, m.whole, m.dropoutSeed));
+        const { result: r, kernels } = await profiled(Boolean(m.profile), () =>
+          replica.computeGrads(m.batch, m.whole, m.dropoutSeed),
+        );
         let off = 0;
         for (const [i, n] of replica.trainableNames.entries()) {
           const g = r.grads.get(n);
-          if (g) mine.set((await g.data()) as Float32Array, off); else mine.fill(0, off, off + sizes[i]);
+          if (g) mine.set((await g.data()) as Float32Array, off);
+          else mine.fill(0, off, off + sizes[i]);
           off += sizes[i];
         }
         tf.dispose([...r.grads.values()]);
@@ -50,7 +53,7 @@ export function setupWorker(model: DetrModel, data: unknown, ctx: WorkerContext)
         const grads = new Map<string, tf.Tensor>();
         let off = 0;
         replica.trainableNames.forEach((n, i) => {
-          const sum = all.slice(off, off + sizes[i]);                     // worker 0's share
+          const sum = all.slice(off, off + sizes[i]); // worker 0's share
           for (let w = 1; w < ctx.numWorkers; w++) {
             const base = w * total + off;
             for (let j = 0; j < sizes[i]; j++) sum[j] += all[base + j];
@@ -62,8 +65,11 @@ export function setupWorker(model: DetrModel, data: unknown, ctx: WorkerContext)
         tf.dispose([...grads.values()]);
         return res;
       }
-      case 'optimizerState': return replica.optimizer.state();
-      case 'loadOptimizer': replica.optimizer.loadState(m.state); return {};
+      case 'optimizerState':
+        return replica.optimizer.state();
+      case 'loadOptimizer':
+        replica.optimizer.loadState(m.state);
+        return {};
     }
   };
   const h = handle as unknown as WorkerHandler;
