@@ -1,5 +1,5 @@
 /**
- * The ablation's charts: pure vega-lite spec builders over the run files (STYLE rules 8 and 14), and
+ * The ablation's charts: pure vega-lite spec builders over the run files (docs/conventions.md), and
  * `writeAblationCharts`, which renders them to PNG beside ablation.md. Also the example grid: synthetic
  * images beside real crops of the same rare class.
  */

@@ -1,7 +1,7 @@
 /**
  * Running a detector over a split: padded batches from a DetrLoader → model outputs → COCO results at
- * each image's ORIGINAL size with the ORIGINAL category ids (DETR `PostProcess` with `orig_target_sizes`,
- * FACTS §A.10; labels go through the label map, never used as ids) → COCOeval.
+ * each image's ORIGINAL size with the ORIGINAL category ids (facebookresearch/detr `models/detr.py`
+ * `PostProcess` with `orig_target_sizes`; labels go through the label map, never used as ids) → COCOeval.
  * No file I/O here: the training loop calls `evaluateSplit` every epoch with its own trainer. The predictor
  * (in-process or worker threads) is predict/'s; nothing here depends on training.
  *
@@ -64,7 +64,7 @@ export async function batchResults(pred: Prediction, batch: DetrBatch, labelMap:
   }
 }
 
-/** A wasm heap overflow (4 GB per instance, FACTS §I) becomes a UserError that says what to lower. */
+/** A wasm heap overflow (4 GB per instance: 32-bit wasm addresses) becomes a UserError that says what to lower. */
 function explainFailure(e: unknown, batch: DetrBatch): unknown {
   const msg = (e as Error)?.message ?? String(e);
   if (!/memory access out of bounds|Aborted|out of memory|enlarge memory/i.test(msg)) return e;

@@ -21,7 +21,7 @@ import { httpGet } from './http.js';
 export interface DownloadOptions {
   url: string;
   dest: string;
-  /** Exact byte size when known (COCO archives: FACTS §B). */
+  /** Exact byte size when known (COCO archives: COCO_2017_ARCHIVES in lib/coco/prepare.ts). */
   expectedSize?: number;
   md5?: string;
   sha256?: string;

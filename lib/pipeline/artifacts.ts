@@ -1,5 +1,5 @@
 /**
- * Checks that a pipeline run left every artifact DESIGN.md names, and that each is well-formed (parses,
+ * Checks that a pipeline run left every artifact docs/guide.md "Artifacts" names, and that each is well-formed (parses,
  * decodes, has the fields other tools rely on) — not merely that a file exists. CI runs it after the
  * reduced demo pipeline (`detrlab check-artifacts`).
  */

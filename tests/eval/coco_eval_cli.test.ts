@@ -24,7 +24,7 @@ async function run(argv: string[]): Promise<string[]> {
   return printed;
 }
 
-test('coco-eval writes the DESIGN.md record and prints pycocotools lines', async () => {
+test('coco-eval writes the docs/contracts.md record and prints pycocotools lines', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-cocoeval-'));
   const { gt, dets } = edgeCase();
   fs.writeFileSync(path.join(dir, 'gt.json'), JSON.stringify(gt));
