@@ -15,7 +15,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { readLog } from '../io/run_dir.js';
 import { resultsCsv, resultsFigure, resultsTable } from '../viz/results_figure.js';
 import type { VlSpec } from '../viz/vega_render.js';
-import type { CocoEvalResult } from './coco_eval.js';
+import type { CocoEvalResult } from '../cocoeval/coco_eval.js';
 import { confidenceCurves, ConfidenceCurves } from './confidence_curves.js';
 import { confusionMatrix, ConfusionMatrix } from './confusion_matrix.js';
 import { labelsOverview, LabelsOverview } from './labels_overview.js';

@@ -22,7 +22,7 @@
  * cls_error, loc_error, cls_loc_error, missed) or the prediction's w·h (false_pos, crowd).
  */
 import type { CocoAnnotation, CocoResult } from '../coco/types.js';
-import { bbIouAt } from './iou.js';
+import { bbIouAt } from '../cocoeval/iou.js';
 
 export type PredictionOutcome = 'tp' | 'crowd' | 'duplicate' | 'cls_error' | 'loc_error' | 'cls_loc_error' | 'false_pos';
 

@@ -23,7 +23,7 @@ import { postprocess, toCocoResults } from '../detr/postprocess.js';
 import type { Predictor, Prediction } from '../predict/prediction.js';
 import { progress } from '../viz/progress.js';
 import { UserError } from '../params/user_error.js';
-import { evaluateCoco, CocoEvalResult } from './coco_eval.js';
+import { evaluateCoco, CocoEvalResult } from '../cocoeval/coco_eval.js';
 
 export interface PredictOptions {
   /** Keep detections with score > scoreThr; ≤ 0 keeps all Q per image (use 0 for mAP). */

@@ -23,7 +23,7 @@ import { int, oneOf, str, Schema, bool } from '../params/schema.js';
 import { UserError } from '../params/user_error.js';
 import { openPredictor } from '../predict/thread_predictor.js';
 import type { OwnedPredictor } from '../predict/prediction.js';
-import { readCocoDataset } from './results_io.js';
+import { readCocoDataset } from '../cocoeval/results_io.js';
 
 /** The flags every model stage shares. */
 export interface ModelInputParams {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { readSafetensors } from '../io/safetensors.js';
 import { eventFiles, readEventFile } from '../train/tensorboard/index.js';
-import { STAT_NAMES } from '../eval/summarize.js';
+import { STAT_NAMES } from '../cocoeval/summarize.js';
 import { OUTCOMES } from '../eval/error_analysis.js';
 import { readJsonFile, readJsonLines } from '../io/json_file.js';
 

@@ -11,7 +11,7 @@ import { Rng } from '../engine/rng.js';
 import { loadDetectionSplit, DetectionSplit } from '../data/dataset.js';
 import { DetrLoader } from '../data/loader.js';
 import { DETR_AUGMENT, DEMO_AUGMENT, AugmentConfig } from '../data/augment.js';
-import { readCocoDataset } from '../eval/results_io.js';
+import { readCocoDataset } from '../cocoeval/results_io.js';
 import { annotationFile } from '../coco/subset_types.js';
 import { UserError } from '../params/user_error.js';
 import { progress } from '../viz/progress.js';

@@ -7,7 +7,7 @@ import { DetrModel } from '../../lib/detr/model.js';
 import { loadDetectionSplit } from '../../lib/data/dataset.js';
 import { DEMO_AUGMENT } from '../../lib/data/augment.js';
 import { DetrBatch } from '../../lib/data/types.js';
-import { evaluateCoco } from '../../lib/eval/coco_eval.js';
+import { evaluateCoco } from '../../lib/cocoeval/coco_eval.js';
 import { batchResults, evaluateSplit, predictSplit } from '../../lib/eval/inference.js';
 import { openPredictor, Predictor } from '../../lib/predict/index.js';
 import { evalLoader, readSplitGroundTruth } from '../../lib/eval/stage_inputs.js';
