@@ -5,8 +5,8 @@
  *    the optimizer (from the profiler trace's phase totals);
  *  - one full DETR-R50 training step — forward, loss, backward, clip, AdamW — at batch 2, 512×512
  *    (`detr_r50_512_b2_step_ms`), split over the workers (one image each: wasm's 4 GB heap per instance).
- * PyTorch 1.13's CPU time for the same R50 step on a 2-core VM is 2.9–4.6 s (facebookresearch/detr on PyTorch 1.13, 2 threads, 2-core VM;
- * the spread is large and depends on the allocator).
+ * PyTorch 1.13's CPU time for the same R50 step on a 2-core VM is 2.9–4.6 s (facebookresearch/detr, 2 threads; the
+ * spread is large and depends on the allocator).
  *
  *   npm run bench -- train [--quick]        --quick: the demo part only
  */

@@ -4,7 +4,7 @@
  * matcher applies (`UNMATCHED_RULES`), so the text cannot drift from the code. Thresholds are filled in.
  */
 import { UNMATCHED_RULES } from '../eval/error_match.js';
-import type { PredictionOutcome } from '../eval/error_match.js';
+import type { PredictionOutcome, UnmatchedRule } from '../eval/error_match.js';
 
 /** What each step-2 outcome adds to its table row's condition, for readers. */
 const NOTES: Partial<Record<PredictionOutcome, string>> = {
@@ -15,7 +15,7 @@ const NOTES: Partial<Record<PredictionOutcome, string>> = {
 };
 
 /** One row of `UNMATCHED_RULES` as a markdown list item. */
-function ruleLine(r: (typeof UNMATCHED_RULES)[number], iouThr: number): string {
+function ruleLine(r: UnmatchedRule, iouThr: number): string {
   const whom = r.gt === 'same' ? 'a GT of its class' : 'a GT of another class';
   const iou = r.iou === 'match' ? `IoU ≥ ${iouThr}` : `0 < IoU < ${iouThr}`;
   return `   - **${r.outcome}**: ${iou} with ${whom}${NOTES[r.outcome] ?? ''};`;

@@ -2,8 +2,8 @@
  * Stage `prepare-coco` (notebook 01 in the coco profile, `detrlab prepare-coco --data-root data/coco --download`):
  * COCO 2017 into the layout of docs/data_layout.md —
  *   <root>/annotations/instances_{train,val}2017.json   <root>/images/{train,val}2017/   <root>/dataset.json
- * Archives go to <root>/downloads/ (resumable, size- and md5-verified against COCO_2017_ARCHIVES below), are unpacked safely
- * (lib/io/unzip.ts) and, unless `keepArchives`, deleted after unpacking. Done parts are skipped on re-runs:
+ * Archives go to <root>/downloads/ (resumable, size- and md5-verified against COCO_2017_ARCHIVES below), are
+ * unpacked safely (lib/io/unzip.ts) and, unless `keepArchives`, deleted after unpacking. Done parts are skipped on re-runs:
  * an annotation file exists only complete (atomic per file); an image folder is complete once its
  * marker <root>/.prepare/<split>2017.done exists.
  */

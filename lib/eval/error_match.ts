@@ -59,7 +59,8 @@ function best(ious: Float64Array, gts: CocoAnnotation[], ok: (g: CocoAnnotation,
  * failed) gives the outcome; none → `false_pos`. `classify` applies it and `matchingRuleMarkdown`
  * (analysis/matching_rule.ts) prints it, so the rule the reports state is the rule the code runs.
  */
-export const UNMATCHED_RULES: ReadonlyArray<{ outcome: PredictionOutcome; gt: 'same' | 'other'; iou: 'match' | 'overlap' }> = [
+export interface UnmatchedRule { outcome: PredictionOutcome; gt: 'same' | 'other'; iou: 'match' | 'overlap' }
+export const UNMATCHED_RULES: readonly UnmatchedRule[] = [
   { outcome: 'duplicate', gt: 'same', iou: 'match' },
   { outcome: 'cls_error', gt: 'other', iou: 'match' },
   { outcome: 'loc_error', gt: 'same', iou: 'overlap' },
@@ -76,7 +77,8 @@ function classify(p: CocoResult, ious: Float64Array, gts: CocoAnnotation[], iouT
   const gtArea = (j: number) => gts[j].area ?? gts[j].bbox[2] * gts[j].bbox[3];
   for (const rule of UNMATCHED_RULES) {
     const [j, v] = best2[rule.gt];
-    if (j >= 0 && (rule.iou === 'overlap' || v >= iouThr)) return { outcome: rule.outcome, gt: j, iou: v, area: gtArea(j) };
+    const applies = j >= 0 && (rule.iou === 'overlap' || v >= iouThr);
+    if (applies) return { outcome: rule.outcome, gt: j, iou: v, area: gtArea(j) };
   }
   return { outcome: 'false_pos', gt: -1, iou: 0, area: p.bbox[2] * p.bbox[3] };
 }

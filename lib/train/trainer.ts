@@ -93,9 +93,8 @@ export class ThreadTrainer implements Trainer {
   static async start(model: DetrModel, opts: TrainerOptions & { numWorkers: number; backend: string }): Promise<ThreadTrainer> {
     const trainable = [...model.params.trainable().values()].reduce((a, v) => a + v.size, 0);
     const data: TrainWorkerData = { optim: opts.optim, grads: new SharedArrayBuffer(opts.numWorkers * trainable * 4) };
-    const pool = await ThreadPredictor.start(model, {
-      numWorkers: opts.numWorkers, backend: opts.backend, extension: { module: path.join(__dirname, 'worker_train.js'), data },
-    });
+    const extension = { module: path.join(__dirname, 'worker_train.js'), data };
+    const pool = await ThreadPredictor.start(model, { numWorkers: opts.numWorkers, backend: opts.backend, extension });
     return new ThreadTrainer(pool, opts);
   }
 

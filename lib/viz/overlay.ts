@@ -97,7 +97,9 @@ export async function drawBoxes(image: ImageInput, boxes: OverlayBox[], o: Panel
 export interface OverlayPanel { boxes: OverlayBox[]; title: string }
 
 /** One image drawn twice with different boxes (e.g. ground truth | predictions), side by side as one PNG. */
-export async function overlayPair(image: ImageInput, left: OverlayPanel, right: OverlayPanel, maxSide: number): Promise<Buffer> {
+export async function overlayPair(
+  image: ImageInput, left: OverlayPanel, right: OverlayPanel, maxSide: number,
+): Promise<Buffer> {
   const [a, b] = await Promise.all([left, right].map((p) => drawBoxes(image, p.boxes, { maxSide, title: p.title })));
   return sideBySide([a, b]);
 }

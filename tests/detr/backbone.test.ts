@@ -1,5 +1,6 @@
 /**
- * DETR's ResNet backbone: HF spec table (counts of facebook/detr-resnet-50's `model.safetensors`), PyTorch padding on even and odd sizes
+ * DETR's ResNet backbone: HF spec table (counts of facebook/detr-resnet-50's `model.safetensors`), PyTorch padding on
+ * even and odd sizes
  * against a loop reference (resnet_reference.ts) with folded and unfolded frozen BN, max-pool padding,
  * output shapes, no tensor leaks.
  */

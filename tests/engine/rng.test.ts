@@ -45,7 +45,8 @@ test('seedFrom is stable and discriminating', () => {
  * generator, its seeding or the derived draws must show up here. The values were computed independently by a
  * Python re-implementation of the algorithms as described in lib/engine/rng.ts (sfc32 seeded by four outputs of
  * a golden-ratio counter through the murmur3 finaliser, 12 discarded outputs; Box–Muller; Fisher–Yates; FNV-1a
- * over the parts joined by U+0000), with Python's integers masked to 32 bits and Python's math module: tests/engine/rng_reference.py.
+ * over the parts joined by U+0000), with Python's integers masked to 32 bits and Python's math module:
+ * tests/engine/rng_reference.py.
  */
 test('known answers: sfc32 stream, derived draws, fork', () => {
   const u32 = (seed: number, n: number) => { const r = new Rng(seed); return Array.from({ length: n }, () => r.nextU32()); };
