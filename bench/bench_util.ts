@@ -1,5 +1,5 @@
 /**
- * Bench convention (DESIGN.md): print a readable table and write the same figures as flat JSON to
+ * Bench convention (docs/contracts.md "Benchmarks"): print a readable table and write the same figures as flat JSON to
  * runs/bench/<name>.json (units in key names, plus `backend` and the machine's core count).
  */
 import * as os from 'node:os';

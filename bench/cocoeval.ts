@@ -4,7 +4,7 @@
  * evaluation from parsed JSON (validation + evaluate + accumulate + summarize), and JSON.parse of the
  * results file separately; peak RSS of the whole process.
  */
-import { evaluateCoco } from '../lib/eval/coco_eval.js';
+import { evaluateCoco } from '../lib/cocoeval/coco_eval.js';
 import { syntheticCase } from '../lib/eval/synthetic.js';
 import { peakRssMb, writeBench } from './bench_util.js';
 

@@ -5,7 +5,8 @@
  *    the optimizer (from the profiler trace's phase totals);
  *  - one full DETR-R50 training step — forward, loss, backward, clip, AdamW — at batch 2, 512×512
  *    (`detr_r50_512_b2_step_ms`), split over the workers (one image each: wasm's 4 GB heap per instance).
- * PyTorch 1.13's CPU time for the same R50 step on a 2-core VM is 2.9–4.6 s (FACTS §I).
+ * PyTorch 1.13's CPU time for the same R50 step on a 2-core VM is 2.9–4.6 s (facebookresearch/detr, 2 threads; the
+ * spread is large and depends on the allocator).
  *
  *   npm run bench -- train [--quick]        --quick: the demo part only
  */
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
       fig.detr_r50_512_b2_step_ms = s.ms;
       const t = Object.values(s.phases).reduce((a, b) => a + b, 0);
       for (const [k, v] of Object.entries(s.phases)) fig[`detr_r50_share_${k}_pct`] = (100 * v) / t;
-      fig.pytorch_cpu_r50_512_b2_step_ms = '2900–4600 (FACTS §I, PyTorch 1.13, 2 threads)';
+      fig.pytorch_cpu_r50_512_b2_step_ms = '2900–4600 (facebookresearch/detr, PyTorch 1.13, 2 threads)';
       fig.ratio_vs_pytorch_best = s.ms / 2900;
     } catch (e) {
       fig.detr_r50_512_b2_step_ms = null;

@@ -12,6 +12,8 @@ export * from './box/index.js';
 export * from './coco/index.js';
 export * from './data/index.js';
 export * from './detr/index.js';
+export * from './cocoeval/index.js';
+export * from './predict/index.js';
 export * from './eval/index.js';
 export * from './analysis/index.js';
 export * from './crops/index.js';

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { CocoDataset, CocoResult } from '../coco/types.js';
 import type { DetectionSplit } from '../data/dataset.js';
 import type { ErrorAnalysis } from '../eval/error_analysis.js';
-import type { StatName } from '../eval/summarize.js';
+import type { StatName } from '../cocoeval/summarize.js';
 import { statCell } from '../eval/eval_tables.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { contactSheet } from '../viz/contact_sheet.js';

@@ -13,13 +13,13 @@ import * as path from 'node:path';
 import type { CocoDataset, CocoResult } from '../coco/types.js';
 import { DetectionSplit, loadDetectionSplit } from '../data/dataset.js';
 import { analyzeErrors, ErrorAnalysis } from '../eval/error_analysis.js';
-import { evaluateCoco } from '../eval/coco_eval.js';
+import { evaluateCoco } from '../cocoeval/coco_eval.js';
 import { interpret } from '../eval/interpret.js';
 import { predictSplit } from '../eval/inference.js';
 import { DetectionSource, readFreshDetections } from '../eval/eval_stage.js';
 import { evalLoader, firstImages, MODEL_INPUT_SCHEMA, ModelInputParams, openModelInputs, withRunDataRoot, readSplitGroundTruth, resolveCheckpoint, StageOverrides, valAugment } from '../eval/stage_inputs.js';
 import { defaultScoreThr } from '../eval/diagnostics.js';
-import type { StatName } from '../eval/summarize.js';
+import type { StatName } from '../cocoeval/summarize.js';
 import { bool, int, num, resolveParams, Schema } from '../params/schema.js';
 import { writeAnalysisFiles, AnalysisFiles, AnalysisCharts } from './analysis_files.js';
 

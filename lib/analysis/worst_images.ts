@@ -8,9 +8,9 @@ import type { CocoAnnotation, CocoDataset, CocoResult } from '../coco/types.js';
 import type { DetectionRecord } from '../data/dataset.js';
 import { ErrorAnalysis, ImageErrors } from '../eval/error_analysis.js';
 import { matchImage } from '../eval/error_match.js';
-import { drawPair } from '../eval/visualize_stage.js';
+import { decodeRgb } from '../data/decode.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { OverlayBox } from '../viz/overlay.js';
+import { OverlayBox, overlayPair } from '../viz/overlay.js';
 import { OUTCOME_COLORS } from './analysis_charts.js';
 
 export interface WorstImage extends ImageErrors { rank: number; overlay: string | null }
@@ -44,7 +44,8 @@ export async function drawWorstImages(a: ErrorAnalysis, gt: CocoDataset, dets: C
     let overlay: string | null = null;
     if (r) {
       try {
-        const png = await drawPair(r, { boxes: gb, title: `#${i + 1} image ${im.imageId} · GT (${im.counts.missed} missed)` }, { boxes: pb, title: `predictions ≥ ${a.options.scoreThr} · ${im.errors} errors` }, maxSide);
+        const image = await decodeRgb(r.file, { width: r.width, height: r.height });
+        const png = await overlayPair(image, { boxes: gb, title: `#${i + 1} image ${im.imageId} · GT (${im.counts.missed} missed)` }, { boxes: pb, title: `predictions ≥ ${a.options.scoreThr} · ${im.errors} errors` }, maxSide);
         overlay = path.join(dir, `${String(i + 1).padStart(2, '0')}_${im.imageId}.png`);
         writeFileAtomic(overlay, png);
       } catch (e) {

@@ -20,7 +20,8 @@ import { readCropsData, readSynthData } from './crop_samples.js';
 import { locateBackboneWeights } from './backbone_weights.js';
 import { trainRunsInWorkers } from './run_workers.js';
 import { runSteps, trainRun } from './train_run.js';
-import { AblationJson, writeAblationReport } from './ablation_report.js';
+import type { AblationJson } from './ablation_json.js';
+import { writeAblationReport } from './ablation_report.js';
 import { ABLATION_RUNS, JUDGE_RUN, ablationRunRefs, judgeDir, planAblation } from './ablation_plan.js';
 import { SYNTH_QUALITY_FILE, synthQuality } from '../synth/synth_quality.js';
 

@@ -1,16 +1,16 @@
 /**
- * The ablation's charts: pure vega-lite spec builders over the run files (STYLE rules 8 and 14), and
+ * The ablation's charts: pure vega-lite spec builders over the run files (docs/conventions.md), and
  * `writeAblationCharts`, which renders them to PNG beside ablation.md. Also the example grid: synthetic
  * images beside real crops of the same rare class.
  */
 import * as path from 'node:path';
 import { imageGrid } from '../crops/image_grid.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { readLog } from '../train/run_dir.js';
+import { readLog } from '../io/run_dir.js';
 import { lineChart } from '../viz/charts.js';
 import { renderPng, VlSpec } from '../viz/vega_render.js';
 import { ABLATION_RUNS, AblationRunName, RUN_LABELS } from './ablation_plan.js';
-import { AblationJson, readRunMetrics } from './ablation_report.js';
+import { type AblationJson, readRunMetrics } from './ablation_json.js';
 import { readCropsData, readSynthData } from './crop_samples.js';
 
 /** Grouped horizontal bars: accuracy of each class at the best epoch, one bar per run; rare classes marked. */

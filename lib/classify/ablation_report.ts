@@ -7,11 +7,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readJson, writeJsonAtomic } from '../io/atomic.js';
-import { readLog } from '../train/run_dir.js';
+import { readLog } from '../io/run_dir.js';
 import { UserError } from '../params/user_error.js';
 import { meanStd } from './class_metrics.js';
-import { meanCi95, MeanInterval } from './interval.js';
+import { meanCi95 } from './interval.js';
 import { SYNTH_QUALITY_FILE, SynthQuality } from '../synth/synth_quality.js';
+import { type AblationJson, type RunSummary, readRunMetrics } from './ablation_json.js';
 import type { AblationParams } from './classifier_params.js';
 import { trainedModelNote, type SynthProvenance } from './crop_samples.js';
 import type { RunMetrics } from './train_run.js';
@@ -19,56 +20,8 @@ import type { AblationRunName, AblationRunRef } from './ablation_plan.js';
 import { writeAblationMarkdown } from './ablation_tables.js';
 import { writeAblationCharts } from './ablation_charts.js';
 
-export interface SeedResult { seed: number; dir: string; best_val_acc: number; best_epoch: number; balanced_acc: number; rare_acc: number | null }
-export interface RunSummary {
-  best_val_acc: number;
-  /** Sample std over seeds (0 with one seed). */
-  best_val_acc_std: number;
-  /** The first seed's best epoch, 0-based as in log.jsonl (per seed in `per_seed`). */
-  best_epoch: number;
-  balanced_acc: number;
-  rare_acc: number | null;
-  /** Accuracy of each class at the best epoch, mean over seeds. */
-  per_class: Record<string, number | null>;
-  per_seed: SeedResult[];
-}
-export interface AblationJson {
-  real: RunSummary;
-  real_synth: RunSummary;
-  /** real_synth.best_val_acc − real.best_val_acc. */
-  delta: number;
-  delta_std: number;
-  delta_per_seed: number[];
-  delta_balanced_acc: number;
-  delta_rare_acc: number | null;
-  /** Δ of best_val_acc and of rare-class accuracy per seed, and their mean with a 95 % t-interval (null with one seed). */
-  delta_rare_per_seed: Array<number | null>;
-  delta_ci95: MeanInterval | null;
-  delta_rare_ci95: MeanInterval | null;
-  delta_per_class: Record<string, number | null>;
-  classes: string[];
-  rare: string[];
-  rare_classes: Array<{ class: string; train_crops_real: number; synth_images: number }>;
-  epochs: number;
-  seeds: number[];
-  synth: { dir: string; images_used: number; provenance: SynthProvenance[]; tiny_models: boolean; note: string };
-  /** True: every seed's two runs recorded the same real-sample order digest in every epoch. */
-  real_data_identical: boolean;
-  backbone: RunMetrics['backbone'];
-  backend: string;
-  runs: Array<AblationRunRef & { seconds: number; train_img_per_s: number }>;
-  /** Recognisability, edge IoU and KID of the synthetic images (synth_quality.json beside ablation.json), when present. */
-  synth_quality?: SynthQuality;
-}
-
 const mean = (xs: number[]) => meanStd(xs).mean;
 const meanOrNull = (xs: Array<number | null>) => (xs.some((x) => x === null) ? null : mean(xs as number[]));
-
-export function readRunMetrics(dir: string): RunMetrics {
-  const f = path.join(dir, 'metrics.json');
-  if (!fs.existsSync(f)) throw new Error(`${f} does not exist: the run did not finish`);
-  return readJson<RunMetrics>(f);
-}
 
 /** Real-sample order digests per epoch, from a run's log.jsonl. */
 export const realOrderDigests = (dir: string): string[] =>

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { markdownTable, Row } from '../viz/table.js';
-import type { AblationJson, RunSummary } from './ablation_report.js';
+import type { AblationJson, RunSummary } from './ablation_json.js';
 import { qualityTable } from '../synth/synth_quality.js';
 
 export const ABLATION_COLUMNS = ['эксперимент', 'synth_used', 'best_val_acc'] as const;

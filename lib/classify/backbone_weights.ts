@@ -13,6 +13,7 @@ import { DETR_PRESETS, DetrPreset } from '../detr/config.js';
 import { configFromShapes, fromHfConfig } from '../detr/hf_config.js';
 import { fetchHubWeights, HubFiles, localWeights } from '../detr/hub.js';
 import { ParamStore } from '../detr/param_store.js';
+import { DEMO_DETR_WEIGHTS } from '../detr/pretrained.js';
 import { loadCheckpoint } from '../detr/weights.js';
 import { readSafetensors, SafeTensorsFile } from '../io/safetensors.js';
 import { Rng } from '../engine/rng.js';
@@ -20,8 +21,6 @@ import { UserError } from '../params/user_error.js';
 import { classifierSpecs, ClassifierConfig, CropClassifier, HEAD_BIAS, HEAD_WEIGHT } from './classifier_model.js';
 import { readJsonFile } from '../io/json_file.js';
 
-/** The demo DETR's weights (committed with the detection stage). */
-export const DEMO_BACKBONE_WEIGHTS = 'models/detr-demo/model.safetensors';
 export const COCO_BACKBONE_WEIGHTS = 'facebook/detr-resnet-50';
 
 export interface BuildOptions {
@@ -55,7 +54,7 @@ const REPO_RE = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 export async function locateBackboneWeights(w: string): Promise<HubFiles> {
   if (fs.existsSync(w)) return localWeights(w);
   if (REPO_RE.test(w) && !w.endsWith('.safetensors')) return fetchHubWeights(w);
-  const hint = w === DEMO_BACKBONE_WEIGHTS ? ' (the demo DETR weights come with the detection stage)' : '';
+  const hint = w === DEMO_DETR_WEIGHTS ? ' (the demo DETR weights come with the detection stage)' : '';
   throw new UserError(`--backbone-weights '${w}' does not exist${hint}; give a DETR model.safetensors, a hub repo id such as ${COCO_BACKBONE_WEIGHTS}, or 'none' for a random-init backbone`);
 }
 

@@ -22,9 +22,8 @@ export interface ClassifierConfig {
 /** Backbone specs (checkpoint order) + the head, initialised as PyTorch's nn.Linear default (U(±1/√C)). */
 export function classifierSpecs(cfg: ClassifierConfig): TensorSpec[] {
   const c = backboneOutChannels(cfg.backbone);
-  // ParamGroup 'transformer' is the store's "not the backbone" group: it trains at `lr`, the backbone at `lrBackbone`.
   const head = (name: string, hfShape: number[]): TensorSpec =>
-    ({ name, hfShape, layout: hfShape.length === 2 ? 'linear' : 'plain', trainable: true, group: 'transformer', init: { kind: 'torchDefault', fanIn: c } });
+    ({ name, hfShape, layout: hfShape.length === 2 ? 'linear' : 'plain', trainable: true, group: 'head', init: { kind: 'torchDefault', fanIn: c } });
   return [...backboneSpecs(cfg.backbone), head(HEAD_WEIGHT, [cfg.numClasses, c]), head(HEAD_BIAS, [cfg.numClasses])];
 }
 

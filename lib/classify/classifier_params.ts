@@ -8,7 +8,8 @@
 import { BACKEND_CHAIN, BackendChoice } from '../engine/backend.js';
 import { DETR_PRESETS, DetrPreset } from '../detr/config.js';
 import { bool, int, num, numList, oneOf, resolveParams, Schema, str } from '../params/schema.js';
-import { COCO_BACKBONE_WEIGHTS, DEMO_BACKBONE_WEIGHTS } from './backbone_weights.js';
+import { COCO_BACKBONE_WEIGHTS } from './backbone_weights.js';
+import { DEMO_DETR_WEIGHTS } from '../detr/pretrained.js';
 
 /** What one training run needs (both commands share these). */
 export interface ClassifierTrainParams {
@@ -37,7 +38,7 @@ export interface AblationParams extends Omit<ClassifierTrainParams, 'seed'> { sy
 
 const TRAIN_SCHEMA: Schema<ClassifierTrainParams> = {
   crops: str('data/crops', 'crops folder written by `detrlab crops` (manifest.jsonl, classes.json)'),
-  backboneWeights: str(DEMO_BACKBONE_WEIGHTS, `DETR checkpoint whose backbone initialises the classifier: a model.safetensors (config.json beside it), a hub repo (${COCO_BACKBONE_WEIGHTS}), or none (random init)`),
+  backboneWeights: str(DEMO_DETR_WEIGHTS, `DETR checkpoint whose backbone initialises the classifier: a model.safetensors (config.json beside it), a hub repo (${COCO_BACKBONE_WEIGHTS}), or none (random init)`),
   arch: oneOf<DetrPreset>(Object.keys(DETR_PRESETS) as DetrPreset[], 'demo', 'backbone architecture for --backbone-weights none (otherwise the checkpoint\'s config.json decides)'),
   freezeBackbone: bool(false, 'train only the new head (the backbone stays as loaded)'),
   trainableFrom: oneOf<'layer2' | 'all'>(['layer2', 'all'], 'layer2', 'backbone layers that fine-tune: layer2 = DETR\'s rule (stem and layer1 stay frozen; about 2× faster on CPU), all (a random-init backbone always trains all)'),

@@ -29,7 +29,7 @@ export class ClassifierTrainer {
     const p = model.params;
     this.optimizer = new AdamW([
       { name: 'backbone', lr: o.lrBackbone, weightDecay: o.weightDecay, params: p.trainable('backbone') },
-      { name: 'head', lr: o.lr, weightDecay: o.weightDecay, params: p.trainable('transformer') },
+      { name: 'head', lr: o.lr, weightDecay: o.weightDecay, params: p.trainable('head') },
     ]);
     this.names = [...p.trainable().keys()];
   }

@@ -11,6 +11,7 @@ export { ClassifierTrainer, crossEntropy, predictBatch, cosineLr } from './class
 export * from './train_run.js';
 export * from './ablation_plan.js';
 export * from './ablation.js';
+export * from './ablation_json.js';
 export * from './ablation_report.js';
 export * from './ablation_tables.js';
 export * from './ablation_charts.js';

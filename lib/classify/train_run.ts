@@ -1,5 +1,5 @@
 /**
- * One classifier run, start to finish, as a folder of plain files (DESIGN "Artifacts", STYLE rule 8):
+ * One classifier run, start to finish, as a folder of plain files (docs/contracts.md "Runs"):
  *   <dir>/config.json    every resolved parameter, backbone provenance, data counts, backend, versions
  *   <dir>/log.jsonl      split=train: one row per step; split=train_epoch / val: one row per epoch (val has
  *                        acc/<class> per class and `real_order_sha1`, a digest of the real samples in the order
@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { initEngine } from '../engine/backend.js';
 import { Rng, seedFrom } from '../engine/rng.js';
 import { writeJsonAtomic } from '../io/atomic.js';
-import { RunDir } from '../train/run_dir.js';
+import { RunDir } from '../io/run_dir.js';
 import { progress } from '../viz/progress.js';
 import { buildClassifier, BackboneProvenance } from './backbone_weights.js';
 import { classMetrics, ClassMetrics } from './class_metrics.js';

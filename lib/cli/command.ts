@@ -4,6 +4,7 @@
  */
 import { Schema } from '../params/schema.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry holds commands of every parameter type
 export interface StageCommand<P = any> {
   /** `train`, `coco-eval`, `notebooks run`, `parity detr`. */
   name: string;

@@ -57,10 +57,6 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`detrlab ${cmd.name}: error: ${fsMessage}\n`);
       return 2;
     }
-    if (e instanceof Error && e.name === 'StageError') {
-      process.stderr.write(`detrlab ${cmd.name}: ${e.message}\n`);
-      return 1;
-    }
     process.stderr.write(`detrlab ${cmd.name}: internal error (a bug; please report it):\n${(e as Error)?.stack ?? String(e)}\n`);
     return 1;
   }

@@ -1,6 +1,7 @@
 /**
  * COCO 2017 detection categories: 80 classes with their (non-contiguous) ids — 12, 26, 29, 30, 45, 66,
- * 68, 69, 71 and 83 are unused — and the 10 mission classes of this project (FACTS §B).
+ * 68, 69, 71 and 83 are unused — and the 10 mission classes of this project (ids as in
+ * instances_*2017.json and facebook/detr-resnet-50's `id2label`).
  * Category ids are COCO's; contiguous labels 0..K-1 exist only inside a subset's label_map.json.
  */
 import { CocoCategory } from './types.js';

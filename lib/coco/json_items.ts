@@ -1,7 +1,7 @@
 /**
  * Reading big COCO JSON files piecewise: find the top-level keys, read small values whole, and visit the
  * items of the big arrays (`images`, `annotations`) one at a time. The file is never held as one string
- * (instances_train2017.json is 469,785,474 bytes; V8's string limit is 536,870,888 chars, FACTS §B).
+ * (instances_train2017.json is 469,785,474 bytes; V8's string limit is 536,870,888 chars; nodejs/node#35973).
  *
  * Two engines visit array items, with identical results (tests/coco/json_items.test.ts):
  * - `split` (default): json_scan.ts finds each item's bytes, JSON.parse parses it. ~10× faster.

@@ -2,8 +2,8 @@
  * Stage `prepare-coco` (notebook 01 in the coco profile, `detrlab prepare-coco --data-root data/coco --download`):
  * COCO 2017 into the layout of docs/data_layout.md —
  *   <root>/annotations/instances_{train,val}2017.json   <root>/images/{train,val}2017/   <root>/dataset.json
- * Archives go to <root>/downloads/ (resumable, size- and md5-verified, FACTS §B), are unpacked safely
- * (lib/io/unzip.ts) and, unless `keepArchives`, deleted after unpacking. Done parts are skipped on re-runs:
+ * Archives go to <root>/downloads/ (resumable, size- and md5-verified against COCO_2017_ARCHIVES below), are
+ * unpacked safely (lib/io/unzip.ts) and, unless `keepArchives`, deleted after unpacking. Done parts are skipped on re-runs:
  * an annotation file exists only complete (atomic per file); an image folder is complete once its
  * marker <root>/.prepare/<split>2017.done exists.
  */
@@ -21,7 +21,7 @@ import { annotationFile, DatasetManifest, imageDirName, SPLITS } from './subset_
 export interface ArchiveSpec { name: string; urlPath: string; bytes: number; md5?: string }
 
 export const COCO_HOST = 'http://images.cocodataset.org';
-/** FACTS §B (sizes and md5 from PaddleDetection's download table). */
+/** md5 from PaddlePaddle/PaddleDetection `ppdet/utils/download.py`; sizes as images.cocodataset.org serves them. */
 export const COCO_2017_ARCHIVES: Record<'annotations' | 'train' | 'val', ArchiveSpec> = {
   annotations: { name: 'annotations_trainval2017.zip', urlPath: '/annotations/annotations_trainval2017.zip', bytes: 252_907_541, md5: 'f4bbac642086de4f52a3fdda2de5fa2c' },
   train: { name: 'train2017.zip', urlPath: '/zips/train2017.zip', bytes: 19_336_861_798, md5: 'cced6f7f71b7629ddf16f17bbcfab6b2' },

@@ -2,7 +2,8 @@
  * Subsets one COCO annotation file while streaming it: keeps the chosen categories' annotations (crowd
  * regions included, iscrowd=1) and the images that have at least one of them. Output is COCO format
  * (loads in pycocotools): original category ids, annotation ids renumbered 1, 2, 3, … (id 0 would be
- * unmatchable in COCOeval, FACTS §C/§I), other fields copied unchanged. Written atomically.
+ * unmatchable in COCOeval: pycocotools `cocoeval.py:evaluateImg` stores matched ids with 0 = unmatched), other fields
+ * copied unchanged. Written atomically.
  */
 import { UserError } from '../params/user_error.js';
 import { CocoCategory } from './types.js';

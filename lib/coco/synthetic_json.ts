@@ -23,7 +23,7 @@ export interface SyntheticCocoOptions {
 
 export interface SyntheticCocoStats { bytes: number; images: number; annotations: number }
 
-/** train2017 instance counts for the mission classes (FACTS §B); other classes get ~5,000. */
+/** train2017 instance counts for the mission classes (as in instances_train2017.json); others get ~5,000. */
 const FREQ: Record<number, number> = { 1: 262465, 2: 7113, 3: 43867, 4: 8725, 6: 6069, 7: 4571, 8: 9973, 9: 10759, 10: 12884, 11: 1865 };
 
 function categorySampler(rng: Rng): () => number {

@@ -1,7 +1,7 @@
 /**
  * Normalise and pad a list of transformed images into one batch, as DetrImageProcessor does
- * (FACTS §A.9): rescale 1/255, subtract the ImageNet mean, divide by the std, pad bottom/right with 0 to
- * the largest H×W of the batch, pixel mask 1 on real pixels. Boxes become cxcywh normalised by each
+ * (transformers `image_processing_detr.py`: `rescale`, `normalize`, `pad`): rescale 1/255, subtract the ImageNet
+ * mean, divide by the std, pad bottom/right with 0 to the largest H×W of the batch, pixel mask 1 on real pixels. Boxes become cxcywh normalised by each
  * image's unpadded size (original DETR; not HF's padded-canvas variant, PR #28363).
  */
 import { Box } from '../box/box_ops.js';

@@ -16,7 +16,7 @@ export interface Sample { image: RgbImage; targets: BoxTargets }
 /**
  * What the model trains on for one image (structurally a `DetrTarget` of lib/detr/matcher.ts):
  * labels 0..K-1 and boxes cxcywh normalised by the image's resized, UNPADDED size (original DETR;
- * FACTS §A.9), crowd regions removed. Sizes are [h, w].
+ * facebookresearch/detr `datasets/transforms.py` `resize`/`normalize`), crowd regions removed. Sizes are [h, w].
  */
 export interface ImageTarget {
   imageId: number;

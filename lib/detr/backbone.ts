@@ -1,6 +1,7 @@
 /**
  * DETR's ResNet backbone: torchvision/timm ResNet v1.5 (stride on the 3×3 conv of a bottleneck) with
- * frozen batch norm, under Hugging Face's names (`DetrConvEncoder` with a timm backbone; FACTS §A.2).
+ * frozen batch norm, under Hugging Face's names (transformers `modeling_detr.py` `DetrConvEncoder` with a timm
+ * backbone).
  * NHWC inside; PyTorch padding exactly: every conv pads k//2 on all sides (explicit pad, never TF
  * 'same', which pads bottom/right only on odd totals), the stem max-pool 3×3/2 pads 1 and padding
  * never wins (tfjs pooling skips padded positions, as PyTorch's -inf padding does).

@@ -1,5 +1,5 @@
 /**
- * DETR's set loss (facebookresearch/detr `models/detr.py` `SetCriterion`, FACTS §A.8):
+ * DETR's set loss (facebookresearch/detr `models/detr.py` `SetCriterion`, `models/matcher.py`):
  *   loss_ce    cross-entropy over K+1 classes on every query, class weights `empty_weight`
  *              (1 for real classes, eosCoef for no-object), PyTorch's weighted mean Σ wᵢ·nllᵢ / Σ wᵢ
  *   loss_bbox  L1 of matched cxcywh boxes, summed / numBoxes

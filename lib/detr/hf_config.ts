@@ -18,8 +18,7 @@
 import { DetrConfig, DetrOverrides, resolveDetr, validateDetr } from './config.js';
 import { hfBackboneConfig, backboneFromHf, withDetrlabBackboneNames } from './hf_backbone.js';
 import { UserError } from '../params/user_error.js';
-
-export const HF_BACKBONE_PREFIX = 'model.backbone.conv_encoder.model.';
+import { BACKBONE_PREFIX } from './backbone.js';
 
 /** Class names in label order (length K) and, optionally, their COCO category ids. */
 export interface LabelInfo { names: string[]; categoryIds?: number[] }
@@ -114,7 +113,7 @@ export function configFromShapes(anyShapes: Map<string, number[]>, nHeads = 8, w
     return s;
   };
   const names = [...shapes.keys()];
-  const B = HF_BACKBONE_PREFIX;
+  const B = BACKBONE_PREFIX;
   const bottleneck = shapes.has(`${B}layer1.0.conv3.weight`);
   const blocks = (stage: number) => layerCount(names, new RegExp(`^${B.replace(/\./g, '\\.')}layer${stage}\\.(\\d+)\\.`));
   const depth = bottleneck ? (blocks(3) === 23 ? 101 : 50) : (blocks(1) === 3 ? 34 : 18);

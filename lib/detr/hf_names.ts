@@ -1,7 +1,8 @@
 /**
  * The complete tensor table (HF names, PyTorch shapes) of a DETR, generated from the architecture:
  * backbone specs + transformer/head specs. For `DEFAULT_DETR` this is `facebook/detr-resnet-50`'s
- * `model.safetensors` (FACTS §A.2: 318 parameter tensors + 212 frozen-BN buffers, 41,524,768 parameters).
+ * `model.safetensors` (transformers `modeling_detr.py` names: 318 parameter tensors + 212 frozen-BN buffers,
+ * 41,524,768 parameters, counted from the shapes; tests/detr/hf_names.test.ts).
  */
 import { TensorSpec } from './param_store.js';
 import { DetrConfig, DEFAULT_DETR } from './config.js';

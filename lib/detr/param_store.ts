@@ -8,8 +8,11 @@ import { Rng } from '../engine/rng.js';
 
 /** How a tensor's PyTorch layout maps to ours. */
 export type TensorLayout = 'conv' | 'linear' | 'plain';
-/** Which optimizer group a parameter belongs to (backbone gets `lrBackbone`). */
-export type ParamGroup = 'backbone' | 'transformer';
+/**
+ * Which optimizer group a parameter belongs to: the backbone trains at `lrBackbone`; DETR's transformer and heads
+ * (`transformer`, DETR's name for that group) and the crop classifier's head (`head`) at `lr`.
+ */
+export type ParamGroup = 'backbone' | 'transformer' | 'head';
 
 export type InitSpec =
   | { kind: 'zeros' } | { kind: 'ones' }

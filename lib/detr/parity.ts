@@ -1,5 +1,5 @@
 /**
- * What `detrlab parity detr` and `detrlab parity assignment` compute (DESIGN.md "Contracts"), so anyone
+ * What `detrlab parity detr` and `detrlab parity assignment` compute (docs/contracts.md), so anyone
  * can check this implementation against PyTorch DETR / scipy on the same weights and inputs.
  *
  * parity detr, eval mode (no dropout):

@@ -1,6 +1,7 @@
 /**
- * Model outputs → detections (Hugging Face `post_process_object_detection`, original DETR `PostProcess`,
- * FACTS §A.10): softmax over K+1, drop no-object, best class per query, cxcywh → xyxy scaled by each
+ * Model outputs → detections (transformers `image_processing_detr.py` `post_process_object_detection`,
+ * facebookresearch/detr `models/detr.py` `PostProcess`): softmax over K+1, drop no-object, best class per query,
+ * cxcywh → xyxy scaled by each
  * image's original size → absolute xywh; optional score threshold (keep score > threshold) and top-k.
  * Labels are contiguous 0..K−1 and become COCO `category_id`s only through the label map.
  * Dims: B batch, Q queries, K classes.

@@ -19,6 +19,12 @@ import { Rng } from '../engine/rng.js';
 import { UserError } from '../params/user_error.js';
 import { readJsonFile } from '../io/json_file.js';
 
+/**
+ * The project's demo DETR, relative to the project root (pre-trained by `detrlab train` on the full demo dataset;
+ * models/detr-demo/README.md). Detection training starts from it; the crop classifier takes its backbone.
+ */
+export const DEMO_DETR_WEIGHTS = 'models/detr-demo/model.safetensors';
+
 export interface LoadDetrOptions extends HubOptions {
   /** Hub repo id, e.g. facebook/detr-resnet-50 (ignored when `weights` is given). */
   modelName?: string;

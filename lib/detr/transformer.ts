@@ -1,11 +1,13 @@
 /**
  * DETR's encoder and decoder, post-norm (`normalize_before=False`), with positional terms added where
- * the original adds them (FACTS §A.5, facebookresearch/detr `models/transformer.py` `forward_post`):
+ * the original adds them (facebookresearch/detr `models/transformer.py` `forward_post`; transformers
+ * `modeling_detr.py` `DetrEncoderLayer`, `DetrDecoderLayer`):
  *   encoder self-attn   q = k = x + pos,             v = x
  *   decoder self-attn   q = k = t + queryPos,        v = t
  *   decoder cross-attn  q = t + queryPos, k = memory + pos, v = memory
  * The decoder stream starts at zeros; its final LayerNorm is applied to every layer's output for the heads
- * but never fed back into the stream (original DETR; HF's aux path differs, FACTS §I).
+ * but never fed back into the stream (original DETR `TransformerDecoder.forward` with `return_intermediate`;
+ * HF's `DetrDecoder` with `auxiliary_loss=True` feeds the normed state on, which changes the outputs).
  * Dims: B batch, S = h·w memory tokens, Q queries, D model width, L decoder layers.
  */
 import * as tf from '@tensorflow/tfjs-core';

@@ -4,9 +4,11 @@
  *
  * Class head (`class_labels_classifier.{weight,bias}`) when the checkpoint's K differs from the model's:
  *  - `reinit` (default): what `from_pretrained(…, ignore_mismatched_sizes=True)` does — the mismatched
- *    tensors are dropped and keep HF `_init_weights`: weight N(0, initStd = 0.02), bias 0 (FACTS §A.7).
- *  - `coco-rows`: the pretrained head's row index equals the COCO category id (row 91 = no-object,
- *    FACTS §A.1), so a K-class head starts from rows [categoryIds…, last row].
+ *    tensors are dropped and keep HF `_init_weights`: weight N(0, initStd = 0.02), bias 0 (transformers
+ *    `modeling_detr.py` `DetrPreTrainedModel._init_weights`; `modeling_utils` `_find_mismatched_keys`).
+ *  - `coco-rows`: the pretrained head's row index equals the COCO category id (row 91 = no-object:
+ *    facebook/detr-resnet-50 `config.json` `id2label`, num_labels 91), so a K-class head starts from rows
+ *    [categoryIds…, last row].
  * Any other missing tensor or shape mismatch is a UserError unless `strict: false`.
  */
 import * as tf from '@tensorflow/tfjs-core';

@@ -2,7 +2,8 @@
  * `variableGradsAsync`: tf.variableGrads for a loss function that awaits in the middle.
  *
  * Why: DETR's loss needs values half-way through the graph (the Hungarian matcher reads the cost
- * matrix, STYLE rule 4). tf.variableGrads takes a synchronous function, so the matcher reads with
+ * matrix and solves it in plain JS, as DETR's `HungarianMatcher` does under `torch.no_grad()`). tf.variableGrads
+ * takes a synchronous function, so the matcher reads with
  * `dataSync()` — which the webgpu backend cannot do under Node (read_sync.ts). With this helper a
  * training step can do `const out = model.forward(…); const matches = await …; return loss(out, matches)`
  * with ONE forward pass, on every backend.

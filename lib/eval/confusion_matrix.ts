@@ -10,7 +10,7 @@
  * divides each row by its sum (the share of each true class's objects, or of the background detections).
  */
 import type { CocoAnnotation, CocoDataset, CocoResult } from '../coco/types.js';
-import { bbIouAt } from './iou.js';
+import { bbIouAt } from '../cocoeval/iou.js';
 
 export interface ConfusionMatrix {
   iouThr: number;

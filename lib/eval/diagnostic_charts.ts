@@ -4,7 +4,7 @@
  * charts the notebooks and the report show.
  */
 import type { VlSpec } from '../viz/vega_render.js';
-import type { CocoEvalResult } from './coco_eval.js';
+import type { CocoEvalResult } from '../cocoeval/coco_eval.js';
 import type { ConfidenceCurves } from './confidence_curves.js';
 import type { ConfusionMatrix } from './confusion_matrix.js';
 import type { LabelsOverview } from './labels_overview.js';

@@ -12,7 +12,7 @@
  */
 import type { CocoAnnotation, CocoDataset, CocoResult } from '../coco/types.js';
 import { UserError } from '../params/user_error.js';
-import { checkDetections, checkGroundTruth } from './checks.js';
+import { checkDetections, checkGroundTruth } from '../cocoeval/checks.js';
 import { matchImage } from './error_match.js';
 
 export const OUTCOMES = ['tp', 'crowd', 'duplicate', 'cls_error', 'loc_error', 'cls_loc_error', 'false_pos', 'missed'] as const;

@@ -22,7 +22,7 @@
  * cls_error, loc_error, cls_loc_error, missed) or the prediction's w·h (false_pos, crowd).
  */
 import type { CocoAnnotation, CocoResult } from '../coco/types.js';
-import { bbIouAt } from './iou.js';
+import { bbIouAt } from '../cocoeval/iou.js';
 
 export type PredictionOutcome = 'tp' | 'crowd' | 'duplicate' | 'cls_error' | 'loc_error' | 'cls_loc_error' | 'false_pos';
 
@@ -53,16 +53,33 @@ function best(ious: Float64Array, gts: CocoAnnotation[], ok: (g: CocoAnnotation,
   return [m, v];
 }
 
+/**
+ * Step 2 as a table, in order: the first row whose GT set (`same` class or `other` classes, non-crowd only) has
+ * a GT with IoU ≥ iouThr (`match`) or any overlap (`overlap`, i.e. 0 < IoU, below iouThr once the rows above
+ * failed) gives the outcome; none → `false_pos`. `classify` applies it and `matchingRuleMarkdown`
+ * (analysis/matching_rule.ts) prints it, so the rule the reports state is the rule the code runs.
+ */
+export interface UnmatchedRule { outcome: PredictionOutcome; gt: 'same' | 'other'; iou: 'match' | 'overlap' }
+export const UNMATCHED_RULES: readonly UnmatchedRule[] = [
+  { outcome: 'duplicate', gt: 'same', iou: 'match' },
+  { outcome: 'cls_error', gt: 'other', iou: 'match' },
+  { outcome: 'loc_error', gt: 'same', iou: 'overlap' },
+  { outcome: 'cls_loc_error', gt: 'other', iou: 'overlap' },
+];
+
 /** Step 2 for one prediction that step 1 left unmatched. */
 function classify(p: CocoResult, ious: Float64Array, gts: CocoAnnotation[], iouThr: number): Omit<PredictionResult, 'index'> {
   const regular = (g: CocoAnnotation) => !g.iscrowd;
-  const same = best(ious, gts, (g) => regular(g) && g.category_id === p.category_id);
-  const other = best(ious, gts, (g) => regular(g) && g.category_id !== p.category_id);
+  const best2 = {
+    same: best(ious, gts, (g) => regular(g) && g.category_id === p.category_id),
+    other: best(ious, gts, (g) => regular(g) && g.category_id !== p.category_id),
+  };
   const gtArea = (j: number) => gts[j].area ?? gts[j].bbox[2] * gts[j].bbox[3];
-  if (same[0] >= 0 && same[1] >= iouThr) return { outcome: 'duplicate', gt: same[0], iou: same[1], area: gtArea(same[0]) };
-  if (other[0] >= 0 && other[1] >= iouThr) return { outcome: 'cls_error', gt: other[0], iou: other[1], area: gtArea(other[0]) };
-  if (same[0] >= 0) return { outcome: 'loc_error', gt: same[0], iou: same[1], area: gtArea(same[0]) };
-  if (other[0] >= 0) return { outcome: 'cls_loc_error', gt: other[0], iou: other[1], area: gtArea(other[0]) };
+  for (const rule of UNMATCHED_RULES) {
+    const [j, v] = best2[rule.gt];
+    const applies = j >= 0 && (rule.iou === 'overlap' || v >= iouThr);
+    if (applies) return { outcome: rule.outcome, gt: j, iou: v, area: gtArea(j) };
+  }
   return { outcome: 'false_pos', gt: -1, iou: 0, area: p.bbox[2] * p.bbox[3] };
 }
 

@@ -13,12 +13,12 @@ import type { CocoDataset, CocoResult } from '../coco/types.js';
 import { Diagnostics, writeDiagnostics } from './diagnostics.js';
 import { writeFileAtomic, writeJsonAtomic, readJson } from '../io/atomic.js';
 import { int, num, resolveParams, Schema } from '../params/schema.js';
-import { cocoEvalReport, CocoEvalReport } from './eval_report.js';
+import { cocoEvalReport, CocoEvalReport } from '../cocoeval/eval_report.js';
 import { evaluateSplit, InferenceCounts, SplitEvaluation } from './inference.js';
 import { evalTables, evalTablesMarkdown, EvalTables, perClassApChart, prCurveChart } from './eval_tables.js';
 import type { VlSpec } from '../viz/vega_render.js';
 import { evalLoader, firstImages, Fingerprint, MODEL_INPUT_SCHEMA, ModelInputParams, ModelInputs, openModelInputs, withRunDataRoot, StageOverrides, readSplitGroundTruth } from './stage_inputs.js';
-import { readCocoResults } from './results_io.js';
+import { readCocoResults } from '../cocoeval/results_io.js';
 
 export interface EvalStageParams extends ModelInputParams { scoreThr: number; maxImages: number }
 

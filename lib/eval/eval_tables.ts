@@ -6,9 +6,9 @@
  */
 import { markdownTable, Row } from '../viz/table.js';
 import type { VlSpec } from '../viz/vega_render.js';
-import type { CocoEvalResult } from './coco_eval.js';
-import type { CocoEvalReport } from './eval_report.js';
-import type { StatName } from './summarize.js';
+import type { CocoEvalResult } from '../cocoeval/coco_eval.js';
+import type { CocoEvalReport } from '../cocoeval/eval_report.js';
+import type { StatName } from '../cocoeval/summarize.js';
 
 export interface EvalTables {
   headline: Row[];

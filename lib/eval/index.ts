@@ -1,21 +1,11 @@
-// COCO box evaluation (pycocotools semantics) and error analysis: the public surface.
-export { evaluateCoco, statsRecord } from './coco_eval.js';
-export type { CocoEvalOptions, CocoEvalResult, CategoryMetrics } from './coco_eval.js';
-export type { EvalArrays } from './accumulate.js';
-export { defaultEvalParams, resolveEvalParams, DEFAULT_AREA_RNG, DEFAULT_AREA_LBL } from './params.js';
-export type { EvalParams } from './params.js';
-export { STAT_NAMES, summarizeStats, summaryLines } from './summarize.js';
-export type { StatName } from './summarize.js';
-export { cocoEvalReport } from './eval_report.js';
-export type { CocoEvalReport, CategoryAp } from './eval_report.js';
-export { readCocoDataset, readCocoResults, parseJsonLenient } from './results_io.js';
+// Evaluation stages (05 eval, 07 visualize), prediction over a split, diagnostics and the error taxonomy.
 export { analyzeErrors, DEFAULT_ERROR_ANALYSIS, OUTCOMES, ERROR_KINDS, errorTotal } from './error_analysis.js';
 export type { ErrorAnalysis, ErrorAnalysisOptions, Outcome, ErrorKind, OutcomeCounts, ImageErrors, SizeName } from './error_analysis.js';
 export { matchImage } from './error_match.js';
 export type { PredictionOutcome, PredictionResult, ImageMatch } from './error_match.js';
 export { interpret } from './interpret.js';
-export { predictSplit, evaluateSplit, openPredictor, batchResults } from './inference.js';
-export type { Predictor, OwnedPredictor, PredictOptions, InferenceCounts, SplitEvaluation } from './inference.js';
+export { predictSplit, evaluateSplit, batchResults } from './inference.js';
+export type { PredictOptions, InferenceCounts, SplitEvaluation } from './inference.js';
 export * from './stage_inputs.js';
 export * from './eval_tables.js';
 export * from './eval_stage.js';

@@ -1,8 +1,9 @@
 /**
  * Running a detector over a split: padded batches from a DetrLoader → model outputs → COCO results at
- * each image's ORIGINAL size with the ORIGINAL category ids (DETR `PostProcess` with `orig_target_sizes`,
- * FACTS §A.10; labels go through the label map, never used as ids) → COCOeval.
- * No file I/O here: the training loop calls `evaluateSplit` every epoch with its own trainer.
+ * each image's ORIGINAL size with the ORIGINAL category ids (facebookresearch/detr `models/detr.py`
+ * `PostProcess` with `orig_target_sizes`; labels go through the label map, never used as ids) → COCOeval.
+ * No file I/O here: the training loop calls `evaluateSplit` every epoch with its own trainer. The predictor
+ * (in-process or worker threads) is predict/'s; nothing here depends on training.
  *
  *   const predictor = await openPredictor(model, { workers: 2, backend: 'wasm' });
  *   try {
@@ -18,18 +19,11 @@ import type { CocoDataset, CocoResult } from '../coco/types.js';
 import type { LabelMap } from '../coco/subset_types.js';
 import type { DetrBatch } from '../data/types.js';
 import type { DetrLoader } from '../data/loader.js';
-import type { DetrModel } from '../detr/model.js';
 import { postprocess, toCocoResults } from '../detr/postprocess.js';
-import { Prediction, predictArrays, ThreadTrainer } from '../train/trainer.js';
+import type { Predictor, Prediction } from '../predict/prediction.js';
 import { progress } from '../viz/progress.js';
 import { UserError } from '../params/user_error.js';
-import { evaluateCoco, CocoEvalResult } from './coco_eval.js';
-
-/** Anything that turns a batch into raw DETR outputs: a `Trainer`, or what `openPredictor` returns. */
-export interface Predictor { predict(batch: DetrBatch): Promise<Prediction> }
-
-/** A predictor that owns its model (and worker threads): `dispose()` releases both. */
-export interface OwnedPredictor extends Predictor { readonly workers: number; dispose(): Promise<void> }
+import { evaluateCoco, CocoEvalResult } from '../cocoeval/coco_eval.js';
 
 export interface PredictOptions {
   /** Keep detections with score > scoreThr; ≤ 0 keeps all Q per image (use 0 for mAP). */
@@ -70,7 +64,7 @@ export async function batchResults(pred: Prediction, batch: DetrBatch, labelMap:
   }
 }
 
-/** A wasm heap overflow (4 GB per instance, FACTS §I) becomes a UserError that says what to lower. */
+/** A wasm heap overflow (4 GB per instance: 32-bit wasm addresses) becomes a UserError that says what to lower. */
 function explainFailure(e: unknown, batch: DetrBatch): unknown {
   const msg = (e as Error)?.message ?? String(e);
   if (!/memory access out of bounds|Aborted|out of memory|enlarge memory/i.test(msg)) return e;
@@ -116,25 +110,4 @@ export async function evaluateSplit(predictor: Predictor, loader: DetrLoader, gt
     results, eval: ev,
     counts: { images, imagesSkipped, detections: results.length, seconds, imgPerS: images / Math.max(seconds, 1e-9) },
   };
-}
-
-/** A zero learning-rate optimiser config: worker replicas need one, prediction never steps it. */
-const NO_OPTIM = { lr: 0, lrBackbone: 0, weightDecay: 0, clipMaxNorm: 0 };
-
-/**
- * An inference predictor for `model`: in-process for workers ≤ 1, else data-parallel worker threads
- * (each its own backend and model copy; the batch is split across them). Takes ownership of `model`.
- */
-export async function openPredictor(model: DetrModel, o: { workers: number; backend: string }): Promise<OwnedPredictor> {
-  if (o.workers <= 1) {
-    return { workers: 1, predict: async (b) => predictArrays(model, b), dispose: async () => model.dispose() };
-  }
-  let t: ThreadTrainer;
-  try {
-    t = await ThreadTrainer.start(model, { optim: NO_OPTIM, seed: 0, numWorkers: o.workers, backend: o.backend });
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return { workers: t.numWorkers, predict: (b) => t.predict(b), dispose: () => t.dispose() };
 }

@@ -3,7 +3,7 @@
  * mAP gap (localisation), small vs large AP, the dominant error type, the most confused class pair.
  * Each sentence states its numbers, so a reader can check it.
  */
-import type { StatName } from './summarize.js';
+import type { StatName } from '../cocoeval/summarize.js';
 import { ErrorAnalysis, ERROR_KINDS, ErrorKind, errorTotal } from './error_analysis.js';
 
 const pct = (x: number) => `${Math.round(100 * x)}%`;

@@ -21,8 +21,9 @@ import { defaultWorkers } from '../engine/workers.js';
 import { readJson, recoverDir } from '../io/atomic.js';
 import { int, oneOf, str, Schema, bool } from '../params/schema.js';
 import { UserError } from '../params/user_error.js';
-import { openPredictor, OwnedPredictor } from './inference.js';
-import { readCocoDataset } from './results_io.js';
+import { openPredictor } from '../predict/thread_predictor.js';
+import type { OwnedPredictor } from '../predict/prediction.js';
+import { readCocoDataset } from '../cocoeval/results_io.js';
 
 /** The flags every model stage shares. */
 export interface ModelInputParams {

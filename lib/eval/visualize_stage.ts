@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { int, num, resolveParams, Schema } from '../params/schema.js';
 import { UserError } from '../params/user_error.js';
 import { contactSheet } from '../viz/contact_sheet.js';
-import { classColor, drawBoxes, OverlayBox, sideBySide } from '../viz/overlay.js';
+import { classColor, OverlayBox, overlayPair } from '../viz/overlay.js';
 import { progress } from '../viz/progress.js';
 import { predictSplit } from './inference.js';
 import { evalLoader, MODEL_INPUT_SCHEMA, ModelInputParams, openModelInputs, withRunDataRoot, StageOverrides } from './stage_inputs.js';
@@ -54,13 +54,6 @@ export function predictionOverlayBoxes(dets: CocoResult[], m: LabelMap): Overlay
     const l = idx.get(d.category_id)!;
     return { bboxXywh: d.bbox, color: classColor(l), text: `${m.classes[l]} ${d.score.toFixed(2)}` };
   });
-}
-
-/** Two panels of one image (left, right) as one PNG. The image is decoded as the loader decodes it. */
-export async function drawPair(r: DetectionRecord, left: { boxes: OverlayBox[]; title: string }, right: { boxes: OverlayBox[]; title: string }, maxSide: number): Promise<Buffer> {
-  const image = await decodeRgb(r.file, { width: r.width, height: r.height });
-  const [a, b] = await Promise.all([left, right].map((p) => drawBoxes(image, p.boxes, { maxSide, title: p.title })));
-  return sideBySide([a, b]);
 }
 
 /** `n` records drawn with a seeded permutation, then sorted by image id. */
@@ -102,7 +95,8 @@ export async function runVisualize(overrides: StageOverrides<VisualizeParams> = 
   for (const r of records) {
     const gt = gtOverlayBoxes(gtBy.get(r.imageId) ?? [], m), pred = predictionOverlayBoxes(detBy.get(r.imageId) ?? [], m);
     try {
-      const png = await drawPair(r, { boxes: gt, title: `ground truth · image ${r.imageId} · ${gt.length}` }, { boxes: pred, title: `predictions > ${p.scoreThr} · ${pred.length}` }, p.maxSide);
+      const image = await decodeRgb(r.file, { width: r.width, height: r.height }); // as the loader decodes it
+      const png = await overlayPair(image, { boxes: gt, title: `ground truth · image ${r.imageId} · ${gt.length}` }, { boxes: pred, title: `predictions > ${p.scoreThr} · ${pred.length}` }, p.maxSide);
       const file = path.join(dir, `${p.split.replace(/\W/g, '')}_${r.imageId}.png`);
       writeFileAtomic(file, png);
       images.push({ imageId: r.imageId, file, gt: gt.length, predictions: pred.length });

@@ -21,7 +21,7 @@ import { httpGet } from './http.js';
 export interface DownloadOptions {
   url: string;
   dest: string;
-  /** Exact byte size when known (COCO archives: FACTS §B). */
+  /** Exact byte size when known (COCO archives: COCO_2017_ARCHIVES in lib/coco/prepare.ts). */
   expectedSize?: number;
   md5?: string;
   sha256?: string;
@@ -122,11 +122,11 @@ async function fetchIntoPart(o: DownloadOptions, part: string): Promise<Attempt>
     res.resume();
     throw new UserError(`download of ${o.url} failed: HTTP ${status} ${res.statusMessage ?? ''} from ${url}`.trim());
   }
-  let start = 0;
   let total: number | undefined;
   if (status === 206) {
-    ({ start = 0, total } = parseContentRange(res.headers['content-range']));
-    if (start !== offset) { res.destroy(); fs.rmSync(part, { force: true }); return { complete: false, resumed: false }; }
+    const range = parseContentRange(res.headers['content-range']);
+    total = range.total;
+    if ((range.start ?? 0) !== offset) { res.destroy(); fs.rmSync(part, { force: true }); return { complete: false, resumed: false }; }
   } else {
     offset = 0; // 200: the server ignored Range (or there was nothing to resume) → write from the start
     const len = Number(res.headers['content-length']);

@@ -1,5 +1,5 @@
 /**
- * Checks that a pipeline run left every artifact DESIGN.md names, and that each is well-formed (parses,
+ * Checks that a pipeline run left every artifact docs/guide.md "Artifacts" names, and that each is well-formed (parses,
  * decodes, has the fields other tools rely on) — not merely that a file exists. CI runs it after the
  * reduced demo pipeline (`detrlab check-artifacts`).
  */
@@ -7,8 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { readSafetensors } from '../io/safetensors.js';
+import { BACKBONE_PREFIX } from '../detr/backbone.js';
 import { eventFiles, readEventFile } from '../train/tensorboard/index.js';
-import { STAT_NAMES } from '../eval/summarize.js';
+import { STAT_NAMES } from '../cocoeval/summarize.js';
 import { OUTCOMES } from '../eval/error_analysis.js';
 import { readJsonFile, readJsonLines } from '../io/json_file.js';
 
@@ -28,7 +29,7 @@ async function png(f: string): Promise<string> {
 
 function checkpoint(dir: string): string {
   const st = readSafetensors(path.join(dir, 'model.safetensors'));
-  need(st.tensors.has('class_labels_classifier.weight') && [...st.tensors.keys()].some((k) => k.startsWith('model.backbone.conv_encoder.model.')), 'HF DetrForObjectDetection tensor names missing');
+  need(st.tensors.has('class_labels_classifier.weight') && [...st.tensors.keys()].some((k) => k.startsWith(BACKBONE_PREFIX)), 'HF DetrForObjectDetection tensor names missing');
   const cfg = json(path.join(dir, 'config.json'));
   need(cfg.model_type === 'detr' && typeof cfg.id2label === 'object', 'config.json is not a transformers DETR config');
   readSafetensors(path.join(dir, 'optimizer.safetensors'));

@@ -27,7 +27,7 @@ import { UserError } from '../params/user_error.js';
 import { canny, CannyOptions } from './canny.js';
 import { resolveSynthParams } from './synth_params.js';
 import { edgeIoU, kid, recognisability, Recognisability } from './quality_metrics.js';
-import { readSynthMetadata } from './synth_stage.js';
+import { readSynthMetadata } from './synth_metadata.js';
 
 export interface SynthQuality {
   images: number;

@@ -20,13 +20,10 @@ import { parseShard, planJobs, SynthJob } from './synth_jobs.js';
 import { chwToRgbBytes } from './tensor_ops.js';
 import { ensureTinyModels } from './tiny/tiny_folder.js';
 import { writeExamplesGrid } from './synth_viz.js';
-import { readJsonLines } from '../io/json_file.js';
+import type { SynthRecord } from './synth_metadata.js';
 
-export interface SynthRecord {
-  file: string; class: string; index: number; prompt: string; negativePrompt: string; seed: number; baseSeed: number;
-  steps: number; guidance: number; scheduler: string; conditioningScale: number; size: number;
-  sourceCrop: string; controlImage: string; models: string; provider: string;
-}
+export { readSynthMetadata, type SynthRecord } from './synth_metadata.js';
+
 export interface SynthSummary { generated: number; skipped: number; planned: number; models: string; provider: string; msPerStep: number; metadata: string; grid?: string }
 
 /** The classes to synthesise: the given ones, else classes.json's rare ones. */
@@ -128,7 +125,4 @@ export function rebuildMetadata(out: string): string {
   writeFileAtomic(file, recs.map((r) => JSON.stringify(r)).join('\n') + (recs.length ? '\n' : ''));
   return file;
 }
-
-export const readSynthMetadata = (out: string): SynthRecord[] =>
-  readJsonLines<SynthRecord>(path.join(out, 'metadata.jsonl'), { what: 'written by `detrlab synth`' });
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { imageGrid } from '../crops/image_grid.js';
 import type { SynthParams } from './synth_params.js';
-import { readSynthMetadata } from './synth_stage.js';
+import { readSynthMetadata } from './synth_metadata.js';
 
 /** Rows per class: the first record's source crop and control image, then up to `perClass` images. */
 export async function synthGrid(out: string, o: { perClass?: number; cell?: number; classes?: string[] } = {}): Promise<Buffer> {

@@ -9,17 +9,10 @@
  * (its denominator / the batch's) produces gradients that sum to exactly the single-process gradient.
  */
 import { DetrTarget } from '../detr/matcher.js';
+import type { PaddedBatch } from '../predict/padded_batch.js';
 
-export interface TrainBatch {
-  /** [B, H, W, 3] NHWC, normalised, padded bottom/right to the whole batch's H×W. */
-  pixels: Float32Array;
-  /** [B, H, W], 1 = real pixel. */
-  mask: Uint8Array;
-  /** [B, H, W]. */
-  shape: [number, number, number];
-  targets: DetrTarget[];
-  imageIds: number[];
-}
+/** One batch (or one worker's share of it) with the matcher's targets. */
+export type TrainBatch = PaddedBatch<DetrTarget>;
 
 export interface LossNormalizers { ceWeightSum: number; numBoxes: number }
 
@@ -34,20 +27,4 @@ export function lossNormalizers(targets: DetrTarget[], numQueries: number, eosCo
   return { ceWeightSum: ce, numBoxes: Math.max(1, boxes) };
 }
 
-/** Images [from, to) of a batch as its own batch (same padded H×W). */
-export function sliceBatch(b: TrainBatch, from: number, to: number): TrainBatch {
-  const [, h, w] = b.shape;
-  return {
-    pixels: b.pixels.slice(from * h * w * 3, to * h * w * 3),
-    mask: b.mask.slice(from * h * w, to * h * w),
-    shape: [to - from, h, w],
-    targets: b.targets.slice(from, to),
-    imageIds: b.imageIds.slice(from, to),
-  };
-}
-
-/** Splits a batch into `n` contiguous shares as even as possible (some may be empty). */
-export function splitBatch(b: TrainBatch, n: number): TrainBatch[] {
-  const size = b.shape[0];
-  return Array.from({ length: n }, (_, i) => sliceBatch(b, Math.floor((i * size) / n), Math.floor(((i + 1) * size) / n)));
-}
+export { sliceBatch, splitBatch } from '../predict/padded_batch.js';

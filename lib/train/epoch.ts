@@ -3,9 +3,9 @@
  * AdamW) → check finite → log (log.jsonl, TensorBoard, progress) → trace the chosen steps.
  */
 import { DetrLoader } from '../data/loader.js';
-import { RunDir } from './run_dir.js';
+import { RunDir } from '../io/run_dir.js';
 import { SummaryWriter } from './tensorboard/writer.js';
-import { TraceRecorder } from './trace.js';
+import { nowUs, TraceRecorder } from './trace.js';
 import { Trainer, Lrs, StepResult, finiteTerms } from './trainer.js';
 import { Progress } from '../viz/progress.js';
 import { isNonFiniteError } from '../engine/finite.js';
@@ -48,8 +48,6 @@ export interface EpochContext {
   /** Called after every step with the global step (checkpoint cadence). */
   afterStep?: (step: number, batchInEpoch: number) => Promise<void>;
 }
-
-const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
 
 export interface EpochResult {
   step: number; batchIndex: number; stopped: boolean; seen: number;

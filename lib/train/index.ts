@@ -1,6 +1,6 @@
 export { train, TrainResult } from './fit.js';
 export { TRAIN_SCHEMA, TrainParams, resolveTrain, lrsAt } from './config.js';
-export { RunDir, readLog, LogRow } from './run_dir.js';
+export { RunDir, readLog, LogRow } from '../io/run_dir.js';
 export { lossCurvesSpec, lossRows, writeLossCurves } from './loss_curves.js';
 export { AdamW, clipGradNorm } from './optimizer.js';
 export { SummaryWriter, readScalars, eventFiles, readEventFile } from './tensorboard/index.js';

@@ -1,7 +1,7 @@
 /**
  * Label spaces. A subset trains with contiguous labels 0..K−1 (label_map.json). Pre-training on a whole
  * COCO-format root can instead use COCO category ids as labels — a head of max(91, max id + 1) classes
- * whose row i is category id i, exactly like facebook/detr-resnet-50 (FACTS §A.1: id2label is the COCO id,
+ * whose row i is category id i, exactly like facebook/detr-resnet-50 (its `config.json` `id2label` is the COCO id,
  * 91 = no-object). A model trained that way supports `--head-init coco-rows` when fine-tuned on a subset.
  */
 import { DetectionSplit } from '../data/dataset.js';

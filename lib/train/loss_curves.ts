@@ -3,7 +3,7 @@
  * loss_giou) on separate panels, per-step values faint and per-epoch means bold, plus the total.
  * `plots/loss_curves.png` is rewritten at the end of every epoch.
  */
-import { LogRow } from './run_dir.js';
+import { LogRow } from '../io/run_dir.js';
 import { VlSpec, renderPng } from '../viz/vega_render.js';
 import { writeFileAtomic } from '../io/atomic.js';
 

@@ -5,10 +5,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DetrModel } from '../detr/model.js';
-import { loadDetr } from '../detr/pretrained.js';
+import { DEMO_DETR_WEIGHTS, loadDetr } from '../detr/pretrained.js';
 import { resolveDetr, DetrPreset, DETR_PRESETS } from '../detr/config.js';
 import { LoadReport, loadCheckpoint } from '../detr/weights.js';
-import { HF_BACKBONE_PREFIX } from '../detr/hf_config.js';
+import { BACKBONE_PREFIX } from '../detr/backbone.js';
 import { LabelMap } from '../coco/subset_types.js';
 import { Rng } from '../engine/rng.js';
 import { EngineInfo } from '../engine/backend.js';
@@ -18,8 +18,8 @@ import { UserError } from '../params/user_error.js';
 import { TrainParams } from './config.js';
 import { InProcessTrainer, ThreadTrainer, Trainer } from './trainer.js';
 
-/** The project's demo DETR (pre-trained by `detrlab train` on the full demo dataset; see models/detr-demo/README.md). */
-export const DEMO_WEIGHTS = path.join(projectRoot(), 'models', 'detr-demo', 'model.safetensors');
+/** The demo DETR's weights as an absolute path (`DEMO_DETR_WEIGHTS` under the project root). */
+export const DEMO_WEIGHTS = path.join(projectRoot(), DEMO_DETR_WEIGHTS);
 
 export interface ModelSource { model: DetrModel; report?: LoadReport; source: string }
 
@@ -84,7 +84,7 @@ export function hubFailure(repo: string, e: unknown): unknown {
 function initBackbone(model: DetrModel, file: string, rng: Rng): LoadReport {
   if (!fs.existsSync(file)) throw new UserError(`--backbone-init ${file} does not exist`);
   const report = loadCheckpoint(model.params, file, { rng, strict: false });
-  const missing = report.missing.filter((n) => n.startsWith(HF_BACKBONE_PREFIX));
+  const missing = report.missing.filter((n) => n.startsWith(BACKBONE_PREFIX));
   if (missing.length) throw new UserError(`--backbone-init ${file} lacks ${missing.length} backbone tensors (e.g. ${missing[0]}); is it the same backbone architecture?`);
   if (report.shapeMismatch.length) throw new UserError(`--backbone-init ${file}: shape mismatch for ${report.shapeMismatch[0].name}`);
   return report;

@@ -1,7 +1,7 @@
 /**
  * The validation table of a training run, read from its log.jsonl.
  */
-import { LogRow } from './run_dir.js';
+import { LogRow } from '../io/run_dir.js';
 
 const STAT_LABELS: Array<[string, string]> = [
   ['map', 'mAP @[.5:.95]'], ['map_50', 'mAP50'], ['map_75', 'AP75'], ['map_small', 'AP small'], ['map_medium', 'AP medium'], ['map_large', 'AP large'],

@@ -31,7 +31,8 @@ export function traceWindow(traceStart: number, traceSteps: number, totalSteps: 
   const from = Math.max(firstStep, Math.min(traceStart, totalSteps - traceSteps));
   return { from, to: from + traceSteps };
 }
-const nowUs = () => performance.timeOrigin * 1000 + performance.now() * 1000;
+/** Wall-clock time in µs since the epoch (comparable across worker threads): the trace's clock. */
+export const nowUs = (): number => performance.timeOrigin * 1000 + performance.now() * 1000;
 
 export class TraceRecorder {
   readonly events: TraceEvent[] = [];

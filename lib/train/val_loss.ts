@@ -9,7 +9,7 @@ import { DetrConfig } from '../detr/config.js';
 import { DetrOutput } from '../detr/detr_forward.js';
 import { setCriterion, lossValues } from '../detr/criterion.js';
 import { DetrTarget } from '../detr/matcher.js';
-import { Prediction } from './trainer.js';
+import type { Prediction } from '../predict/prediction.js';
 
 /** Set-loss terms (unscaled, aux terms `loss_ce_<i>` …) and `loss_total` of one predicted batch. */
 export async function predictionLoss(pred: Prediction, targets: DetrTarget[], cfg: DetrConfig): Promise<Record<string, number>> {

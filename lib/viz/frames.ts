@@ -20,6 +20,7 @@ export const isDataFrame = (x: unknown): x is DataFrameLike =>
 export const frameRows = (df: DataFrameLike): Row[] => df.values.map((v) => Object.fromEntries(df.columns.map((c, i) => [c, v[i]])));
 
 /** Rows (e.g. a run's log.jsonl, optionally one split) as a danfo DataFrame. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a danfo DataFrame, untyped (danfojs-node ships no usable types)
 export async function logFrame(rows: Array<Record<string, unknown>>, split?: string): Promise<any> {
   const dfd = (await loadDanfo()) as { DataFrame: new (rows: unknown[]) => unknown };
   const picked = split ? rows.filter((r) => r.split === split) : rows;

@@ -94,6 +94,16 @@ export async function drawBoxes(image: ImageInput, boxes: OverlayBox[], o: Panel
     .composite([{ input: pixels, left: 0, top }, { input: svg, left: 0, top: 0 }]).png().toBuffer();
 }
 
+export interface OverlayPanel { boxes: OverlayBox[]; title: string }
+
+/** One image drawn twice with different boxes (e.g. ground truth | predictions), side by side as one PNG. */
+export async function overlayPair(
+  image: ImageInput, left: OverlayPanel, right: OverlayPanel, maxSide: number,
+): Promise<Buffer> {
+  const [a, b] = await Promise.all([left, right].map((p) => drawBoxes(image, p.boxes, { maxSide, title: p.title })));
+  return sideBySide([a, b]);
+}
+
 /** Panels (PNG bytes) placed left to right on white, top-aligned, `gap` pixels apart. */
 export async function sideBySide(panels: Uint8Array[], o: { gap?: number } = {}): Promise<Buffer> {
   const gap = o.gap ?? 8;

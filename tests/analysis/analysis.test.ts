@@ -10,6 +10,7 @@ import { resolveCheckpoint } from '../../lib/eval/stage_inputs.js';
 import { confusionRows, errorsByClassRows, errorsBySizeRows } from '../../lib/analysis/analysis_tables.js';
 import { confusionChart, errorsByClassChart, OUTCOME_COLORS } from '../../lib/analysis/analysis_charts.js';
 import { matchingRuleMarkdown } from '../../lib/analysis/matching_rule.js';
+import { matchImage, UNMATCHED_RULES } from '../../lib/eval/error_match.js';
 import { runErrorAnalysis } from '../../lib/analysis/analysis_stage.js';
 
 /**
@@ -69,10 +70,43 @@ test('tables: per-class, per-size and confusion rows equal the hand count', () =
   assert.equal(confusionChart(analyzeErrors(GT, DETS.filter((x) => x.score > 0.75), OPTS)), undefined, 'no cls_error → no heatmap');
 });
 
-test('the matching rule text names every outcome and the thresholds', () => {
+test('the matching rule text names every outcome and the thresholds, step 2 in the order of the matcher\'s table', () => {
   const md = matchingRuleMarkdown(0.5, 0.3);
   for (const o of OUTCOMES) assert.ok(md.includes(`**${o}**`), o);
   assert.ok(md.includes('IoU ≥ 0.5') && md.includes('score ≥ 0.3'));
+  const step2 = md.split('\n').filter((l) => l.startsWith('   - **'));
+  assert.deepEqual(step2.map((l) => /\*\*(\w+)\*\*/.exec(l)![1]), [...UNMATCHED_RULES.map((r) => r.outcome), 'false_pos']);
+  UNMATCHED_RULES.forEach((r, i) => {
+    assert.equal(step2[i].includes('IoU ≥ 0.5'), r.iou === 'match', step2[i]);
+    assert.equal(step2[i].includes('0 < IoU < 0.5'), r.iou === 'overlap', step2[i]);
+    assert.equal(step2[i].includes('of its class'), r.gt === 'same', step2[i]);
+  });
+});
+
+test('the matcher gives, for each unmatched prediction, the first row of its table that applies', () => {
+  type Box4 = [number, number, number, number];
+  const gt = (id: number, cat: number, bbox: Box4) => ({ id, image_id: 1, category_id: cat, bbox, area: bbox[2] * bbox[3], iscrowd: 0 as const });
+  const dt = (cat: number, bbox: Box4, score: number) => ({ image_id: 1, category_id: cat, bbox, score });
+  const A = gt(1, 1, [0, 0, 10, 10]);
+  // The last prediction of each case is the one classified; `same` / `other` = its best IoU with non-crowd GT of its
+  // class / of other classes (hand-computed: [0,0,10,2] vs A: 20 / 100 = 0.2; [6,0,10,10] vs A: 40 / 160 = 0.25).
+  const cases = [
+    { name: 'duplicate', gts: [A], preds: [dt(1, [0, 0, 10, 10], 0.9), dt(1, [0, 0, 10, 10], 0.8)], same: 1, other: 0 },
+    { name: 'cls_error', gts: [A], preds: [dt(2, [0, 0, 10, 10], 0.9)], same: 0, other: 1 },
+    { name: 'loc_error', gts: [A], preds: [dt(1, [0, 0, 10, 2], 0.9)], same: 0.2, other: 0 },
+    { name: 'cls_loc_error', gts: [A], preds: [dt(2, [0, 0, 10, 2], 0.9)], same: 0, other: 0.2 },
+    { name: 'false_pos', gts: [A], preds: [dt(1, [50, 50, 5, 5], 0.9)], same: 0, other: 0 },
+    { name: 'cls_error before loc_error', gts: [A, gt(2, 2, [6, 0, 10, 10])], preds: [dt(1, [6, 0, 10, 10], 0.9)], same: 0.25, other: 1 },
+    { name: 'duplicate before cls_error', gts: [A, gt(2, 2, [0, 0, 10, 10])], preds: [dt(1, [0, 0, 10, 10], 0.9), dt(1, [0, 0, 10, 10], 0.8)], same: 1, other: 1 },
+  ];
+  for (const c of cases) {
+    const fromTable = UNMATCHED_RULES.find((r) => (r.iou === 'match' ? c[r.gt] >= 0.5 : c[r.gt] > 0))?.outcome ?? 'false_pos';
+    const got = matchImage(c.gts, c.preds, 0.5).predictions.find((p) => p.index === c.preds.length - 1)!;
+    assert.equal(got.outcome, fromTable, c.name);
+    assert.ok(c.name.startsWith(got.outcome), `${c.name}: the hand-stated outcome`);
+    const iou = got.outcome === 'false_pos' ? 0 : got.outcome.startsWith('cls') ? c.other : c.same;
+    assert.ok(Math.abs(got.iou - iou) < 1e-12, `${c.name}: IoU ${got.iou}, by hand ${iou}`);
+  }
 });
 
 function fakeEval(run: string): void {

@@ -1,5 +1,6 @@
 /**
- * DETR's ResNet backbone: HF spec table (FACTS §A.2 counts), PyTorch padding on even and odd sizes
+ * DETR's ResNet backbone: HF spec table (counts of facebook/detr-resnet-50's `model.safetensors`), PyTorch padding on
+ * even and odd sizes
  * against a loop reference (resnet_reference.ts) with folded and unfolded frozen BN, max-pool padding,
  * output shapes, no tensor leaks.
  */
@@ -19,7 +20,7 @@ const total = (specs: TensorSpec[]): number => specs.reduce((a, s) => a + numel(
 
 before(async () => { await initEngine({ backend: 'wasm', log: null }); });
 
-test('ResNet-50 spec table: HF names, shapes and FACTS §A.2 counts', () => {
+test('ResNet-50 spec table: HF names, shapes and the counts of the checkpoint', () => {
   const specs = backboneSpecs(R50);
   const byName = new Map(specs.map((s) => [s.name, s]));
   const convs = specs.filter((s) => s.layout === 'conv'), bns = specs.filter((s) => s.name.endsWith('.running_var'));

@@ -13,7 +13,7 @@ before(async () => { await initEngine({ backend: 'cpu', log: null }); });
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const B = 'model.backbone.conv_encoder.model.';
 
-test('facebook/detr-resnet-50 table: counts of FACTS §A.2', () => {
+test('facebook/detr-resnet-50 table: counts of its model.safetensors', () => {
   const table = detrResnet50Table();
   const isFrozenBn = (n: string) => n.startsWith(B) && /\.(bn\d|downsample\.1)\./.test(n);
   const floats = (pred: (n: string) => boolean) => [...table].filter(([n]) => pred(n)).reduce((s, [, sh]) => s + numel(sh), 0);

@@ -1,6 +1,7 @@
 /**
  * The transformer + heads against an independent NumPy implementation of DETR's forward written from
- * FACTS §A.4–A.6 / §I (PyTorch layouts, NCHW features). Skipped when python3 + numpy are absent.
+ * facebookresearch/detr `models/position_encoding.py` and `models/transformer.py` (PyTorch layouts, NCHW features).
+ * Skipped when python3 + numpy are absent.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';

@@ -21,7 +21,7 @@ test('mask downsampling picks the nearest source pixel', () => {
   assert.deepEqual(got, [[1, 1, 0], [1, 1, 0], [1, 1, 0]]);
 });
 
-/** The formula of FACTS §A.4 in plain JS loops. */
+/** The formula of transformers `DetrSinePositionEmbedding` (= detr `PositionEmbeddingSine`) in plain JS loops. */
 function referenceEmbedding(mask: number[][], d: number): number[][][] {
   const h = mask.length, w = mask[0].length, n = d / 2, tau = 2 * Math.PI;
   const y = mask.map((row, i) => row.map((_, j) => mask.slice(0, i + 1).reduce((s, r) => s + r[j], 0)));

@@ -16,7 +16,7 @@ import { detrSpecs } from '../../lib/detr/hf_names.js';
 import { setCriterion, lossValues } from '../../lib/detr/criterion.js';
 import { variableGradsAsync } from '../../lib/engine/async_grads.js';
 import { DetrTarget, Match } from '../../lib/detr/matcher.js';
-import { readParams } from '../../lib/train/trainer.js';
+import { readParams } from '../../lib/predict/prediction.js';
 import { webGpuErrors } from '../../lib/engine/webgpu.js';
 import { asyncDetrStep, costFromArrays } from './webgpu_detr_step.js';
 

@@ -4,8 +4,8 @@ import type { CocoDataset, CocoResult, BoxXywhAbs } from '../../lib/coco/types.j
 import { confidenceCurves, classMatches } from '../../lib/eval/confidence_curves.js';
 import { confusionMatrix } from '../../lib/eval/confusion_matrix.js';
 import { labelsOverview } from '../../lib/eval/labels_overview.js';
-import { resultsTable, resultsCsv } from '../../lib/train/results_figure.js';
-import type { LogRow } from '../../lib/train/run_dir.js';
+import { resultsTable, resultsCsv } from '../../lib/viz/results_figure.js';
+import type { LogRow } from '../../lib/io/run_dir.js';
 
 let nextId = 1;
 const ann = (image_id: number, category_id: number, bbox: BoxXywhAbs, iscrowd: 0 | 1 = 0) => ({ id: nextId++, image_id, category_id, bbox, area: bbox[2] * bbox[3], iscrowd });

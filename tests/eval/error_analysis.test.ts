@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { analyzeErrors, zeroCounts, OutcomeCounts } from '../../lib/eval/error_analysis.js';
 import { matchImage } from '../../lib/eval/error_match.js';
 import { interpret } from '../../lib/eval/interpret.js';
-import { dataset, det, big } from './fixtures.js';
+import { dataset, det, big } from '../cocoeval/fixtures.js';
 
 const A = 1, B = 2;
 const counts = (o: Partial<OutcomeCounts>): OutcomeCounts => ({ ...zeroCounts(), ...o });

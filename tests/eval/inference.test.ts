@@ -7,12 +7,13 @@ import { DetrModel } from '../../lib/detr/model.js';
 import { loadDetectionSplit } from '../../lib/data/dataset.js';
 import { DEMO_AUGMENT } from '../../lib/data/augment.js';
 import { DetrBatch } from '../../lib/data/types.js';
-import { evaluateCoco } from '../../lib/eval/coco_eval.js';
-import { batchResults, evaluateSplit, openPredictor, predictSplit, Predictor } from '../../lib/eval/inference.js';
+import { evaluateCoco } from '../../lib/cocoeval/coco_eval.js';
+import { batchResults, evaluateSplit, predictSplit } from '../../lib/eval/inference.js';
+import { openPredictor, Predictor } from '../../lib/predict/index.js';
 import { evalLoader, readSplitGroundTruth } from '../../lib/eval/stage_inputs.js';
 import { prCurveChart } from '../../lib/eval/eval_tables.js';
 import { UserError } from '../../lib/params/user_error.js';
-import { Prediction } from '../../lib/train/trainer.js';
+import type { Prediction } from '../../lib/predict/index.js';
 import { CATEGORY_IDS, CLASSES, makeTinySubset, tinyDetr } from './inference_fixture.js';
 
 const labelMap = { classes: CLASSES, categoryIds: CATEGORY_IDS };

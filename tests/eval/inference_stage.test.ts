@@ -5,12 +5,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { initEngine } from '../../lib/engine/backend.js';
-import { evaluateCoco } from '../../lib/eval/coco_eval.js';
-import { readCocoResults } from '../../lib/eval/results_io.js';
+import { evaluateCoco } from '../../lib/cocoeval/coco_eval.js';
+import { readCocoResults } from '../../lib/cocoeval/results_io.js';
 import { readFreshDetections, runEval, ValMetrics } from '../../lib/eval/eval_stage.js';
 import { readSplitGroundTruth, resolveCheckpoint, valAugment } from '../../lib/eval/stage_inputs.js';
 import { runVisualize } from '../../lib/eval/visualize_stage.js';
-import { STAT_NAMES } from '../../lib/eval/summarize.js';
+import { STAT_NAMES } from '../../lib/cocoeval/summarize.js';
 import { UserError } from '../../lib/params/user_error.js';
 import { CATEGORY_IDS, makeTinyRun, makeTinySubset, tinyDetr } from './inference_fixture.js';
 

@@ -10,7 +10,7 @@ import { makeDemo } from '../../lib/coco/demo/make_demo.js';
 import { makeSubset } from '../../lib/coco/subset.js';
 import { train } from '../../lib/train/fit.js';
 import { readSafetensors, toFloat32 } from '../../lib/io/safetensors.js';
-import { readLog } from '../../lib/train/run_dir.js';
+import { readLog } from '../../lib/io/run_dir.js';
 import { eventFiles, readEventFile } from '../../lib/train/tensorboard/index.js';
 
 let subset = '';
@@ -45,7 +45,7 @@ test('resume continues a stopped run and ends with the same weights as an uninte
   // Logs: one train row per step, the resumed run's rows replace the ones after its checkpoint.
   const log = readLog(path.join(tmp, 'resumed', 'log.jsonl')).filter((r) => r.split === 'train');
   assert.deepEqual(log.map((r) => r.step), Array.from({ length: full.steps }, (_, i) => i + 1));
-  // Every artifact of DESIGN.md's run layout exists.
+  // Every artifact of the run layout (docs/guide.md "Artifacts") exists.
   for (const f of ['config.json', 'plots/loss_curves.png', 'checkpoints/best/model.safetensors', 'checkpoints/best/config.json', 'checkpoints/last/optimizer.safetensors', 'train_summary.json']) {
     assert.ok(fs.existsSync(path.join(tmp, 'resumed', f)), f);
   }

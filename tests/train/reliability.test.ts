@@ -10,7 +10,7 @@ import { makeDemo } from '../../lib/coco/demo/make_demo.js';
 import { makeSubset } from '../../lib/coco/subset.js';
 import { train } from '../../lib/train/fit.js';
 import { readSafetensors, toFloat32 } from '../../lib/io/safetensors.js';
-import { readLog } from '../../lib/train/run_dir.js';
+import { readLog } from '../../lib/io/run_dir.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-reliability-'));
 const CLI = path.join(__dirname, '..', '..', '..', 'bin', 'detrlab.js');

@@ -4,7 +4,7 @@ import { checkArtifacts } from '../../pipeline/artifacts.js';
 
 export const checkArtifactsCommand = defineCommand({
   name: 'check-artifacts',
-  summary: 'verify that a pipeline run left every artifact of DESIGN.md, each well-formed (exit 1 if not)',
+  summary: 'verify that a pipeline run left every artifact of docs/guide.md "Artifacts", each well-formed (exit 1 if not)',
   schema: {
     run: str('runs/detr_demo', 'detection run folder'),
     report: str('runs/demo/report.html', 'the HTML report'),

@@ -1,15 +1,15 @@
 /**
  * `detrlab coco-eval --gt GT.json --dt DETS.json --out OUT.json`: pycocotools-compatible box evaluation of
  * a COCO results file. Prints pycocotools' summary lines; OUT holds the 12 stats (summarize() order and by
- * name), per-category AP keyed by category id and name, and the parameters used (lib/eval/eval_report.ts).
+ * name), per-category AP keyed by category id and name, and the parameters used (lib/cocoeval/eval_report.ts).
  */
 import { defineCommand } from '../command.js';
 import { numList, str } from '../../params/schema.js';
 import { UserError } from '../../params/user_error.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
-import { evaluateCoco } from '../../eval/coco_eval.js';
-import { cocoEvalReport } from '../../eval/eval_report.js';
-import { readCocoDataset, streamCocoResults } from '../../eval/results_io.js';
+import { evaluateCoco } from '../../cocoeval/coco_eval.js';
+import { cocoEvalReport } from '../../cocoeval/eval_report.js';
+import { readCocoDataset, streamCocoResults } from '../../cocoeval/results_io.js';
 import { checkOutputFile } from '../../io/output_path.js';
 
 export const cocoEvalCommand = defineCommand({

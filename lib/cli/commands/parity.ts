@@ -1,5 +1,5 @@
 /**
- * `detrlab parity detr` and `detrlab parity assignment` (DESIGN.md "Contracts"): run this implementation
+ * `detrlab parity detr` and `detrlab parity assignment` (docs/contracts.md): run this implementation
  * on inputs prepared elsewhere (e.g. by a PyTorch script) and write the outputs for comparison.
  */
 import * as fs from 'node:fs';

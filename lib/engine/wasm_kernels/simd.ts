@@ -122,7 +122,7 @@ const instances = new WeakMap<WasmMemory, SimdLoops | null>();
 export function simdLoops(memory: WasmMemory | undefined): SimdLoops | null {
   if (!memory) return null;
   if (!instances.has(memory)) {
-    let loops: SimdLoops | null = null;
+    let loops: SimdLoops | null;
     try {
       const inst = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()), { env: { memory } });
       loops = inst.exports as unknown as SimdLoops;

@@ -1,5 +1,5 @@
 /**
- * The JSON record of an evaluation, as `detrlab coco-eval --out` writes it (DESIGN.md contract) and as
+ * The JSON record of an evaluation, as `detrlab coco-eval --out` writes it (docs/contracts.md) and as
  * `metrics/val_metrics.json` can reuse: the 12 stats in `summarize()` order and by name, per-category
  * AP keyed by category id and by name, the parameters used, counts and warnings.
  */

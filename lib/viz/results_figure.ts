@@ -4,8 +4,8 @@
  * per evaluation; epoch 0 is the validation before the first step (the pre-trained model). The same
  * numbers as a table: `resultsTable` (one row per epoch, written as results.csv).
  */
-import type { LogRow } from './run_dir.js';
-import type { VlSpec } from '../viz/vega_render.js';
+import type { LogRow } from '../io/run_dir.js';
+import type { VlSpec } from './vega_render.js';
 
 const TERMS = ['loss_total', 'loss_ce', 'loss_bbox', 'loss_giou'] as const;
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);

@@ -1,7 +1,7 @@
 /** Small GT/detection builders for the evaluator tests. */
 import type { BoxXywhAbs, CocoAnnotation, CocoDataset, CocoResult } from '../../lib/coco/types.js';
-import { evaluateCoco, CocoEvalResult } from '../../lib/eval/coco_eval.js';
-import type { EvalParams } from '../../lib/eval/params.js';
+import { evaluateCoco, CocoEvalResult } from '../../lib/cocoeval/coco_eval.js';
+import type { EvalParams } from '../../lib/cocoeval/params.js';
 
 export interface GtSpec { image: number; cat: number; box: BoxXywhAbs; area?: number; crowd?: boolean; id?: number; extra?: Record<string, unknown> }
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { evaluateCoco } from '../../lib/eval/coco_eval.js';
-import { parseJsonLenient, quoteNonFiniteTokens, readCocoResults } from '../../lib/eval/results_io.js';
+import { evaluateCoco } from '../../lib/cocoeval/coco_eval.js';
+import { parseJsonLenient, quoteNonFiniteTokens, readCocoResults } from '../../lib/cocoeval/results_io.js';
 import { dataset, det, evaluate, big } from './fixtures.js';
 
 const gt = dataset([1, 2], [{ image: 1, cat: 1, box: big(0) }], [1, 3]);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunDir, LogRow } from '../../lib/train/run_dir.js';
+import { RunDir, LogRow } from '../../lib/io/run_dir.js';
 import { lossRows, writeLossCurves } from '../../lib/train/loss_curves.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-run-'));

@@ -1,12 +1,12 @@
 /**
- * A run is a folder of plain files (STYLE rule 8): `config.json` (every resolved parameter, backend,
- * versions, seed), `log.jsonl` (one JSON object per line, appended as training goes), and the artifacts of
- * DESIGN.md. Plots and reports read these files, never live objects.
+ * A run is a folder of plain files: `config.json` (every resolved parameter, backend, versions, seed),
+ * `log.jsonl` (one JSON object per line, appended as training goes), and the artifacts listed in
+ * docs/data_layout.md. Plots and reports read these files, never live objects.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeJsonAtomic } from '../io/atomic.js';
-import { readJsonFile } from '../io/json_file.js';
+import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { readJsonFile } from './json_file.js';
 
 export interface LogRow { split: 'train' | 'val' | string; step: number; epoch: number; [k: string]: number | string | boolean | null }
 
@@ -35,7 +35,7 @@ export class RunDir {
   /** Drops log rows after `step` (a resumed run rewrites the steps it repeats). */
   truncateLog(step: number): void {
     const keep = this.readLog().filter((r) => r.step <= step);
-    writeFileLines(this.logFile, keep.map((r) => JSON.stringify(r)));
+    writeFileAtomic(this.logFile, keep.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 }
 
@@ -47,10 +47,4 @@ export function readLog(file: string): LogRow[] {
     try { rows.push(JSON.parse(line) as LogRow); } catch { /* a torn last line from a killed run */ }
   }
   return rows;
-}
-
-function writeFileLines(file: string, lines: string[]): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, lines.length ? lines.join('\n') + '\n' : '');
-  fs.renameSync(tmp, file);
 }

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { cocoEvalCommand } from '../../lib/cli/commands/coco_eval.js';
 import { parseFlags } from '../../lib/params/flags.js';
 import { resolveParams } from '../../lib/params/schema.js';
-import { STAT_NAMES } from '../../lib/eval/summarize.js';
+import { STAT_NAMES } from '../../lib/cocoeval/summarize.js';
 import { edgeCase } from './fixtures.js';
 
 /** Runs `detrlab coco-eval <argv>` in-process; returns what it printed. */
@@ -24,7 +24,7 @@ async function run(argv: string[]): Promise<string[]> {
   return printed;
 }
 
-test('coco-eval writes the DESIGN.md record and prints pycocotools lines', async () => {
+test('coco-eval writes the docs/contracts.md record and prints pycocotools lines', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-cocoeval-'));
   const { gt, dets } = edgeCase();
   fs.writeFileSync(path.join(dir, 'gt.json'), JSON.stringify(gt));
@@ -67,7 +67,7 @@ test('coco-eval: a bad --out and bad --max-dets are refused before any file is r
 });
 
 test('coco-eval streams the results file: the same records as a whole-file read, across 4 MB chunk boundaries', async () => {
-  const { streamCocoResults, readCocoResults } = await import('../../lib/eval/results_io.js');
+  const { streamCocoResults, readCocoResults } = await import('../../lib/cocoeval/results_io.js');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-cocoeval-stream-'));
   const file = path.join(dir, 'dets.json');
   const recs = Array.from({ length: 90_000 }, (_, i) => ({ image_id: i % 997, category_id: 1 + (i % 7), bbox: [i % 13, 0.5, 2.25, 1e-3 * i], score: (i % 1000) / 1000, extra: 'x"]}' }));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultEvalParams, linspace } from '../../lib/eval/params.js';
-import { formatFixedPy, meanValid, pairwiseSum, summaryLines } from '../../lib/eval/summarize.js';
+import { defaultEvalParams, linspace } from '../../lib/cocoeval/params.js';
+import { formatFixedPy, meanValid, pairwiseSum, summaryLines } from '../../lib/cocoeval/summarize.js';
 
 test('iouThrs are numpy linspace(.5, .95, 10) bit for bit (0.9 is 0.8999999999999999)', () => {
   // Values printed by numpy 2.4: repr(float(x)) for x in np.linspace(.5, .95, 10)
