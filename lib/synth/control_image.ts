@@ -1,8 +1,9 @@
 /**
- * ControlNet-canny control images from real crops, as diffusers' docs make them (FACTS §D.3): the crop
- * resized to the output size (sharp's lanczos3), `cv2.Canny(rgb, low, high)` (canny.ts), edges repeated to
- * 3 channels, as floats in [0, 1], NCHW. Edges are found at the output resolution (diffusers runs Canny
- * on the source image and then resizes the edge map, which blurs thin lines when upscaling small crops).
+ * ControlNet-canny control images from real crops, as diffusers' docs make them (`pipeline_controlnet.py`:
+ * VaeImageProcessor with do_normalize=False): the crop resized to the output size (sharp's lanczos3),
+ * `cv2.Canny(rgb, low, high)` (canny.ts), edges repeated to 3 channels, as floats in [0, 1], NCHW. Edges
+ * are found at the output resolution (diffusers runs Canny on the source image and then resizes the edge
+ * map, which blurs thin lines when upscaling small crops).
  */
 import * as fs from 'node:fs';
 import sharp from 'sharp';

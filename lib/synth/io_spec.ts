@@ -1,5 +1,6 @@
 /**
- * The I/O layouts the pipeline drives, by model role (FACTS §D.1–D.2): names, element types and ranks
+ * The I/O layouts the pipeline drives, by model role (diffusers `convert_stable_diffusion_checkpoint_to_onnx.py`,
+ * optimum `model_configs.py`, OnnxStack `Converter/ControlNet/models.py`): names, element types and ranks
  * of the SD 1.5 exports (diffusers script, optimum) and of the OnnxStack-style ControlNet pair. A session
  * is checked against its role's layout when it opens, and a mismatch is a UserError naming the model
  * file, the tensor and what differs.

@@ -1,6 +1,7 @@
 /**
  * Stable Diffusion 1.5 + ControlNet text-to-image on onnxruntime-node, with diffusers'
- * `StableDiffusionControlNetPipeline.__call__` semantics (FACTS §D.3, §D.5; guess_mode off):
+ * `StableDiffusionControlNetPipeline.__call__` semantics (diffusers `pipeline_controlnet.py`;
+ * SD 1.5's `scheduler/scheduler_config.json`; guess_mode off):
  *   prompt embeds [uncond; cond] (uncond = the negative prompt, "" by default) when guidance > 1
  *   latents = randn([1,4,H/8,W/8]) · init_noise_sigma
  *   each step t: x_in = scale_model_input(cat([x]·2), t)

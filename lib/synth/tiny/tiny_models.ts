@@ -1,7 +1,9 @@
 /**
  * Tiny Stable-Diffusion-shaped ONNX models made by the project (random weights, deterministic from a
  * seed): the same input/output names, element types and rank/shape pattern as the real exports
- * (FACTS §D.1–D.2), with hidden widths divided down so that a 20-step run takes seconds on a CPU.
+ * (diffusers `scripts/convert_stable_diffusion_checkpoint_to_onnx.py`, optimum's `model_configs.py`,
+ * OnnxStack's ControlNet converter), with hidden widths divided down so that a 20-step run takes seconds
+ * on a CPU.
  * Their images are abstract textures that follow the edge map — a wiring and speed test, not a model.
  *
  *   text_encoder  input_ids [B,77] int32|int64 → last_hidden_state [B,77,D], pooler_output [B,D]
