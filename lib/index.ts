@@ -1,8 +1,5 @@
-// What notebooks import: `import { … } from '../dist/lib'`.
-import { enterProjectRoot } from './io/paths.js';
-
-// Notebook kernels start in notebooks/; stage paths are relative to the project root.
-enterProjectRoot();
+// What notebooks import: `import { … } from '../dist/lib'`. Importing it has no side effect; a notebook calls
+// `enterProjectRoot()` itself (its kernel starts in notebooks/, stage paths are relative to the project root).
 
 export * from './params/index.js';
 export * from './engine/index.js';

@@ -1,7 +1,7 @@
 /**
  * Paths. Stage parameters hold paths relative to the project root (`data/demo`, `runs/demo`). The CLI
  * runs from the root; a notebook kernel starts in `notebooks/` (Jupyter's rule), so loading the library
- * there moves the working directory to the root (`enterProjectRoot`, called by the barrel).
+ * there calls `enterProjectRoot()` after its import, which moves the working directory to the root.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
