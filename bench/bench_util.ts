@@ -9,8 +9,18 @@ import { writeJsonAtomic } from '../lib/io/atomic.js';
 export type BenchFigures = Record<string, number | string | boolean | null>;
 
 export function writeBench(name: string, figures: BenchFigures): string {
-  const out = { bench: name, cpu_cores: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, date: new Date().toISOString(), ...figures };
-  const rows = Object.entries(out).map(([k, v]) => [k, typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v)]);
+  const out = {
+    bench: name,
+    cpu_cores: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    date: new Date().toISOString(),
+    ...figures,
+  };
+  const rows = Object.entries(out).map(([k, v]) => [
+    k,
+    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v),
+  ]);
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n'));
   const file = path.join('runs', 'bench', `${name}.json`);

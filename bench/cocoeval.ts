@@ -9,7 +9,8 @@ import { syntheticCase } from '../lib/eval/synthetic.js';
 import { peakRssMb, writeBench } from './bench_util.js';
 
 async function main(): Promise<void> {
-  const images = Number(process.argv[2] ?? 5000), detsPerImage = Number(process.argv[3] ?? 100);
+  const images = Number(process.argv[2] ?? 5000),
+    detsPerImage = Number(process.argv[3] ?? 100);
   const t0 = performance.now();
   const c = syntheticCase({ images, categories: 80, gtPerImage: 7.3, detsPerImage, seed: 2017, crowdFraction: 0.01 });
   const genS = (performance.now() - t0) / 1000;
@@ -26,11 +27,23 @@ async function main(): Promise<void> {
   }
   const sorted = [...runs].sort((a, b) => a - b);
   writeBench('cocoeval', {
-    images, dets: c.dets.length, gt: c.gt.annotations.length, categories: c.gt.categories.length,
-    cocoeval_500k_s: sorted[1], cocoeval_first_run_s: runs[0], cocoeval_min_s: sorted[0],
-    json_parse_dets_s: parseS, dets_json_mb: text.length / 1e6, generate_s: genS,
-    peak_rss_mb: peakRssMb(), map: stats[0], map_50: stats[1],
+    images,
+    dets: c.dets.length,
+    gt: c.gt.annotations.length,
+    categories: c.gt.categories.length,
+    cocoeval_500k_s: sorted[1],
+    cocoeval_first_run_s: runs[0],
+    cocoeval_min_s: sorted[0],
+    json_parse_dets_s: parseS,
+    dets_json_mb: text.length / 1e6,
+    generate_s: genS,
+    peak_rss_mb: peakRssMb(),
+    map: stats[0],
+    map_50: stats[1],
   });
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -22,12 +22,25 @@ import { variableGradsAsync } from '../lib/engine/async_grads.js';
 import { DetrTarget } from '../lib/detr/matcher.js';
 import { writeBench, timeMs, peakRssMb, BenchFigures } from './bench_util.js';
 
-interface Case { key: string; cfg: DetrConfig; batch: number; h: number; w: number; train: boolean; reps: number }
+interface Case {
+  key: string;
+  cfg: DetrConfig;
+  batch: number;
+  h: number;
+  w: number;
+  train: boolean;
+  reps: number;
+}
 
-const TARGETS = (b: number): DetrTarget[] => Array.from({ length: b }, (_, i) => ({
-  labels: [1, 2, 3].slice(0, 1 + (i % 3)),
-  boxesCxcywh: [[0.3, 0.3, 0.2, 0.3], [0.6, 0.5, 0.4, 0.4], [0.5, 0.7, 0.1, 0.1]].slice(0, 1 + (i % 3)) as DetrTarget['boxesCxcywh'],
-}));
+const TARGETS = (b: number): DetrTarget[] =>
+  Array.from({ length: b }, (_, i) => ({
+    labels: [1, 2, 3].slice(0, 1 + (i % 3)),
+    boxesCxcywh: [
+      [0.3, 0.3, 0.2, 0.3],
+      [0.6, 0.5, 0.4, 0.4],
+      [0.5, 0.7, 0.1, 0.1],
+    ].slice(0, 1 + (i % 3)) as DetrTarget['boxesCxcywh'],
+  }));
 
 function inputs(b: number, h: number, w: number): { pixels: tf.Tensor4D; mask: tf.Tensor3D } {
   const rng = new Rng(1);
@@ -43,7 +56,10 @@ async function step(model: DetrModel, c: Case, x: { pixels: tf.Tensor4D; mask: t
     return;
   }
   const vars = [...model.params.trainable().values()];
-  const { value, grads } = await variableGradsAsync(async () => (await setCriterion(model.forward(x.pixels, x.mask, true, rng), TARGETS(c.batch), model.cfg)).total, vars);
+  const { value, grads } = await variableGradsAsync(
+    async () => (await setCriterion(model.forward(x.pixels, x.mask, true, rng), TARGETS(c.batch), model.cfg)).total,
+    vars,
+  );
   await value.data();
   tf.dispose([value, grads]);
 }
@@ -59,7 +75,9 @@ async function runCase(c: Case, figures: BenchFigures): Promise<boolean> {
     process.stderr.write(`[bench] ${c.key}: ${ms.toFixed(0)} ms\n`);
     return true;
   } catch (e) {
-    figures[`${c.key}_error`] = String((e as Error).message ?? e).split('\n')[0].slice(0, 200);
+    figures[`${c.key}_error`] = String((e as Error).message ?? e)
+      .split('\n')[0]
+      .slice(0, 200);
     process.stderr.write(`[bench] ${c.key}: failed: ${figures[`${c.key}_error`]}\n`);
     return false;
   } finally {
@@ -78,20 +96,35 @@ async function main(): Promise<void> {
     { key: 'demo_b2_256x256_forward', cfg: demo, batch: 2, h: 256, w: 256, train: false, reps: 5 },
     { key: 'demo_b2_256x256_train', cfg: demo, batch: 2, h: 256, w: 256, train: true, reps: 5 },
     { key: 'r50_b2_512x512_forward', cfg: r50, batch: 2, h: 512, w: 512, train: false, reps: 2 },
-    ...(quick ? [] : [
-      { key: 'r50_b2_512x512_train', cfg: r50, batch: 2, h: 512, w: 512, train: true, reps: 1 },
-      { key: 'r50_b2_800x1066_forward', cfg: r50, batch: 2, h: 800, w: 1066, train: false, reps: 1 },
-      { key: 'r50_b2_800x1066_train', cfg: r50, batch: 2, h: 800, w: 1066, train: true, reps: 1 },
-    ]),
+    ...(quick
+      ? []
+      : [
+          { key: 'r50_b2_512x512_train', cfg: r50, batch: 2, h: 512, w: 512, train: true, reps: 1 },
+          { key: 'r50_b2_800x1066_forward', cfg: r50, batch: 2, h: 800, w: 1066, train: false, reps: 1 },
+          { key: 'r50_b2_800x1066_train', cfg: r50, batch: 2, h: 800, w: 1066, train: true, reps: 1 },
+        ]),
   ];
-  const trainable = (cfg: DetrConfig) => new ParamStore(detrSpecs(cfg)).count(true);   // specs only, no tensors
-  const figures: BenchFigures = { backend: engine.backend, backend_reason: engine.reason, demo_trainable_params: trainable(demo), r50_trainable_params: trainable(r50) };
-  for (const c of cases) if (!(await runCase(c, figures)) && engine.backend === 'wasm' && /memory|bounds|OOM|abort/i.test(String(figures[`${c.key}_error`]))) {
-    figures.stopped_after = c.key;   // a wasm heap that ran out is not reliable afterwards
-    break;
-  }
+  const trainable = (cfg: DetrConfig) => new ParamStore(detrSpecs(cfg)).count(true); // specs only, no tensors
+  const figures: BenchFigures = {
+    backend: engine.backend,
+    backend_reason: engine.reason,
+    demo_trainable_params: trainable(demo),
+    r50_trainable_params: trainable(r50),
+  };
+  for (const c of cases)
+    if (
+      !(await runCase(c, figures)) &&
+      engine.backend === 'wasm' &&
+      /memory|bounds|OOM|abort/i.test(String(figures[`${c.key}_error`]))
+    ) {
+      figures.stopped_after = c.key; // a wasm heap that ran out is not reliable afterwards
+      break;
+    }
   figures.peak_rss_mb = Math.round(peakRssMb());
   writeBench('detr', figures);
 }
 
-main().catch((e) => { console.error(e); process.exitCode = 1; });
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -16,7 +16,10 @@ import { MISSION_CLASSES } from '../lib/coco/categories.js';
 import { JsonEngine } from '../lib/coco/json_items.js';
 
 const ROOT = path.join('runs', 'bench', 'subset_data');
-const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
 
 function ensureData(images: number): { file: string; bytes: number; genSeconds: number } {
   const file = path.join(ROOT, 'annotations', 'instances_train2017.json');
@@ -35,10 +38,26 @@ function ensureData(images: number): { file: string; bytes: number; genSeconds: 
 /** Child mode: one subset run, figures as JSON on stdout. */
 async function measure(engine: JsonEngine): Promise<void> {
   const t0 = performance.now();
-  const s = await makeSubset({ cocoRoot: ROOT, outRoot: path.join(ROOT, `subset_${engine}`), classes: [...MISSION_CLASSES], splits: ['train'], jsonEngine: engine, force: true, quiet: true });
+  const s = await makeSubset({
+    cocoRoot: ROOT,
+    outRoot: path.join(ROOT, `subset_${engine}`),
+    classes: [...MISSION_CLASSES],
+    splits: ['train'],
+    jsonEngine: engine,
+    force: true,
+    quiet: true,
+  });
   const seconds = (performance.now() - t0) / 1000;
   const out = fs.statSync(path.join(ROOT, `subset_${engine}`, 'annotations', 'instances_train2017.json')).size;
-  process.stdout.write(JSON.stringify({ seconds, peakRssMb: peakRssMb(), images: s.manifest.totals.train.images, annotations: s.manifest.totals.train.annotations, outBytes: out }));
+  process.stdout.write(
+    JSON.stringify({
+      seconds,
+      peakRssMb: peakRssMb(),
+      images: s.manifest.totals.train.images,
+      annotations: s.manifest.totals.train.annotations,
+      outBytes: out,
+    }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -47,15 +66,32 @@ async function main(): Promise<void> {
   const engines = arg('engines', 'split').split(',') as JsonEngine[];
   const data = ensureData(images);
   const figures: Record<string, number | string> = {
-    input_mb: data.bytes / 1e6, input_images: images, generate_s: data.genSeconds, classes: MISSION_CLASSES.length,
+    input_mb: data.bytes / 1e6,
+    input_images: images,
+    generate_s: data.genSeconds,
+    classes: MISSION_CLASSES.length,
   };
   for (const engine of engines) {
     const key = engine.replace('-', '_');
-    const raw = execFileSync(process.execPath, [__filename, '--measure', engine], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
-    const r = JSON.parse(raw) as { seconds: number; peakRssMb: number; images: number; annotations: number; outBytes: number };
+    const raw = execFileSync(process.execPath, [__filename, '--measure', engine], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 20,
+    });
+    const r = JSON.parse(raw) as {
+      seconds: number;
+      peakRssMb: number;
+      images: number;
+      annotations: number;
+      outBytes: number;
+    };
     Object.assign(figures, {
-      [`${key}_subset_s`]: r.seconds, [`${key}_peak_rss_mb`]: r.peakRssMb, [`${key}_mb_per_s`]: data.bytes / 1e6 / r.seconds,
-      subset_images: r.images, subset_annotations: r.annotations, subset_output_mb: r.outBytes / 1e6,
+      [`${key}_subset_s`]: r.seconds,
+      [`${key}_peak_rss_mb`]: r.peakRssMb,
+      [`${key}_mb_per_s`]: data.bytes / 1e6 / r.seconds,
+      subset_images: r.images,
+      subset_annotations: r.annotations,
+      subset_output_mb: r.outBytes / 1e6,
     });
   }
   figures.target_s = 60;
@@ -64,4 +100,7 @@ async function main(): Promise<void> {
   writeBench('subset', figures);
 }
 
-main().catch((e) => { console.error(e); process.exitCode = 1; });
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -26,18 +26,43 @@ const OPTIM = { lr: 1e-4, lrBackbone: 1e-5, weightDecay: 1e-4, clipMaxNorm: 0.1 
 function syntheticBatch(b: number, h: number, w: number, rng: Rng, k: number): TrainBatch {
   const targets = Array.from({ length: b }, () => {
     const n = rng.int(1, 4);
-    return { labels: Array.from({ length: n }, () => rng.int(0, k - 1)), boxesCxcywh: Array.from({ length: n }, () => [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0.05, 0.4), rng.uniform(0.05, 0.4)] as [number, number, number, number]) };
+    return {
+      labels: Array.from({ length: n }, () => rng.int(0, k - 1)),
+      boxesCxcywh: Array.from(
+        { length: n },
+        () =>
+          [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0.05, 0.4), rng.uniform(0.05, 0.4)] as [
+            number,
+            number,
+            number,
+            number,
+          ],
+      ),
+    };
   });
-  return { pixels: rng.normals(b * h * w * 3), mask: new Uint8Array(b * h * w).fill(1), shape: [b, h, w], targets, imageIds: Array.from({ length: b }, (_, i) => i + 1) };
+  return {
+    pixels: rng.normals(b * h * w * 3),
+    mask: new Uint8Array(b * h * w).fill(1),
+    shape: [b, h, w],
+    targets,
+    imageIds: Array.from({ length: b }, (_, i) => i + 1),
+  };
 }
 
 async function trainer(preset: DetrPreset, k: number, workers: number, backend: string): Promise<Trainer> {
   const model = DetrModel.create(resolveDetr({ numClasses: k }, preset), new Rng(0));
-  return workers > 1 ? ThreadTrainer.start(model, { optim: OPTIM, seed: 0, numWorkers: workers, backend }) : new InProcessTrainer(model, { optim: OPTIM, seed: 0 });
+  return workers > 1
+    ? ThreadTrainer.start(model, { optim: OPTIM, seed: 0, numWorkers: workers, backend })
+    : new InProcessTrainer(model, { optim: OPTIM, seed: 0 });
 }
 
 /** Median step time over `reps` steps after `warmup`, and summed phase times. */
-async function timeSteps(t: Trainer, make: () => TrainBatch, warmup: number, reps: number): Promise<{ ms: number; phases: Record<string, number> }> {
+async function timeSteps(
+  t: Trainer,
+  make: () => TrainBatch,
+  warmup: number,
+  reps: number,
+): Promise<{ ms: number; phases: Record<string, number> }> {
   for (let i = 0; i < warmup; i++) await t.step(make(), i, OPTIM);
   const times: number[] = [];
   const phases: Record<string, number> = { forward: 0, matching_loss: 0, backward: 0, optimizer: 0 };
@@ -46,8 +71,10 @@ async function timeSteps(t: Trainer, make: () => TrainBatch, warmup: number, rep
     const t0 = performance.now();
     const r: StepResult = await t.step(b, warmup + i, OPTIM);
     times.push(performance.now() - t0);
-    phases.forward += r.timings.forwardMs - r.timings.matchMs; phases.matching_loss += r.timings.matchMs;
-    phases.backward += r.timings.backwardMs; phases.optimizer += r.applyMs;
+    phases.forward += r.timings.forwardMs - r.timings.matchMs;
+    phases.matching_loss += r.timings.matchMs;
+    phases.backward += r.timings.backwardMs;
+    phases.optimizer += r.applyMs;
   }
   times.sort((a, b) => a - b);
   return { ms: times[Math.floor(times.length / 2)], phases };
@@ -68,7 +95,8 @@ async function main(): Promise<void> {
   fig.demo_train_img_per_s = (demoBatch / d.ms) * 1000;
   const total = Object.values(d.phases).reduce((a, b) => a + b, 0);
   for (const [k, v] of Object.entries(d.phases)) fig[`demo_share_${k}_pct`] = (100 * v) / total;
-  fig.demo_note = 'synthetic 128×128 batches; data loading runs ahead on sharp threads (its wait is in the real run\'s log.jsonl: data_wait_ms)';
+  fig.demo_note =
+    "synthetic 128×128 batches; data loading runs ahead on sharp threads (its wait is in the real run's log.jsonl: data_wait_ms)";
   fig.peak_rss_mb_after_demo = peakRssMb();
   if (!quick) {
     const r50 = await trainer('detr-resnet-50', 10, Math.max(2, workers), engine.backend);
@@ -90,4 +118,7 @@ async function main(): Promise<void> {
   writeBench('train', fig);
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -9,13 +9,27 @@ import { confusedClasses } from './analysis_tables.js';
 
 /** One colour per outcome (Tableau 10), shared by the charts and the worst-image overlays. */
 export const OUTCOME_COLORS: Record<Outcome, string> = {
-  tp: '#59a14f', cls_error: '#f28e2b', loc_error: '#4e79a7', cls_loc_error: '#b07aa1', duplicate: '#9c755f',
-  false_pos: '#e15759', missed: '#edc948', crowd: '#bab0ac',
+  tp: '#59a14f',
+  cls_error: '#f28e2b',
+  loc_error: '#4e79a7',
+  cls_loc_error: '#b07aa1',
+  duplicate: '#9c755f',
+  false_pos: '#e15759',
+  missed: '#edc948',
+  crowd: '#bab0ac',
 };
 
-const kindColor = { scale: { domain: [...ERROR_KINDS], range: ERROR_KINDS.map((k) => OUTCOME_COLORS[k]) }, legend: { title: 'error' } };
+const kindColor = {
+  scale: { domain: [...ERROR_KINDS], range: ERROR_KINDS.map((k) => OUTCOME_COLORS[k]) },
+  legend: { title: 'error' },
+};
 
-interface KindRow { group: string; kind: ErrorKind; count: number; order: number }
+interface KindRow {
+  group: string;
+  kind: ErrorKind;
+  count: number;
+  order: number;
+}
 
 const kindRows = (group: string, counts: Record<ErrorKind, number>): KindRow[] =>
   ERROR_KINDS.map((kind, order) => ({ group, kind, count: counts[kind], order })).filter((r) => r.count > 0);
@@ -24,7 +38,8 @@ const kindRows = (group: string, counts: Record<ErrorKind, number>): KindRow[] =
 export function errorsByClassChart(a: ErrorAnalysis): VlSpec {
   return {
     title: `Errors per class (IoU ${a.options.iouThr}, score ≥ ${a.options.scoreThr})`,
-    width: 420, height: { step: 18 },
+    width: 420,
+    height: { step: 18 },
     data: { values: a.perClass.flatMap((c) => kindRows(c.name, c.counts)) },
     mark: 'bar',
     encoding: {
@@ -42,7 +57,8 @@ export function errorsBySizeChart(a: ErrorAnalysis): VlSpec {
   const sizes = ['small', 'medium', 'large'] as const;
   return {
     title: 'Errors per object size',
-    width: 240, height: 240,
+    width: 240,
+    height: 240,
     data: { values: sizes.flatMap((s) => kindRows(s, a.perSize[s])) },
     mark: 'bar',
     encoding: {
@@ -65,18 +81,25 @@ export function confusionChart(a: ErrorAnalysis): VlSpec | undefined {
   const cell = Math.max(18, Math.min(40, Math.floor(480 / idx.length)));
   return {
     title: 'Class confusion (cls_error): GT class → predicted class',
-    width: { step: cell }, height: { step: cell },
+    width: { step: cell },
+    height: { step: cell },
     data: { values },
     encoding: {
       x: { field: 'predicted', type: 'nominal', sort: order, title: 'predicted class', axis: { labelAngle: -40 } },
       y: { field: 'gt', type: 'nominal', sort: order, title: 'GT class' },
     },
     layer: [
-      { mark: 'rect', encoding: { color: { field: 'count', type: 'quantitative', scale: { scheme: 'oranges' }, title: 'cls_error' } } },
+      {
+        mark: 'rect',
+        encoding: { color: { field: 'count', type: 'quantitative', scale: { scheme: 'oranges' }, title: 'cls_error' } },
+      },
       {
         mark: { type: 'text', fontSize: 11 },
         transform: [{ joinaggregate: [{ op: 'max', field: 'count', as: 'maxCount' }] }, { filter: 'datum.count > 0' }],
-        encoding: { text: { field: 'count', type: 'quantitative' }, color: { condition: { test: 'datum.count > datum.maxCount / 2', value: 'white' }, value: 'black' } },
+        encoding: {
+          text: { field: 'count', type: 'quantitative' },
+          color: { condition: { test: 'datum.count > datum.maxCount / 2', value: 'white' }, value: 'black' },
+        },
       },
     ],
   };

@@ -5,7 +5,12 @@
 import { ERROR_KINDS, errorTotal, ErrorAnalysis, OutcomeCounts } from '../eval/error_analysis.js';
 import { markdownTable, Row } from '../viz/table.js';
 
-const outcomeColumns = (c: OutcomeCounts): Row => ({ tp: c.tp, ...Object.fromEntries(ERROR_KINDS.map((k) => [k, c[k]])), errors: errorTotal(c), crowd: c.crowd });
+const outcomeColumns = (c: OutcomeCounts): Row => ({
+  tp: c.tp,
+  ...Object.fromEntries(ERROR_KINDS.map((k) => [k, c[k]])),
+  errors: errorTotal(c),
+  crowd: c.crowd,
+});
 
 /** One row per class (label-map order): GT objects, predictions kept, tp, each error kind, total errors. */
 export const errorsByClassRows = (a: ErrorAnalysis): Row[] =>
@@ -25,12 +30,24 @@ export function confusedClasses(a: ErrorAnalysis): number[] {
 
 /** The confusion matrix restricted to the involved classes: rows GT class, columns predicted class. */
 export function confusionRows(a: ErrorAnalysis): Row[] {
-  const idx = confusedClasses(a), { names, counts } = a.confusion;
-  return idx.map((i) => ({ 'GT ↓ / predicted →': names[i], ...Object.fromEntries(idx.map((j) => [names[j], counts[i][j]])), total: counts[i].reduce((s, n) => s + n, 0) }));
+  const idx = confusedClasses(a),
+    { names, counts } = a.confusion;
+  return idx.map((i) => ({
+    'GT ↓ / predicted →': names[i],
+    ...Object.fromEntries(idx.map((j) => [names[j], counts[i][j]])),
+    total: counts[i].reduce((s, n) => s + n, 0),
+  }));
 }
 
 export const worstImageRows = (a: ErrorAnalysis): Row[] =>
-  a.worstImages.map((im, i) => ({ rank: i + 1, image_id: im.imageId, file: im.fileName, errors: im.errors, tp: im.counts.tp, ...Object.fromEntries(ERROR_KINDS.map((k) => [k, im.counts[k]])) }));
+  a.worstImages.map((im, i) => ({
+    rank: i + 1,
+    image_id: im.imageId,
+    file: im.fileName,
+    errors: im.errors,
+    tp: im.counts.tp,
+    ...Object.fromEntries(ERROR_KINDS.map((k) => [k, im.counts[k]])),
+  }));
 
 /** The line every page starts with: what was analysed, at which thresholds. */
 export const settingsLine = (a: ErrorAnalysis): string =>
@@ -41,12 +58,31 @@ export function errorsByClassMarkdown(a: ErrorAnalysis, rule: string): string {
 }
 
 export function errorsBySizeMarkdown(a: ErrorAnalysis): string {
-  return ['# Errors by object size', '', settingsLine(a), '', markdownTable(errorsBySizeRows(a)), '',
-    'Buckets by area in pixels: small < 32², medium < 96², large ≥ 96² (the GT\'s area; the prediction\'s w·h for false_pos and crowd).', ''].join('\n');
+  return [
+    '# Errors by object size',
+    '',
+    settingsLine(a),
+    '',
+    markdownTable(errorsBySizeRows(a)),
+    '',
+    "Buckets by area in pixels: small < 32², medium < 96², large ≥ 96² (the GT's area; the prediction's w·h for false_pos and crowd).",
+    '',
+  ].join('\n');
 }
 
 export function confusionMarkdown(a: ErrorAnalysis): string {
   const rows = confusionRows(a);
-  const body = rows.length ? markdownTable(rows) : `No cls_error at IoU ≥ ${a.options.iouThr}: no object was found with the wrong class.`;
-  return ['# Class confusion (cls_error)', '', settingsLine(a), '', 'Rows: the GT class; columns: the predicted class; only classes involved in a cls_error are shown.', '', body, ''].join('\n');
+  const body = rows.length
+    ? markdownTable(rows)
+    : `No cls_error at IoU ≥ ${a.options.iouThr}: no object was found with the wrong class.`;
+  return [
+    '# Class confusion (cls_error)',
+    '',
+    settingsLine(a),
+    '',
+    'Rows: the GT class; columns: the predicted class; only classes involved in a cls_error are shown.',
+    '',
+    body,
+    '',
+  ].join('\n');
 }

@@ -31,6 +31,6 @@ export function matchingRuleMarkdown(iouThr: number, scoreThr: number): string {
     '   - **false_pos**: no overlap with any GT (background).',
     '3. **missed**: a non-crowd GT that no prediction of its class took in step 1 — even when a prediction of another class covers it (that prediction is its cls_error).',
     '',
-    'Prediction outcomes count for the predicted class, missed for the GT class. Size buckets (COCO bounds, half-open so each object has one): small < 32², medium < 96², large ≥ 96² pixels, using the related GT\'s area (the prediction\'s w·h for false_pos and crowd).',
+    "Prediction outcomes count for the predicted class, missed for the GT class. Size buckets (COCO bounds, half-open so each object has one): small < 32², medium < 96², large ≥ 96² pixels, using the related GT's area (the prediction's w·h for false_pos and crowd).",
   ].join('\n');
 }

@@ -38,14 +38,19 @@ export function giouXyxy(a: Box, b: Box): number {
   return inter / union - (enclosing - union) / enclosing;
 }
 
-const pairwise = (f: (a: Box, b: Box) => number) => (a: Box[], b: Box[]): number[][] => a.map((x) => b.map((y) => f(x, y)));
+const pairwise =
+  (f: (a: Box, b: Box) => number) =>
+  (a: Box[], b: Box[]): number[][] =>
+    a.map((x) => b.map((y) => f(x, y)));
 
 /** [N, M] IoU matrix of xyxy boxes. */
 export const iouMatrixXyxy = pairwise(iouXyxy);
 /** [N, M] generalised-IoU matrix of xyxy boxes (DETR `generalized_box_iou`). */
 export const giouMatrixXyxy = pairwise(giouXyxy);
 /** [N, M] L1 distance matrix (`torch.cdist(a, b, p=1)`), any box format. */
-export const l1Matrix = pairwise((a, b) => Math.abs(a[0] - b[0]) + Math.abs(a[1] - b[1]) + Math.abs(a[2] - b[2]) + Math.abs(a[3] - b[3]));
+export const l1Matrix = pairwise(
+  (a, b) => Math.abs(a[0] - b[0]) + Math.abs(a[1] - b[1]) + Math.abs(a[2] - b[2]) + Math.abs(a[3] - b[3]),
+);
 
 /** Normalised cxcywh → absolute xywh in an image of `width`×`height` pixels. */
 export const cxcywhNormToXywhAbs = (b: Box, width: number, height: number): Box => {

@@ -33,10 +33,15 @@ async function checkInputs(p: AblationParams): Promise<{ trainReal: number; judg
   const crops = readCropsData(p.crops, { maxPerClass: p.maxPerClass, rarePerClass: p.rarePerClass, seed: p.seeds[0] });
   const synth = readSynthData(p.synth, crops);
   if (synth.samples.length === 0) {
-    throw new UserError(`${path.join(p.synth, 'metadata.jsonl')} holds no images of the rare classes (${crops.rare.join(', ')}); the two runs would be identical`);
+    throw new UserError(
+      `${path.join(p.synth, 'metadata.jsonl')} holds no images of the rare classes (${crops.rare.join(', ')}); the two runs would be identical`,
+    );
   }
   if (p.backboneWeights !== 'none') await locateBackboneWeights(p.backboneWeights);
-  const judgeReal = p.rarePerClass > 0 ? readCropsData(p.crops, { maxPerClass: p.maxPerClass, rarePerClass: 0, seed: p.seeds[0] }).train.length : 0;
+  const judgeReal =
+    p.rarePerClass > 0
+      ? readCropsData(p.crops, { maxPerClass: p.maxPerClass, rarePerClass: 0, seed: p.seeds[0] }).train.length
+      : 0;
   return { trainReal: crops.train.length, judgeReal, synthImages: synth.samples.length };
 }
 
@@ -46,7 +51,10 @@ const RUN_FILES = /^(config\.json|log\.jsonl|metrics\.json|model\.safetensors|se
 function clearRunFolder(dir: string): void {
   if (!fs.existsSync(dir)) return;
   const foreign = fs.readdirSync(dir).filter((f) => !RUN_FILES.test(f));
-  if (foreign.length) throw new UserError(`${dir} holds files an ablation run does not write (${foreign.slice(0, 3).join(', ')}); choose another --output-dir`);
+  if (foreign.length)
+    throw new UserError(
+      `${dir} holds files an ablation run does not write (${foreign.slice(0, 3).join(', ')}); choose another --output-dir`,
+    );
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
@@ -64,8 +72,17 @@ export async function runAblation(overrides: Partial<AblationParams> = {}): Prom
   const p = resolveAblationParams(overrides);
   const specs = planAblation(p);
   const sizes = await checkInputs(p);
-  for (const name of [...ABLATION_RUNS, JUDGE_RUN]) clearRunFolder(path.join(p.outputDir, name));   // no stale seeds from an earlier ablation
-  const total = specs.reduce((a, s) => a + runSteps((s.name === JUDGE_RUN ? sizes.judgeReal : sizes.trainReal) + (s.synth ? sizes.synthImages : 0), p.batchSize, p.epochs), 0);
+  for (const name of [...ABLATION_RUNS, JUDGE_RUN]) clearRunFolder(path.join(p.outputDir, name)); // no stale seeds from an earlier ablation
+  const total = specs.reduce(
+    (a, s) =>
+      a +
+      runSteps(
+        (s.name === JUDGE_RUN ? sizes.judgeReal : sizes.trainReal) + (s.synth ? sizes.synthImages : 0),
+        p.batchSize,
+        p.epochs,
+      ),
+    0,
+  );
   const atOnce = await concurrentRuns(p, specs.length);
   const bar = progress({ total, label: `ablation (${specs.length} runs, ${atOnce} at a time)`, unit: 'step' });
   const hooks = { onSteps: (n: number, info: Record<string, number | string>) => bar.tick(n, info) };
@@ -76,7 +93,12 @@ export async function runAblation(overrides: Partial<AblationParams> = {}): Prom
   }
   bar.done();
   // recognisability etc. of the synthetic images, judged by a real-only classifier with every real crop
-  await synthQuality({ synth: p.synth, crops: p.crops, classifier: path.join(judgeDir(p), 'model.safetensors'), imageSize: p.imageSize,
-    out: path.join(p.outputDir, SYNTH_QUALITY_FILE) });
+  await synthQuality({
+    synth: p.synth,
+    crops: p.crops,
+    classifier: path.join(judgeDir(p), 'model.safetensors'),
+    imageSize: p.imageSize,
+    out: path.join(p.outputDir, SYNTH_QUALITY_FILE),
+  });
   return writeAblationReport(p, ablationRunRefs(p.outputDir, p.seeds));
 }

@@ -13,7 +13,11 @@ export const ABLATION_RUNS = ['real', 'real_synth'] as const;
 export type AblationRunName = (typeof ABLATION_RUNS)[number];
 export const RUN_LABELS: Record<AblationRunName, string> = { real: 'real', real_synth: 'real + synth' };
 
-export interface AblationRunRef { name: AblationRunName; seed: number; dir: string }
+export interface AblationRunRef {
+  name: AblationRunName;
+  seed: number;
+  dir: string;
+}
 
 /** The folder of the classifier that judges the synthetic images (a run of its own only when rarePerClass > 0). */
 export const JUDGE_RUN = 'judge';
@@ -23,9 +27,13 @@ export function judgeDir(p: Pick<AblationParams, 'outputDir' | 'seeds' | 'rarePe
 
 /** The run folders of an ablation with these seeds. */
 export function ablationRunRefs(outputDir: string, seeds: readonly number[]): AblationRunRef[] {
-  return seeds.flatMap((seed) => ABLATION_RUNS.map((name) => ({
-    name, seed, dir: seeds.length === 1 ? path.join(outputDir, name) : path.join(outputDir, name, `seed_${seed}`),
-  })));
+  return seeds.flatMap((seed) =>
+    ABLATION_RUNS.map((name) => ({
+      name,
+      seed,
+      dir: seeds.length === 1 ? path.join(outputDir, name) : path.join(outputDir, name, `seed_${seed}`),
+    })),
+  );
 }
 
 function checkSeeds(seeds: number[]): void {
@@ -39,14 +47,23 @@ function checkSeeds(seeds: number[]): void {
 export function planAblation(p: AblationParams): RunSpec[] {
   checkSeeds(p.seeds);
   const { seeds: _s, workers: _w, synth, outputDir, gridPerClass: _g, ...train } = p;
-  const judgeIsRun = p.rarePerClass === 0;   // without a low-data cut, the first seed's real run is the judge
+  const judgeIsRun = p.rarePerClass === 0; // without a low-data cut, the first seed's real run is the judge
   const specs: RunSpec[] = ablationRunRefs(outputDir, p.seeds).map((r) => {
     const params: ClassifierTrainParams = { ...train, seed: r.seed };
     return {
-      name: r.name, dir: r.dir, params, synth: r.name === 'real_synth' ? synth : undefined,
+      name: r.name,
+      dir: r.dir,
+      params,
+      synth: r.name === 'real_synth' ? synth : undefined,
       saveWeights: judgeIsRun && r.name === 'real' && r.seed === p.seeds[0],
     };
   });
-  if (!judgeIsRun) specs.push({ name: JUDGE_RUN, dir: judgeDir(p), params: { ...train, seed: p.seeds[0], rarePerClass: 0 }, saveWeights: true });
+  if (!judgeIsRun)
+    specs.push({
+      name: JUDGE_RUN,
+      dir: judgeDir(p),
+      params: { ...train, seed: p.seeds[0], rarePerClass: 0 },
+      saveWeights: true,
+    });
   return specs;
 }

@@ -55,26 +55,39 @@ export async function locateBackboneWeights(w: string): Promise<HubFiles> {
   if (fs.existsSync(w)) return localWeights(w);
   if (REPO_RE.test(w) && !w.endsWith('.safetensors')) return fetchHubWeights(w);
   const hint = w === DEMO_DETR_WEIGHTS ? ' (the demo DETR weights come with the detection stage)' : '';
-  throw new UserError(`--backbone-weights '${w}' does not exist${hint}; give a DETR model.safetensors, a hub repo id such as ${COCO_BACKBONE_WEIGHTS}, or 'none' for a random-init backbone`);
+  throw new UserError(
+    `--backbone-weights '${w}' does not exist${hint}; give a DETR model.safetensors, a hub repo id such as ${COCO_BACKBONE_WEIGHTS}, or 'none' for a random-init backbone`,
+  );
 }
 
 /** The checkpoint's backbone architecture: its config.json, else its tensor shapes. */
 function checkpointBackbone(files: HubFiles, ckpt: SafeTensorsFile): BackboneConfig {
   if (files.config) {
-    return fromHfConfig(readJsonFile(files.config, { what: 'the model config beside the weights' }), files.config).cfg.backbone;
+    return fromHfConfig(readJsonFile(files.config, { what: 'the model config beside the weights' }), files.config).cfg
+      .backbone;
   }
   return configFromShapes(new Map([...ckpt.tensors].map(([n, t]) => [n, t.shape])), 8, files.weights).backbone;
 }
 
-function loadBackbone(cfg: ClassifierConfig, ckpt: SafeTensorsFile, rng: Rng, where: string): { store: ParamStore; loaded: number } {
+function loadBackbone(
+  cfg: ClassifierConfig,
+  ckpt: SafeTensorsFile,
+  rng: Rng,
+  where: string,
+): { store: ParamStore; loaded: number } {
   const store = new ParamStore(classifierSpecs(cfg));
   try {
     const report = loadCheckpoint(store, ckpt, { rng, strict: false });
     const head = new Set([HEAD_WEIGHT, HEAD_BIAS]);
     const missing = report.missing.filter((n) => !head.has(n));
     if (report.shapeMismatch.length || missing.length) {
-      const what = [...report.shapeMismatch.map((m) => `${m.name} [${m.checkpoint}] vs [${m.model}]`), ...missing.map((n) => `${n} missing`)];
-      throw new UserError(`${where}: the backbone does not load (${what.slice(0, 4).join('; ')}${what.length > 4 ? `; … ${what.length} in all` : ''})`);
+      const what = [
+        ...report.shapeMismatch.map((m) => `${m.name} [${m.checkpoint}] vs [${m.model}]`),
+        ...missing.map((n) => `${n} missing`),
+      ];
+      throw new UserError(
+        `${where}: the backbone does not load (${what.slice(0, 4).join('; ')}${what.length > 4 ? `; … ${what.length} in all` : ''})`,
+      );
     }
     return { store, loaded: report.loaded };
   } catch (e) {
@@ -84,22 +97,34 @@ function loadBackbone(cfg: ClassifierConfig, ckpt: SafeTensorsFile, rng: Rng, wh
 }
 
 /** A classifier whose backbone comes from `backboneWeights` and whose head is new. */
-export async function buildClassifier(o: BuildOptions): Promise<{ model: CropClassifier; provenance: BackboneProvenance }> {
+export async function buildClassifier(
+  o: BuildOptions,
+): Promise<{ model: CropClassifier; provenance: BackboneProvenance }> {
   const trainableFrom = (t: BackboneConfig['trainableFrom']) => (o.freezeBackbone ? 'none' : t);
   if (o.backboneWeights === 'none') {
     const preset = DETR_PRESETS[o.arch];
     if (!preset) throw new UserError(`unknown --arch '${o.arch}'; choose ${Object.keys(DETR_PRESETS).join(', ')}`);
-    const backbone: BackboneConfig = { ...preset.backbone, trainableFrom: trainableFrom('all') };   // a random stem is never kept as is
+    const backbone: BackboneConfig = { ...preset.backbone, trainableFrom: trainableFrom('all') }; // a random stem is never kept as is
     const model = CropClassifier.create({ backbone, numClasses: o.numClasses }, o.rng);
     return { model, provenance: { backboneWeights: 'none', backbone, loadedTensors: 0, skippedTensors: 0 } };
   }
   const files = await locateBackboneWeights(o.backboneWeights);
   const ckpt = readSafetensors(files.weights);
   const base = checkpointBackbone(files, ckpt);
-  const cfg: ClassifierConfig = { backbone: { ...base, trainableFrom: trainableFrom(o.trainableFrom) }, numClasses: o.numClasses };
+  const cfg: ClassifierConfig = {
+    backbone: { ...base, trainableFrom: trainableFrom(o.trainableFrom) },
+    numClasses: o.numClasses,
+  };
   const { store, loaded } = loadBackbone(cfg, ckpt, o.rng, files.weights);
   return {
     model: new CropClassifier(cfg, store),
-    provenance: { backboneWeights: o.backboneWeights, weightsFile: files.weights, configFile: files.config, backbone: cfg.backbone, loadedTensors: loaded, skippedTensors: ckpt.tensors.size - loaded },
+    provenance: {
+      backboneWeights: o.backboneWeights,
+      weightsFile: files.weights,
+      configFile: files.config,
+      backbone: cfg.backbone,
+      loadedTensors: loaded,
+      skippedTensors: ckpt.tensors.size - loaded,
+    },
   };
 }

@@ -20,23 +20,34 @@ export interface ClassMetrics {
 }
 
 export function confusionMatrix(trueLabels: ArrayLike<number>, predLabels: ArrayLike<number>, k: number): number[][] {
-  if (trueLabels.length !== predLabels.length) throw new Error(`confusionMatrix: ${trueLabels.length} true labels but ${predLabels.length} predictions`);
+  if (trueLabels.length !== predLabels.length)
+    throw new Error(`confusionMatrix: ${trueLabels.length} true labels but ${predLabels.length} predictions`);
   const m = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   for (let i = 0; i < trueLabels.length; i++) {
-    const t = trueLabels[i], p = predLabels[i];
-    if (!(t >= 0 && t < k && p >= 0 && p < k)) throw new Error(`confusionMatrix: label pair (${t}, ${p}) outside 0..${k - 1}`);
+    const t = trueLabels[i],
+      p = predLabels[i];
+    if (!(t >= 0 && t < k && p >= 0 && p < k))
+      throw new Error(`confusionMatrix: label pair (${t}, ${p}) outside 0..${k - 1}`);
     m[t][p]++;
   }
   return m;
 }
 
 /** Every metric above from a confusion matrix (rows = true class, in `classes` order). */
-export function metricsFromConfusion(confusion: number[][], classes: readonly string[], rare: readonly string[]): ClassMetrics {
+export function metricsFromConfusion(
+  confusion: number[][],
+  classes: readonly string[],
+  rare: readonly string[],
+): ClassMetrics {
   const rowSum = confusion.map((r) => r.reduce((a, b) => a + b, 0));
   const total = rowSum.reduce((a, b) => a + b, 0);
   const hits = confusion.map((r, c) => r[c]);
-  const perClass: Record<string, number | null> = {}, support: Record<string, number> = {};
-  classes.forEach((c, i) => { perClass[c] = rowSum[i] > 0 ? hits[i] / rowSum[i] : null; support[c] = rowSum[i]; });
+  const perClass: Record<string, number | null> = {},
+    support: Record<string, number> = {};
+  classes.forEach((c, i) => {
+    perClass[c] = rowSum[i] > 0 ? hits[i] / rowSum[i] : null;
+    support[c] = rowSum[i];
+  });
   const present = classes.map((_, i) => i).filter((i) => rowSum[i] > 0);
   const rareIdx = classes.map((c, i) => (rare.includes(c) ? i : -1)).filter((i) => i >= 0 && rowSum[i] > 0);
   const sum = (idx: number[], xs: number[]) => idx.reduce((a, i) => a + xs[i], 0);
@@ -44,12 +55,18 @@ export function metricsFromConfusion(confusion: number[][], classes: readonly st
     accuracy: total > 0 ? sum(present, hits) / total : 0,
     balancedAccuracy: present.length ? present.reduce((a, i) => a + hits[i] / rowSum[i], 0) / present.length : 0,
     rareAccuracy: rareIdx.length ? sum(rareIdx, hits) / sum(rareIdx, rowSum) : null,
-    perClass, support, confusion,
+    perClass,
+    support,
+    confusion,
   };
 }
 
-export const classMetrics = (trueLabels: ArrayLike<number>, predLabels: ArrayLike<number>, classes: readonly string[], rare: readonly string[]): ClassMetrics =>
-  metricsFromConfusion(confusionMatrix(trueLabels, predLabels, classes.length), classes, rare);
+export const classMetrics = (
+  trueLabels: ArrayLike<number>,
+  predLabels: ArrayLike<number>,
+  classes: readonly string[],
+  rare: readonly string[],
+): ClassMetrics => metricsFromConfusion(confusionMatrix(trueLabels, predLabels, classes.length), classes, rare);
 
 /** Mean and sample standard deviation (n − 1; 0 for one value), as numpy's std(ddof=1). */
 export function meanStd(xs: readonly number[]): { mean: number; std: number; n: number } {

@@ -22,13 +22,22 @@ export interface ClassifierConfig {
 /** Backbone specs (checkpoint order) + the head, initialised as PyTorch's nn.Linear default (U(±1/√C)). */
 export function classifierSpecs(cfg: ClassifierConfig): TensorSpec[] {
   const c = backboneOutChannels(cfg.backbone);
-  const head = (name: string, hfShape: number[]): TensorSpec =>
-    ({ name, hfShape, layout: hfShape.length === 2 ? 'linear' : 'plain', trainable: true, group: 'head', init: { kind: 'torchDefault', fanIn: c } });
+  const head = (name: string, hfShape: number[]): TensorSpec => ({
+    name,
+    hfShape,
+    layout: hfShape.length === 2 ? 'linear' : 'plain',
+    trainable: true,
+    group: 'head',
+    init: { kind: 'torchDefault', fanIn: c },
+  });
   return [...backboneSpecs(cfg.backbone), head(HEAD_WEIGHT, [cfg.numClasses, c]), head(HEAD_BIAS, [cfg.numClasses])];
 }
 
 export class CropClassifier {
-  constructor(readonly cfg: ClassifierConfig, readonly params: ParamStore) {}
+  constructor(
+    readonly cfg: ClassifierConfig,
+    readonly params: ParamStore,
+  ) {}
 
   /** Every tensor freshly initialised from `rng` (spec order). */
   static create(cfg: ClassifierConfig, rng: Rng): CropClassifier {
@@ -38,19 +47,21 @@ export class CropClassifier {
   /** Pooled backbone features: x [B, S, S, 3] (ImageNet-normalised) → [B, C]. */
   features(x: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
-      const f = backboneForward(this.params, this.cfg.backbone, x);           // [B, h, w, C]
-      return tf.mean(f, [1, 2]) as tf.Tensor2D;                              // [B, C]
+      const f = backboneForward(this.params, this.cfg.backbone, x); // [B, h, w, C]
+      return tf.mean(f, [1, 2]) as tf.Tensor2D; // [B, C]
     });
   }
 
   /** Logits [B, K]. */
   forward(x: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
-      const pooled = this.features(x);                                       // [B, C]
-      const w = this.params.get(HEAD_WEIGHT);                                 // [C, K]
-      return tf.add(tf.matMul(pooled, w), this.params.get(HEAD_BIAS)) as tf.Tensor2D;   // [B, K]
+      const pooled = this.features(x); // [B, C]
+      const w = this.params.get(HEAD_WEIGHT); // [C, K]
+      return tf.add(tf.matMul(pooled, w), this.params.get(HEAD_BIAS)) as tf.Tensor2D; // [B, K]
     });
   }
 
-  dispose(): void { this.params.dispose(); }
+  dispose(): void {
+    this.params.dispose();
+  }
 }

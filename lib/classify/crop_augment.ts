@@ -27,7 +27,11 @@ export interface CropAugmentConfig {
 /** A region [top, left, height, width] in pixels. */
 export type Region = [number, number, number, number];
 export type JitterOp = 'brightness' | 'contrast' | 'saturation';
-export interface AugmentDraw { region: Region; flip: boolean; jitter: Array<{ op: JitterOp; factor: number }> }
+export interface AugmentDraw {
+  region: Region;
+  flip: boolean;
+  jitter: Array<{ op: JitterOp; factor: number }>;
+}
 
 /** torchvision `RandomResizedCrop.get_params`: 10 tries at a random area and log-uniform aspect ratio, else a centre crop. */
 export function randomResizedCropRegion(rng: Rng, width: number, height: number, minScale: number): Region {
@@ -36,11 +40,13 @@ export function randomResizedCropRegion(rng: Rng, width: number, height: number,
   for (let attempt = 0; attempt < 10; attempt++) {
     const target = area * rng.uniform(minScale, 1);
     const ratio = Math.exp(rng.uniform(lr0, lr1));
-    const w = pyRound(Math.sqrt(target * ratio)), h = pyRound(Math.sqrt(target / ratio));
+    const w = pyRound(Math.sqrt(target * ratio)),
+      h = pyRound(Math.sqrt(target / ratio));
     if (w > 0 && w <= width && h > 0 && h <= height) return [rng.int(0, height - h), rng.int(0, width - w), h, w];
   }
   const inRatio = width / height;
-  let w = width, h = height;
+  let w = width,
+    h = height;
   if (inRatio < RATIO[0]) h = pyRound(w / RATIO[0]);
   else if (inRatio > RATIO[1]) w = pyRound(h * RATIO[1]);
   return [Math.floor((height - h) / 2), Math.floor((width - w) / 2), h, w];
@@ -57,10 +63,15 @@ export function drawAugment(rng: Rng, width: number, height: number, cfg: CropAu
 }
 
 /** PIL `precompute_coeffs` for one axis: per output index, the first input index and normalised weights. */
-export function resampleCoeffs(inStart: number, inLen: number, inSize: number, outSize: number): Array<{ start: number; weights: Float64Array }> {
+export function resampleCoeffs(
+  inStart: number,
+  inLen: number,
+  inSize: number,
+  outSize: number,
+): Array<{ start: number; weights: Float64Array }> {
   const scale = inLen / outSize;
   const filterScale = Math.max(scale, 1);
-  const support = filterScale;                                           // bilinear support 1 × filterScale
+  const support = filterScale; // bilinear support 1 × filterScale
   const out: Array<{ start: number; weights: Float64Array }> = [];
   for (let i = 0; i < outSize; i++) {
     const center = inStart + (i + 0.5) * scale;
@@ -68,7 +79,10 @@ export function resampleCoeffs(inStart: number, inLen: number, inSize: number, o
     const hi = Math.min(Math.trunc(center + support + 0.5), inSize);
     const w = new Float64Array(Math.max(hi - lo, 0));
     let sum = 0;
-    for (let k = 0; k < w.length; k++) { w[k] = Math.max(0, 1 - Math.abs((lo + k - center + 0.5) / filterScale)); sum += w[k]; }
+    for (let k = 0; k < w.length; k++) {
+      w[k] = Math.max(0, 1 - Math.abs((lo + k - center + 0.5) / filterScale));
+      sum += w[k];
+    }
     if (sum > 0) for (let k = 0; k < w.length; k++) w[k] /= sum;
     out.push({ start: lo, weights: w });
   }
@@ -78,22 +92,30 @@ export function resampleCoeffs(inStart: number, inLen: number, inSize: number, o
 /** The region of `im` resized to S×S, as floats in [0, 1] (HWC), optionally mirrored. */
 export function resampleRegion(im: RgbImage, region: Region, size: number, flip = false): Float32Array {
   const [top, left, h, w] = region;
-  const cx = resampleCoeffs(left, w, im.width, size), cy = resampleCoeffs(top, h, im.height, size);
-  const yLo = cy[0].start, yHi = cy[size - 1].start + cy[size - 1].weights.length;   // rows the vertical pass reads
-  const tmp = new Float64Array(im.height * size * 3);                    // horizontal pass: [H, S, 3]
+  const cx = resampleCoeffs(left, w, im.width, size),
+    cy = resampleCoeffs(top, h, im.height, size);
+  const yLo = cy[0].start,
+    yHi = cy[size - 1].start + cy[size - 1].weights.length; // rows the vertical pass reads
+  const tmp = new Float64Array(im.height * size * 3); // horizontal pass: [H, S, 3]
   for (let y = yLo; y < yHi; y++) {
     for (let x = 0; x < size; x++) {
       const { start, weights } = cx[x];
-      let r = 0, g = 0, b = 0;
+      let r = 0,
+        g = 0,
+        b = 0;
       for (let k = 0; k < weights.length; k++) {
         const s = (y * im.width + start + k) * 3;
-        r += weights[k] * im.data[s]; g += weights[k] * im.data[s + 1]; b += weights[k] * im.data[s + 2];
+        r += weights[k] * im.data[s];
+        g += weights[k] * im.data[s + 1];
+        b += weights[k] * im.data[s + 2];
       }
       const d = (y * size + (flip ? size - 1 - x : x)) * 3;
-      tmp[d] = r; tmp[d + 1] = g; tmp[d + 2] = b;
+      tmp[d] = r;
+      tmp[d + 1] = g;
+      tmp[d + 2] = b;
     }
   }
-  const out = new Float32Array(size * size * 3);                          // vertical pass: [S, S, 3]
+  const out = new Float32Array(size * size * 3); // vertical pass: [S, S, 3]
   for (let y = 0; y < size; y++) {
     const { start, weights } = cy[y];
     for (let i = 0; i < size * 3; i++) {
@@ -105,12 +127,17 @@ export function resampleRegion(im: RgbImage, region: Region, size: number, flip 
   return out;
 }
 
-const gray = (px: Float32Array, i: number) => 0.2989 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];   // torchvision rgb_to_grayscale
+const gray = (px: Float32Array, i: number) => 0.2989 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2]; // torchvision rgb_to_grayscale
 
 /** torchvision `adjust_brightness/contrast/saturation` on [0, 1] floats: a blend with black, the mean grey, or the pixel's grey, clamped. */
 export function adjustColour(px: Float32Array, op: JitterOp, f: number): void {
-  const blend = (i: number, other: number) => { px[i] = Math.min(1, Math.max(0, f * px[i] + (1 - f) * other)); };
-  if (op === 'brightness') { for (let i = 0; i < px.length; i++) blend(i, 0); return; }
+  const blend = (i: number, other: number) => {
+    px[i] = Math.min(1, Math.max(0, f * px[i] + (1 - f) * other));
+  };
+  if (op === 'brightness') {
+    for (let i = 0; i < px.length; i++) blend(i, 0);
+    return;
+  }
   if (op === 'contrast') {
     let mean = 0;
     for (let i = 0; i < px.length; i += 3) mean += gray(px, i);
@@ -118,7 +145,12 @@ export function adjustColour(px: Float32Array, op: JitterOp, f: number): void {
     for (let i = 0; i < px.length; i++) blend(i, mean);
     return;
   }
-  for (let i = 0; i < px.length; i += 3) { const g = gray(px, i); blend(i, g); blend(i + 1, g); blend(i + 2, g); }
+  for (let i = 0; i < px.length; i += 3) {
+    const g = gray(px, i);
+    blend(i, g);
+    blend(i + 1, g);
+    blend(i + 2, g);
+  }
 }
 
 /** (x − mean) / std per channel, written into `out` at `offset`. */
@@ -134,4 +166,5 @@ export function trainPixels(im: RgbImage, draw: AugmentDraw, size: number): Floa
 }
 
 /** Val transform of one image (before normalisation). */
-export const valPixels = (im: RgbImage, size: number): Float32Array => resampleRegion(im, [0, 0, im.height, im.width], size);
+export const valPixels = (im: RgbImage, size: number): Float32Array =>
+  resampleRegion(im, [0, 0, im.height, im.width], size);

@@ -20,15 +20,22 @@ function runInWorker(spec: RunSpec, hooks: RunHooks): Promise<void> {
     const finish = (e?: Error) => {
       if (settled) return;
       settled = true;
-      void w.terminate().then(() => (e ? reject(e) : resolve()));   // a worker's tfjs/wasm may keep it alive: end it
+      void w.terminate().then(() => (e ? reject(e) : resolve())); // a worker's tfjs/wasm may keep it alive: end it
     };
     w.on('message', (m: WorkerMessage) => {
       if (m.type === 'steps') hooks.onSteps?.(m.n, m.info);
       else if (m.type === 'done') finish();
-      else finish(Object.assign(m.user ? new UserError(m.message) : new Error(`run ${spec.name}: ${m.message}`), { stack: m.stack }));
+      else
+        finish(
+          Object.assign(m.user ? new UserError(m.message) : new Error(`run ${spec.name}: ${m.message}`), {
+            stack: m.stack,
+          }),
+        );
     });
     w.on('error', (e) => finish(e));
-    w.on('exit', (code) => finish(code === 0 ? undefined : new Error(`run ${spec.name}: worker exited with code ${code}`)));
+    w.on('exit', (code) =>
+      finish(code === 0 ? undefined : new Error(`run ${spec.name}: worker exited with code ${code}`)),
+    );
   });
 }
 
@@ -39,7 +46,9 @@ export async function trainRunsInWorkers(specs: RunSpec[], workers: number, hook
   const lane = async () => {
     while (next < specs.length && errors.length === 0) {
       const spec = specs[next++];
-      await runInWorker(spec, hooks).catch((e: Error) => { errors.push(e); });
+      await runInWorker(spec, hooks).catch((e: Error) => {
+        errors.push(e);
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.min(workers, specs.length) }, lane));

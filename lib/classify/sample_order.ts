@@ -21,16 +21,25 @@ export function interleave<T>(real: readonly T[], synth: readonly T[], seed: num
   if (synth.length === 0) return [...real];
   const rng = new Rng(seedFrom('classify-synth-order', seed, epoch));
   const synthOrder = rng.permutation(synth.length).map((i) => synth[i]);
-  const isSynth = rng.shuffle([...new Array<boolean>(real.length).fill(false), ...new Array<boolean>(synth.length).fill(true)]);
+  const isSynth = rng.shuffle([
+    ...new Array<boolean>(real.length).fill(false),
+    ...new Array<boolean>(synth.length).fill(true),
+  ]);
   const out: T[] = [];
-  let r = 0, s = 0;
+  let r = 0,
+    s = 0;
   for (const flag of isSynth) out.push(flag ? synthOrder[s++] : real[r++]);
   return out;
 }
 
 /** The samples of one epoch, in training order. */
 export function epochSamples<T>(real: readonly T[], synth: readonly T[], seed: number, epoch: number): T[] {
-  return interleave(realOrder(real.length, seed, epoch).map((i) => real[i]), synth, seed, epoch);
+  return interleave(
+    realOrder(real.length, seed, epoch).map((i) => real[i]),
+    synth,
+    seed,
+    epoch,
+  );
 }
 
 /** Consecutive batches of `size` (the last one may be smaller). */

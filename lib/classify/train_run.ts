@@ -27,7 +27,11 @@ import { writeSafetensors } from '../io/safetensors.js';
 
 /** The classifier's tensors in PyTorch layout by name: the backbone's are DETR's (`model.backbone.conv_encoder.model.*`). */
 function saveClassifierWeights(file: string, model: CropClassifier): void {
-  writeSafetensors(file, checkpointTensors(model.params, 'F32'), { format: 'pt', backbone: JSON.stringify(model.cfg.backbone), num_classes: String(model.cfg.numClasses) });
+  writeSafetensors(file, checkpointTensors(model.params, 'F32'), {
+    format: 'pt',
+    backbone: JSON.stringify(model.cfg.backbone),
+    num_classes: String(model.cfg.numClasses),
+  });
 }
 
 export interface RunSpec {
@@ -41,13 +45,32 @@ export interface RunSpec {
   saveWeights?: boolean;
 }
 
-export interface EpochRecord { epoch: number; train_loss: number; train_acc: number; val_loss: number; val_acc: number; balanced_acc: number; rare_acc: number | null; real_order_sha1: string }
-export interface EvalRecord extends ClassMetrics { epoch: number }
+export interface EpochRecord {
+  epoch: number;
+  train_loss: number;
+  train_acc: number;
+  val_loss: number;
+  val_acc: number;
+  balanced_acc: number;
+  rare_acc: number | null;
+  real_order_sha1: string;
+}
+export interface EvalRecord extends ClassMetrics {
+  epoch: number;
+}
 export interface RunMetrics {
-  name: string; seed: number; classes: string[]; rare: string[];
+  name: string;
+  seed: number;
+  classes: string[];
+  rare: string[];
   counts: { train_real: Record<string, number>; train_synth: Record<string, number>; val: Record<string, number> };
-  best: EvalRecord; final: EvalRecord; epochs: EpochRecord[];
-  backbone: BackboneProvenance; backend: string; seconds: number; train_img_per_s: number;
+  best: EvalRecord;
+  final: EvalRecord;
+  epochs: EpochRecord[];
+  backbone: BackboneProvenance;
+  backend: string;
+  seconds: number;
+  train_img_per_s: number;
 }
 
 export interface RunHooks {
@@ -63,7 +86,8 @@ const countBy = (xs: ClassifierSample[], classes: string[]): Record<string, numb
 };
 
 /** Steps a run of these sizes takes (for progress totals). */
-export const runSteps = (nTrain: number, batchSize: number, epochs: number): number => epochs * Math.ceil(nTrain / batchSize);
+export const runSteps = (nTrain: number, batchSize: number, epochs: number): number =>
+  epochs * Math.ceil(nTrain / batchSize);
 
 /** The data of a run: real crops and, when `synth` is given, the rare classes' synthetic images. */
 export function runData(p: ClassifierTrainParams, synth?: string): { crops: CropsData; synth?: SynthData } {
@@ -71,7 +95,12 @@ export function runData(p: ClassifierTrainParams, synth?: string): { crops: Crop
   return { crops, synth: synth ? readSynthData(synth, crops) : undefined };
 }
 
-async function evaluate(model: CropClassifier, cache: ImageCache, crops: CropsData, p: ClassifierTrainParams): Promise<{ m: ClassMetrics; loss: number }> {
+async function evaluate(
+  model: CropClassifier,
+  cache: ImageCache,
+  crops: CropsData,
+  p: ClassifierTrainParams,
+): Promise<{ m: ClassMetrics; loss: number }> {
   const mode: BatchMode = { train: false, aug: p, seed: p.seed, epoch: 0 };
   const pred: number[] = [];
   let lossSum = 0;
@@ -80,16 +109,40 @@ async function evaluate(model: CropClassifier, cache: ImageCache, crops: CropsDa
     pred.push(...r.pred);
     lossSum += r.lossSum;
   }
-  return { m: classMetrics(crops.val.map((s) => s.label), pred, crops.classes, crops.rare), loss: lossSum / crops.val.length };
+  return {
+    m: classMetrics(
+      crops.val.map((s) => s.label),
+      pred,
+      crops.classes,
+      crops.rare,
+    ),
+    loss: lossSum / crops.val.length,
+  };
 }
 
-interface Ctx { spec: RunSpec; model: CropClassifier; trainer: ClassifierTrainer; cache: ImageCache; run: RunDir; hooks: RunHooks; stepsDone: number }
+interface Ctx {
+  spec: RunSpec;
+  model: CropClassifier;
+  trainer: ClassifierTrainer;
+  cache: ImageCache;
+  run: RunDir;
+  hooks: RunHooks;
+  stepsDone: number;
+}
 
-async function trainEpoch(c: Ctx, train: ClassifierSample[], synth: ClassifierSample[], epoch: number): Promise<{ loss: number; acc: number; sha1: string; images: number; ms: number }> {
+async function trainEpoch(
+  c: Ctx,
+  train: ClassifierSample[],
+  synth: ClassifierSample[],
+  epoch: number,
+): Promise<{ loss: number; acc: number; sha1: string; images: number; ms: number }> {
   const p = c.spec.params;
   const batches = toBatches(epochSamples(train, synth, p.seed, epoch), p.batchSize);
   const digest = createHash('sha1');
-  let lossSum = 0, correct = 0, count = 0, ms = 0;
+  let lossSum = 0,
+    correct = 0,
+    count = 0,
+    ms = 0;
   let i = 0;
   for await (const b of batchStream(c.cache, batches, { train: true, aug: p, seed: p.seed, epoch })) {
     for (const s of b.samples) if (s.source === 'real') digest.update(s.key + '\n');
@@ -99,9 +152,19 @@ async function trainEpoch(c: Ctx, train: ClassifierSample[], synth: ClassifierSa
     const t0 = performance.now();
     const r = await c.trainer.step(b, lrs);
     ms += performance.now() - t0;
-    lossSum += r.loss * r.count; correct += r.correct; count += r.count;
+    lossSum += r.loss * r.count;
+    correct += r.correct;
+    count += r.count;
     c.stepsDone++;
-    c.run.log({ split: 'train', epoch, step: c.stepsDone, loss: r.loss, acc: r.correct / r.count, lr: lrs.lr, lr_backbone: lrs.lrBackbone });
+    c.run.log({
+      split: 'train',
+      epoch,
+      step: c.stepsDone,
+      loss: r.loss,
+      acc: r.correct / r.count,
+      lr: lrs.lr,
+      lr_backbone: lrs.lrBackbone,
+    });
     c.hooks.onSteps?.(1, { run: c.spec.name, epoch, loss: r.loss });
     i++;
   }
@@ -110,30 +173,80 @@ async function trainEpoch(c: Ctx, train: ClassifierSample[], synth: ClassifierSa
 
 /** Trains one run and writes its folder; returns what metrics.json holds. */
 export async function trainRun(spec: RunSpec, hooks: RunHooks = {}): Promise<RunMetrics> {
-  const p = spec.params, t0 = performance.now();
+  const p = spec.params,
+    t0 = performance.now();
   const engine = await initEngine({ backend: p.backend, log: null });
   const { crops, synth } = runData(p, spec.synth);
-  const { model, provenance } = await buildClassifier({ backboneWeights: p.backboneWeights, arch: p.arch, numClasses: crops.classes.length, freezeBackbone: p.freezeBackbone, trainableFrom: p.trainableFrom, rng: new Rng(seedFrom('classify-init', p.seed)) });
+  const { model, provenance } = await buildClassifier({
+    backboneWeights: p.backboneWeights,
+    arch: p.arch,
+    numClasses: crops.classes.length,
+    freezeBackbone: p.freezeBackbone,
+    trainableFrom: p.trainableFrom,
+    rng: new Rng(seedFrom('classify-init', p.seed)),
+  });
   const trainer = new ClassifierTrainer(model, p);
   for (const f of ['log.jsonl', 'metrics.json']) fs.rmSync(path.join(spec.dir, f), { force: true });
   const run = new RunDir(spec.dir);
   const synthSamples = synth?.samples ?? [];
-  const counts = { train_real: countBy(crops.train, crops.classes), train_synth: countBy(synthSamples, crops.classes), val: countBy(crops.val, crops.classes) };
-  run.writeConfig({ name: spec.name, params: p, synth: spec.synth ?? null, synthProvenance: synth?.provenance ?? [], synthIgnored: synth?.ignored ?? 0,
-    backbone: provenance, counts, classes: crops.classes, rare: crops.rare, backend: engine.backend, versions: engine.versions });
+  const counts = {
+    train_real: countBy(crops.train, crops.classes),
+    train_synth: countBy(synthSamples, crops.classes),
+    val: countBy(crops.val, crops.classes),
+  };
+  run.writeConfig({
+    name: spec.name,
+    params: p,
+    synth: spec.synth ?? null,
+    synthProvenance: synth?.provenance ?? [],
+    synthIgnored: synth?.ignored ?? 0,
+    backbone: provenance,
+    counts,
+    classes: crops.classes,
+    rare: crops.rare,
+    backend: engine.backend,
+    versions: engine.versions,
+  });
   const ctx: Ctx = { spec, model, trainer, cache: new ImageCache(p.cacheMb * 2 ** 20), run, hooks, stepsDone: 0 };
-  const epochs: EpochRecord[] = [], evals: EvalRecord[] = [];
-  let trainImages = 0, trainMs = 0;
+  const epochs: EpochRecord[] = [],
+    evals: EvalRecord[] = [];
+  let trainImages = 0,
+    trainMs = 0;
   try {
     for (let epoch = 0; epoch < p.epochs; epoch++) {
       const tr = await trainEpoch(ctx, crops.train, synthSamples, epoch);
-      trainImages += tr.images; trainMs += tr.ms;
+      trainImages += tr.images;
+      trainMs += tr.ms;
       const { m, loss } = await evaluate(model, ctx.cache, crops, p);
       evals.push({ epoch, ...m });
-      epochs.push({ epoch, train_loss: tr.loss, train_acc: tr.acc, val_loss: loss, val_acc: m.accuracy, balanced_acc: m.balancedAccuracy, rare_acc: m.rareAccuracy, real_order_sha1: tr.sha1 });
-      run.log({ split: 'train_epoch', epoch, step: ctx.stepsDone, loss: tr.loss, acc: tr.acc, real_order_sha1: tr.sha1 });
-      run.log({ split: 'val', epoch, step: ctx.stepsDone, loss, acc: m.accuracy, balanced_acc: m.balancedAccuracy, rare_acc: m.rareAccuracy,
-        ...Object.fromEntries(Object.entries(m.perClass).map(([c, v]) => [`acc/${c}`, v])) });
+      epochs.push({
+        epoch,
+        train_loss: tr.loss,
+        train_acc: tr.acc,
+        val_loss: loss,
+        val_acc: m.accuracy,
+        balanced_acc: m.balancedAccuracy,
+        rare_acc: m.rareAccuracy,
+        real_order_sha1: tr.sha1,
+      });
+      run.log({
+        split: 'train_epoch',
+        epoch,
+        step: ctx.stepsDone,
+        loss: tr.loss,
+        acc: tr.acc,
+        real_order_sha1: tr.sha1,
+      });
+      run.log({
+        split: 'val',
+        epoch,
+        step: ctx.stepsDone,
+        loss,
+        acc: m.accuracy,
+        balanced_acc: m.balancedAccuracy,
+        rare_acc: m.rareAccuracy,
+        ...Object.fromEntries(Object.entries(m.perClass).map(([c, v]) => [`acc/${c}`, v])),
+      });
     }
     if (spec.saveWeights) saveClassifierWeights(run.path('model.safetensors'), model);
   } finally {
@@ -141,8 +254,20 @@ export async function trainRun(spec: RunSpec, hooks: RunHooks = {}): Promise<Run
     model.dispose();
   }
   const best = evals.reduce((a, e) => (e.accuracy > a.accuracy ? e : a));
-  const metrics: RunMetrics = { name: spec.name, seed: p.seed, classes: crops.classes, rare: crops.rare, counts, best, final: evals[evals.length - 1], epochs,
-    backbone: provenance, backend: engine.backend, seconds: (performance.now() - t0) / 1000, train_img_per_s: trainImages / (trainMs / 1000) };
+  const metrics: RunMetrics = {
+    name: spec.name,
+    seed: p.seed,
+    classes: crops.classes,
+    rare: crops.rare,
+    counts,
+    best,
+    final: evals[evals.length - 1],
+    epochs,
+    backbone: provenance,
+    backend: engine.backend,
+    seconds: (performance.now() - t0) / 1000,
+    train_img_per_s: trainImages / (trainMs / 1000),
+  };
   writeJsonAtomic(run.path('metrics.json'), metrics);
   return metrics;
 }
@@ -152,8 +277,15 @@ export async function trainClassifier(overrides: Partial<ClassifierParams> = {})
   const { synth, outputDir, saveWeights, ...params } = resolveClassifierParams(overrides);
   const data = runData(params, synth || undefined);
   const n = data.crops.train.length + (data.synth?.samples.length ?? 0);
-  const bar = progress({ total: runSteps(n, params.batchSize, params.epochs), label: 'train-classifier', unit: 'step' });
-  const m = await trainRun({ name: synth ? 'real_synth' : 'real', dir: outputDir, params, synth: synth || undefined, saveWeights }, { onSteps: (k, info) => bar.tick(k, info) });
+  const bar = progress({
+    total: runSteps(n, params.batchSize, params.epochs),
+    label: 'train-classifier',
+    unit: 'step',
+  });
+  const m = await trainRun(
+    { name: synth ? 'real_synth' : 'real', dir: outputDir, params, synth: synth || undefined, saveWeights },
+    { onSteps: (k, info) => bar.tick(k, info) },
+  );
   bar.done({ best_val_acc: m.best.accuracy });
   return m;
 }

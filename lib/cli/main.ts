@@ -30,19 +30,26 @@ export async function main(argv: string[]): Promise<number> {
   const found = findCommand(argv);
   if (!found) {
     const hint = didYouMean(argv[0], [...new Set(COMMANDS.map((c) => c.name.split(' ')[0]))]);
-    process.stderr.write(hint ? `detrlab: unknown command '${argv[0]}'; ${hint}\n` : `detrlab: unknown command '${argv[0]}'\n\n${usage()}`);
+    process.stderr.write(
+      hint ? `detrlab: unknown command '${argv[0]}'; ${hint}\n` : `detrlab: unknown command '${argv[0]}'\n\n${usage()}`,
+    );
     return 2;
   }
   const { cmd, rest } = found;
   try {
     const parsed = parseFlags(rest, cmd.schema);
     if (parsed.help) {
-      process.stdout.write(formatHelp(`usage: detrlab ${cmd.name} [--flags]`, cmd.summary, cmd.schema) + (cmd.usage ? `\n${cmd.usage}\n` : ''));
+      process.stdout.write(
+        formatHelp(`usage: detrlab ${cmd.name} [--flags]`, cmd.summary, cmd.schema) +
+          (cmd.usage ? `\n${cmd.usage}\n` : ''),
+      );
       return 0;
     }
     if (parsed.positionals.length && !cmd.positionals) {
       const words = parsed.positionals.map((w) => `'${w}'`).join(' ');
-      throw new UserError(`unexpected argument ${words}: ${cmd.name} takes only --flags (is a flag name missing, or a value with spaces unquoted? see --help)`);
+      throw new UserError(
+        `unexpected argument ${words}: ${cmd.name} takes only --flags (is a flag name missing, or a value with spaces unquoted? see --help)`,
+      );
     }
     const params = resolveParams(cmd.schema, parsed.params, 'flag');
     const code = await cmd.run(params, parsed.positionals);
@@ -57,7 +64,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`detrlab ${cmd.name}: error: ${fsMessage}\n`);
       return 2;
     }
-    process.stderr.write(`detrlab ${cmd.name}: internal error (a bug; please report it):\n${(e as Error)?.stack ?? String(e)}\n`);
+    process.stderr.write(
+      `detrlab ${cmd.name}: internal error (a bug; please report it):\n${(e as Error)?.stack ?? String(e)}\n`,
+    );
     return 1;
   }
 }

@@ -15,7 +15,11 @@ export class ClassCounter {
   private readonly images = new Map<string, Set<number>>();
 
   constructor(classNames: readonly string[]) {
-    for (const c of classNames) { this.boxes.set(c, 0); this.crowd.set(c, 0); this.images.set(c, new Set()); }
+    for (const c of classNames) {
+      this.boxes.set(c, 0);
+      this.crowd.set(c, 0);
+      this.images.set(c, new Set());
+    }
   }
 
   add(className: string, imageId: number, iscrowd: boolean): void {
@@ -28,7 +32,8 @@ export class ClassCounter {
 
   result(): PerClassCounts {
     const out: PerClassCounts = {};
-    for (const [c, s] of this.images) out[c] = { images: s.size, boxes: this.boxes.get(c) ?? 0, crowd: this.crowd.get(c) ?? 0 };
+    for (const [c, s] of this.images)
+      out[c] = { images: s.size, boxes: this.boxes.get(c) ?? 0, crowd: this.crowd.get(c) ?? 0 };
     return out;
   }
 }
@@ -40,7 +45,12 @@ export const checkCategories = (v: unknown, file: string): CocoCategory[] => {
   return v as CocoCategory[];
 };
 
-export interface FileCounts { counts: PerClassCounts; images: number; annotations: number; categories: CocoCategory[] }
+export interface FileCounts {
+  counts: PerClassCounts;
+  images: number;
+  annotations: number;
+  categories: CocoCategory[];
+}
 
 /** Streams one COCO file and counts every category's images, boxes and crowd regions. */
 export async function countCocoFile(file: string, engine: JsonEngine = 'split'): Promise<FileCounts> {
@@ -48,17 +58,33 @@ export async function countCocoFile(file: string, engine: JsonEngine = 'split'):
   const categories = checkCategories(await readRangeJson(file, ranges.get('categories')!, 'categories'), file);
   const nameOf = new Map(categories.map((c) => [c.id, c.name]));
   const counter = new ClassCounter(categories.map((c) => c.name));
-  const annotations = await forEachItem(file, ranges.get('annotations')!, `${file}: annotations`, (a) => {
-    const r = a as { category_id: number; image_id: number; iscrowd?: number };
-    const name = nameOf.get(r.category_id);
-    if (name === undefined) throw new UserError(`${file}: an annotation has category_id ${String(r.category_id)}, which is not in 'categories'`);
-    counter.add(name, r.image_id, r.iscrowd === 1);
-  }, { engine });
+  const annotations = await forEachItem(
+    file,
+    ranges.get('annotations')!,
+    `${file}: annotations`,
+    (a) => {
+      const r = a as { category_id: number; image_id: number; iscrowd?: number };
+      const name = nameOf.get(r.category_id);
+      if (name === undefined)
+        throw new UserError(
+          `${file}: an annotation has category_id ${String(r.category_id)}, which is not in 'categories'`,
+        );
+      counter.add(name, r.image_id, r.iscrowd === 1);
+    },
+    { engine },
+  );
   const images = await forEachItem(file, ranges.get('images')!, `${file}: images`, () => undefined, { engine });
   return { counts: counter.result(), images, annotations, categories };
 }
 
-export interface CountRow { class: string; split: string; images: number; boxes: number; crowd: number; [k: string]: unknown }
+export interface CountRow {
+  class: string;
+  split: string;
+  images: number;
+  boxes: number;
+  crowd: number;
+  [k: string]: unknown;
+}
 
 /** One row per (class, split), classes in descending box count of the first split. */
 export function countRows(counts: Record<string, PerClassCounts>): CountRow[] {
@@ -75,15 +101,26 @@ export function countTable(counts: Record<string, PerClassCounts>): Array<Record
   const byClass = new Map<string, Record<string, string | number>>();
   for (const r of countRows(counts)) {
     const row = byClass.get(r.class) ?? { class: r.class };
-    Object.assign(row, { [`${r.split} images`]: r.images, [`${r.split} boxes`]: r.boxes, [`${r.split} crowd`]: r.crowd });
+    Object.assign(row, {
+      [`${r.split} images`]: r.images,
+      [`${r.split} boxes`]: r.boxes,
+      [`${r.split} crowd`]: r.crowd,
+    });
     byClass.set(r.class, row);
   }
   return [...byClass.values()];
 }
 
 /** Horizontal bars per class sorted by total (the long tail), stacked by split. */
-export function longTailChart(counts: Record<string, PerClassCounts>, metric: 'boxes' | 'images' = 'boxes', title?: string): VlSpec {
+export function longTailChart(
+  counts: Record<string, PerClassCounts>,
+  metric: 'boxes' | 'images' = 'boxes',
+  title?: string,
+): VlSpec {
   return barChart(countRows(counts), 'class', metric, {
-    stack: 'split', title: title ?? `${metric === 'boxes' ? 'Boxes' : 'Images'} per class`, xTitle: metric, yTitle: 'class',
+    stack: 'split',
+    title: title ?? `${metric === 'boxes' ? 'Boxes' : 'Images'} per class`,
+    xTitle: metric,
+    yTitle: 'class',
   });
 }

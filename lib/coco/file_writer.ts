@@ -12,7 +12,10 @@ export class AtomicTextWriter {
   private pending = 0;
   bytes = 0;
 
-  constructor(readonly file: string, private readonly flushAt = 4 << 20) {
+  constructor(
+    readonly file: string,
+    private readonly flushAt = 4 << 20,
+  ) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
     this.fd = fs.openSync(this.tmp, 'w');
@@ -55,5 +58,7 @@ export class AtomicTextWriter {
 export class ArrayItems {
   count = 0;
   constructor(private readonly w: AtomicTextWriter) {}
-  add(json: string): void { this.w.write(this.count++ === 0 ? json : ',' + json); }
+  add(json: string): void {
+    this.w.write(this.count++ === 0 ? json : ',' + json);
+  }
 }

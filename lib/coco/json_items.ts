@@ -45,10 +45,15 @@ export async function locateTopLevel(file: string, onBytes?: (n: number) => void
 
 /** JSON.parse of one small value (categories, info); refuses values over `maxBytes`. */
 export async function readRangeJson<T>(file: string, r: ByteRange, what: string, maxBytes = 64 << 20): Promise<T> {
-  if (r.end - r.start > maxBytes) throw new UserError(`${file}: '${what}' is ${r.end - r.start} bytes, more than the ${maxBytes} expected`);
+  if (r.end - r.start > maxBytes)
+    throw new UserError(`${file}: '${what}' is ${r.end - r.start} bytes, more than the ${maxBytes} expected`);
   const buf = Buffer.alloc(r.end - r.start);
   const fd = fs.openSync(file, 'r');
-  try { fs.readSync(fd, buf, 0, buf.length, r.start); } finally { fs.closeSync(fd); }
+  try {
+    fs.readSync(fd, buf, 0, buf.length, r.start);
+  } finally {
+    fs.closeSync(fd);
+  }
   try {
     return JSON.parse(buf.toString('utf8')) as T;
   } catch (e) {
@@ -56,7 +61,13 @@ export async function readRangeJson<T>(file: string, r: ByteRange, what: string,
   }
 }
 
-async function splitItems(file: string, r: ByteRange, where: string, onItem: (item: unknown, i: number) => void, o: ItemOptions): Promise<number> {
+async function splitItems(
+  file: string,
+  r: ByteRange,
+  where: string,
+  onItem: (item: unknown, i: number) => void,
+  o: ItemOptions,
+): Promise<number> {
   const splitter = new ArraySplitter((bytes, offset, index) => {
     let item: unknown;
     try {
@@ -75,13 +86,22 @@ async function splitItems(file: string, r: ByteRange, where: string, onItem: (it
   return splitter.finish();
 }
 
-async function streamJsonItems(file: string, r: ByteRange, where: string, onItem: (item: unknown, i: number) => void, o: ItemOptions): Promise<number> {
+async function streamJsonItems(
+  file: string,
+  r: ByteRange,
+  where: string,
+  onItem: (item: unknown, i: number) => void,
+  o: ItemOptions,
+): Promise<number> {
   const rs = openRange(file, r);
   if (o.onBytes) rs.on('data', (c) => o.onBytes!((c as Buffer).length));
   const items = pipeline(rs, parser({ packValues: true, streamValues: false }), streamArray(), () => undefined);
   let n = 0;
   try {
-    for await (const { key, value } of items as AsyncIterable<{ key: number; value: unknown }>) { onItem(value, key); n++; }
+    for await (const { key, value } of items as AsyncIterable<{ key: number; value: unknown }>) {
+      onItem(value, key);
+      n++;
+    }
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`${where}: not valid JSON (${(e as Error).message})`);
@@ -93,8 +113,16 @@ async function streamJsonItems(file: string, r: ByteRange, where: string, onItem
  * Visits each item of the array at `r` in order; returns the item count. `where` names the array in
  * error messages (e.g. `data/coco/annotations/instances_val2017.json: annotations`).
  */
-export function forEachItem(file: string, r: ByteRange, where: string, onItem: (item: unknown, index: number) => void, o: ItemOptions = {}): Promise<number> {
-  return (o.engine ?? 'split') === 'split' ? splitItems(file, r, where, onItem, o) : streamJsonItems(file, r, where, onItem, o);
+export function forEachItem(
+  file: string,
+  r: ByteRange,
+  where: string,
+  onItem: (item: unknown, index: number) => void,
+  o: ItemOptions = {},
+): Promise<number> {
+  return (o.engine ?? 'split') === 'split'
+    ? splitItems(file, r, where, onItem, o)
+    : streamJsonItems(file, r, where, onItem, o);
 }
 
 /** Keys a COCO detection file must have. */
@@ -104,6 +132,7 @@ export const COCO_ARRAYS = ['images', 'annotations', 'categories'] as const;
 export async function locateCoco(file: string, onBytes?: (n: number) => void): Promise<Map<string, ByteRange>> {
   const ranges = await locateTopLevel(file, onBytes);
   const missing = COCO_ARRAYS.filter((k) => !ranges.has(k));
-  if (missing.length) throw new UserError(`${file}: not a COCO detection file (missing ${missing.map((k) => `'${k}'`).join(', ')})`);
+  if (missing.length)
+    throw new UserError(`${file}: not a COCO detection file (missing ${missing.map((k) => `'${k}'`).join(', ')})`);
   return ranges;
 }

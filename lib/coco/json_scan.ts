@@ -9,14 +9,27 @@
 import { UserError } from '../params/user_error.js';
 
 /** Byte range `[start, end)` in a file. */
-export interface ByteRange { start: number; end: number }
+export interface ByteRange {
+  start: number;
+  end: number;
+}
 
-const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c, COLON = 0x3a;
-const OPEN_OBJ = 0x7b, CLOSE_OBJ = 0x7d, OPEN_ARR = 0x5b, CLOSE_ARR = 0x5d;
+const QUOTE = 0x22,
+  BACKSLASH = 0x5c,
+  COMMA = 0x2c,
+  COLON = 0x3a;
+const OPEN_OBJ = 0x7b,
+  CLOSE_OBJ = 0x7d,
+  OPEN_ARR = 0x5b,
+  CLOSE_ARR = 0x5d;
 const isWs = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 /** String/nesting state carried across chunks. `depth` counts open brackets and braces. */
-interface NestState { depth: number; inStr: boolean; esc: boolean }
+interface NestState {
+  depth: number;
+  inStr: boolean;
+  esc: boolean;
+}
 
 /**
  * Advances through nested JSON from `i` until `st.depth` drops to `stopDepth` on a closing bracket
@@ -26,7 +39,10 @@ interface NestState { depth: number; inStr: boolean; esc: boolean }
 function scanNested(buf: Buffer, i: number, st: NestState, stopDepth: number, stopAtComma: boolean): number {
   // Locals instead of st.* in the hot loop (≈3× faster in V8); written back on every exit.
   const n = buf.length;
-  let depth = st.depth, inStr = st.inStr, esc = st.esc, out = -1;
+  let depth = st.depth,
+    inStr = st.inStr,
+    esc = st.esc,
+    out = -1;
   for (; i < n; i++) {
     const c = buf[i];
     if (inStr) {
@@ -36,11 +52,22 @@ function scanNested(buf: Buffer, i: number, st: NestState, stopDepth: number, st
     } else if (c === QUOTE) inStr = true;
     else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
     else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
-      if (stopAtComma && depth === stopDepth) { out = i; break; }
-      if (--depth === stopDepth && !stopAtComma) { out = i + 1; break; }
-    } else if (c === COMMA && stopAtComma && depth === stopDepth) { out = i; break; }
+      if (stopAtComma && depth === stopDepth) {
+        out = i;
+        break;
+      }
+      if (--depth === stopDepth && !stopAtComma) {
+        out = i + 1;
+        break;
+      }
+    } else if (c === COMMA && stopAtComma && depth === stopDepth) {
+      out = i;
+      break;
+    }
   }
-  st.depth = depth; st.inStr = inStr; st.esc = esc;
+  st.depth = depth;
+  st.inStr = inStr;
+  st.esc = esc;
   return out;
 }
 
@@ -56,7 +83,10 @@ export class ArraySplitter {
   private itemOffset = -1;
   private index = 0;
 
-  constructor(private readonly onItem: (bytes: Buffer, offset: number, index: number) => void, private readonly where: string) {}
+  constructor(
+    private readonly onItem: (bytes: Buffer, offset: number, index: number) => void,
+    private readonly where: string,
+  ) {}
 
   /** Feeds the next chunk; `base` is the absolute offset of `buf[0]`. */
   feed(buf: Buffer, base: number): void {
@@ -64,16 +94,28 @@ export class ArraySplitter {
     const n = buf.length;
     while (i < n && !this.done) {
       if (!this.started) {
-        if (isWs(buf[i])) { i++; continue; }
+        if (isWs(buf[i])) {
+          i++;
+          continue;
+        }
         if (buf[i] !== OPEN_ARR) throw new UserError(`${this.where}: expected a JSON array at byte ${base + i}`);
-        this.started = true; this.st.depth = 1; i++;
+        this.started = true;
+        this.st.depth = 1;
+        i++;
         continue;
       }
       if (this.itemOffset < 0) {
         const c = buf[i];
-        if (isWs(c)) { i++; continue; }
-        if (c === CLOSE_ARR && this.index === 0) { this.done = true; break; }
-        if (c === CLOSE_ARR || c === COMMA) throw new UserError(`${this.where}: unexpected '${String.fromCharCode(c)}' at byte ${base + i}`);
+        if (isWs(c)) {
+          i++;
+          continue;
+        }
+        if (c === CLOSE_ARR && this.index === 0) {
+          this.done = true;
+          break;
+        }
+        if (c === CLOSE_ARR || c === COMMA)
+          throw new UserError(`${this.where}: unexpected '${String.fromCharCode(c)}' at byte ${base + i}`);
         this.itemOffset = base + i;
         this.carry = [];
         const s = i;
@@ -86,7 +128,10 @@ export class ArraySplitter {
 
   private scanItem(buf: Buffer, i: number, from: number): number {
     const stop = scanNested(buf, i, this.st, 1, true);
-    if (stop < 0) { this.carry.push(buf.subarray(from)); return buf.length; }
+    if (stop < 0) {
+      this.carry.push(buf.subarray(from));
+      return buf.length;
+    }
     this.carry.push(buf.subarray(from, stop));
     let bytes = this.carry.length === 1 ? this.carry[0] : Buffer.concat(this.carry);
     let e = bytes.length;
@@ -106,7 +151,8 @@ export class ArraySplitter {
   }
 }
 
-type TopState = 'begin' | 'key' | 'inKey' | 'colon' | 'valueStart' | 'inValue' | 'inString' | 'inScalar' | 'afterValue' | 'end';
+type TopState =
+  'begin' | 'key' | 'inKey' | 'colon' | 'valueStart' | 'inValue' | 'inString' | 'inScalar' | 'afterValue' | 'end';
 
 /** From inside a string at `i`: the index just after its closing quote, or -1 if the chunk ends first. */
 function scanString(buf: Buffer, i: number, st: NestState): number {
@@ -162,7 +208,10 @@ export class TopLevelScanner {
       }
       case 'inScalar': {
         const c = buf[i];
-        if (c === COMMA || c === CLOSE_OBJ || isWs(c)) { this.endValue(base + i); return i; }
+        if (c === COMMA || c === CLOSE_OBJ || isWs(c)) {
+          this.endValue(base + i);
+          return i;
+        }
         return i + 1;
       }
       default:
@@ -173,23 +222,45 @@ export class TopLevelScanner {
   private structural(c: number, i: number, base: number): number {
     const pos = base + i;
     switch (this.state) {
-      case 'begin': if (c !== OPEN_OBJ) this.fail(pos, 'top level is not an object'); this.state = 'key'; return i + 1;
+      case 'begin':
+        if (c !== OPEN_OBJ) this.fail(pos, 'top level is not an object');
+        this.state = 'key';
+        return i + 1;
       case 'key':
-        if (c === CLOSE_OBJ && this.ranges.size === 0) { this.state = 'end'; return i + 1; }
+        if (c === CLOSE_OBJ && this.ranges.size === 0) {
+          this.state = 'end';
+          return i + 1;
+        }
         if (c !== QUOTE) this.fail(pos, 'expected a key');
-        this.key = []; this.st = { depth: 0, inStr: true, esc: false }; this.state = 'inKey'; return i + 1;
-      case 'colon': if (c !== COLON) this.fail(pos, "expected ':'"); this.state = 'valueStart'; return i + 1;
+        this.key = [];
+        this.st = { depth: 0, inStr: true, esc: false };
+        this.state = 'inKey';
+        return i + 1;
+      case 'colon':
+        if (c !== COLON) this.fail(pos, "expected ':'");
+        this.state = 'valueStart';
+        return i + 1;
       case 'valueStart':
         this.valueStart = pos;
         this.st = { depth: 0, inStr: false, esc: false };
-        if (c === QUOTE) { this.state = 'inString'; return i + 1; }
+        if (c === QUOTE) {
+          this.state = 'inString';
+          return i + 1;
+        }
         this.state = c === OPEN_OBJ || c === OPEN_ARR ? 'inValue' : 'inScalar';
         return i;
       case 'afterValue':
-        if (c === COMMA) { this.state = 'key'; return i + 1; }
-        if (c === CLOSE_OBJ) { this.state = 'end'; return i + 1; }
+        if (c === COMMA) {
+          this.state = 'key';
+          return i + 1;
+        }
+        if (c === CLOSE_OBJ) {
+          this.state = 'end';
+          return i + 1;
+        }
         return this.fail(pos, "expected ',' or '}'");
-      default: return this.fail(pos, 'data after the end of the top-level object');
+      default:
+        return this.fail(pos, 'data after the end of the top-level object');
     }
   }
 
@@ -199,7 +270,8 @@ export class TopLevelScanner {
   }
 
   finish(): Map<string, ByteRange> {
-    if (this.state !== 'end') throw new UserError(`${this.where}: the JSON file is truncated (top-level object not closed)`);
+    if (this.state !== 'end')
+      throw new UserError(`${this.where}: the JSON file is truncated (top-level object not closed)`);
     return this.ranges;
   }
 }

@@ -36,25 +36,48 @@ export const PREPARE_DATA_SCHEMA: Schema<PrepareDataParams> = {
   quiet: bool(false, 'no progress bars'),
 };
 
-export interface PreparedData { root: string; manifest: DatasetManifest; actions: string[]; seconds: number }
+export interface PreparedData {
+  root: string;
+  manifest: DatasetManifest;
+  actions: string[];
+  seconds: number;
+}
 
 export async function prepareData(overrides: Partial<PrepareDataParams> = {}): Promise<PreparedData> {
   const p = resolveParams(PREPARE_DATA_SCHEMA, overrides);
   if (p.source === 'demo') {
     const d = await makeDemo({ out: p.dataRoot, seed: p.seed, imagesPerSplit: p.imagesPerSplit, quiet: p.quiet });
-    return { root: d.out, manifest: d.manifest, actions: [d.skipped ? 'demo dataset: present' : `demo dataset: rendered in ${d.seconds.toFixed(1)} s`], seconds: d.seconds };
+    return {
+      root: d.out,
+      manifest: d.manifest,
+      actions: [d.skipped ? 'demo dataset: present' : `demo dataset: rendered in ${d.seconds.toFixed(1)} s`],
+      seconds: d.seconds,
+    };
   }
-  const c = await prepareCoco({ dataRoot: p.dataRoot, download: p.download, splits: p.splits, annotationsOnly: p.annotationsOnly, mirror: p.mirror, quiet: p.quiet });
+  const c = await prepareCoco({
+    dataRoot: p.dataRoot,
+    download: p.download,
+    splits: p.splits,
+    annotationsOnly: p.annotationsOnly,
+    mirror: p.mirror,
+    quiet: p.quiet,
+  });
   return { root: c.root, manifest: c.manifest, actions: c.actions, seconds: c.seconds };
 }
 
 /** One row per split: images, annotations, crowd regions, classes present. */
-export function datasetTotals(m: { counts: DatasetManifest['counts']; totals: DatasetManifest['totals'] }): Array<Record<string, string | number>> {
+export function datasetTotals(m: {
+  counts: DatasetManifest['counts'];
+  totals: DatasetManifest['totals'];
+}): Array<Record<string, string | number>> {
   return Object.keys(m.totals).map((split) => {
     const c = Object.values(m.counts[split] ?? {});
     return {
-      split, images: m.totals[split].images, annotations: m.totals[split].annotations,
-      crowd: c.reduce((s, x) => s + x.crowd, 0), 'classes present': c.filter((x) => x.boxes + x.crowd > 0).length,
+      split,
+      images: m.totals[split].images,
+      annotations: m.totals[split].annotations,
+      crowd: c.reduce((s, x) => s + x.crowd, 0),
+      'classes present': c.filter((x) => x.boxes + x.crowd > 0).length,
     };
   });
 }

@@ -30,19 +30,36 @@ export interface SubsetParams {
 }
 
 export const SUBSET_SCHEMA: Schema<SubsetParams> = {
-  cocoRoot: str('data/demo', 'COCO root with annotations/instances_<split>2017.json and images/<split>2017 (prepare-coco or make-demo)'),
+  cocoRoot: str(
+    'data/demo',
+    'COCO root with annotations/instances_<split>2017.json and images/<split>2017 (prepare-coco or make-demo)',
+  ),
   outRoot: str('data/demo_subset', 'folder for the subset (annotation files, label_map.json, subset.json)'),
   classes: strList([...MISSION_CLASSES], 'class names to keep (COCO names; labels follow COCO category id order)'),
   splits: strList(['train', 'val'], 'splits to subset'),
-  jsonEngine: oneOf(JSON_ENGINES, 'split', 'JSON streaming engine: split (byte scanner + JSON.parse per item) or stream-json'),
+  jsonEngine: oneOf(
+    JSON_ENGINES,
+    'split',
+    'JSON streaming engine: split (byte scanner + JSON.parse per item) or stream-json',
+  ),
   force: bool(false, 'rewrite even when subset.json says the subset is up to date'),
   quiet: bool(false, 'no progress bars'),
 };
 
-export interface SubsetSummary { outRoot: string; manifest: SubsetManifest; labelMap: LabelMap; skipped: boolean; seconds: number }
+export interface SubsetSummary {
+  outRoot: string;
+  manifest: SubsetManifest;
+  labelMap: LabelMap;
+  skipped: boolean;
+  seconds: number;
+}
 
 /** The chosen categories in COCO id order, or a UserError listing the valid names. */
-export function resolveClasses(names: readonly string[], categories: readonly CocoCategory[], file: string): CocoCategory[] {
+export function resolveClasses(
+  names: readonly string[],
+  categories: readonly CocoCategory[],
+  file: string,
+): CocoCategory[] {
   if (names.length === 0) throw new UserError('no classes given (--classes person car …)');
   const byName = new Map(categories.map((c) => [c.name, c]));
   const unknown = names.filter((n) => !byName.has(n));
@@ -50,13 +67,18 @@ export function resolveClasses(names: readonly string[], categories: readonly Co
     const names = [...categories].sort((a, b) => a.id - b.id).map((c) => c.name);
     const hints = unknown.map((n) => didYouMean(n, names)).filter((h) => h);
     const what = `unknown class name(s) ${unknown.map((n) => `'${n}'`).join(', ')} (not in ${file})`;
-    throw new UserError(hints.length === unknown.length ? `${what}; ${hints.join('; ')}` : `${what}. Valid names: ${names.join(', ')}`);
+    throw new UserError(
+      hints.length === unknown.length ? `${what}; ${hints.join('; ')}` : `${what}. Valid names: ${names.join(', ')}`,
+    );
   }
   return [...new Set(names)].map((n) => byName.get(n)!).sort((a, b) => a.id - b.id);
 }
 
 function fingerprintOf(p: SubsetParams, sources: string[]): string {
-  const files = sources.map((f) => { const s = fs.statSync(f); return [path.resolve(f), s.size, Math.round(s.mtimeMs)]; });
+  const files = sources.map((f) => {
+    const s = fs.statSync(f);
+    return [path.resolve(f), s.size, Math.round(s.mtimeMs)];
+  });
   return JSON.stringify({ v: 1, classes: [...new Set(p.classes)].sort(), splits: p.splits, files });
 }
 
@@ -69,16 +91,21 @@ function upToDate(outRoot: string, fingerprint: string, splits: string[]): Subse
 }
 
 function sourcesOf(p: SubsetParams): string[] {
-  if (!fs.existsSync(p.cocoRoot)) throw new UserError(`COCO root not found: ${p.cocoRoot} (run prepare-coco or make-demo first)`);
+  if (!fs.existsSync(p.cocoRoot))
+    throw new UserError(`COCO root not found: ${p.cocoRoot} (run prepare-coco or make-demo first)`);
   return p.splits.map((s) => {
     const f = path.join(p.cocoRoot, annotationFile(s));
-    if (!fs.existsSync(f)) throw new UserError(`missing ${f}: the COCO root has no '${s}' annotations (prepare-coco --splits ${s})`);
+    if (!fs.existsSync(f))
+      throw new UserError(`missing ${f}: the COCO root has no '${s}' annotations (prepare-coco --splits ${s})`);
     return f;
   });
 }
 
 /** Locates every split's file and checks the classes exist with the same ids in each. */
-async function indexSources(p: SubsetParams, sources: string[]): Promise<{ indexed: IndexedCoco[]; chosen: CocoCategory[] }> {
+async function indexSources(
+  p: SubsetParams,
+  sources: string[],
+): Promise<{ indexed: IndexedCoco[]; chosen: CocoCategory[] }> {
   const indexed: IndexedCoco[] = [];
   for (const f of sources) {
     const bar = progress({ label: `index ${path.basename(f)}`, unit: 'B', total: fs.statSync(f).size, quiet: p.quiet });
@@ -88,7 +115,8 @@ async function indexSources(p: SubsetParams, sources: string[]): Promise<{ index
   const chosen = resolveClasses(p.classes, indexed[0].categories, sources[0]);
   for (const ix of indexed.slice(1)) {
     const ids = resolveClasses(p.classes, ix.categories, ix.file).map((c) => c.id);
-    if (ids.join() !== chosen.map((c) => c.id).join()) throw new UserError(`${ix.file}: category ids differ from ${sources[0]} for the chosen classes`);
+    if (ids.join() !== chosen.map((c) => c.id).join())
+      throw new UserError(`${ix.file}: category ids differ from ${sources[0]} for the chosen classes`);
   }
   return { indexed, chosen };
 }
@@ -101,28 +129,57 @@ export async function makeSubset(overrides: Partial<SubsetParams> = {}): Promise
   const fingerprint = fingerprintOf(p, sources);
   const done = p.force ? undefined : upToDate(p.outRoot, fingerprint, p.splits);
   if (done) {
-    return { outRoot: p.outRoot, manifest: done, labelMap: readJson<LabelMap>(path.join(p.outRoot, 'label_map.json')), skipped: true, seconds: (Date.now() - t0) / 1000 };
+    return {
+      outRoot: p.outRoot,
+      manifest: done,
+      labelMap: readJson<LabelMap>(path.join(p.outRoot, 'label_map.json')),
+      skipped: true,
+      seconds: (Date.now() - t0) / 1000,
+    };
   }
   const { indexed, chosen } = await indexSources(p, sources);
   const labelMap: LabelMap = { classes: chosen.map((c) => c.name), categoryIds: chosen.map((c) => c.id) };
   const manifest: SubsetManifest = {
-    cocoRoot: path.relative(p.outRoot, p.cocoRoot) || '.', imageDirs: {}, classes: labelMap.classes, categoryIds: labelMap.categoryIds,
-    counts: {}, totals: {}, fingerprint,
+    cocoRoot: path.relative(p.outRoot, p.cocoRoot) || '.',
+    imageDirs: {},
+    classes: labelMap.classes,
+    categoryIds: labelMap.categoryIds,
+    counts: {},
+    totals: {},
+    fingerprint,
   };
   const ds = path.join(p.cocoRoot, 'dataset.json');
   if (fs.existsSync(ds)) manifest.source = readJson<DatasetManifest>(ds).source;
   for (const [i, split] of p.splits.entries()) {
     const ix = indexed[i];
-    const r0 = ix.ranges.get('annotations')!, r1 = ix.ranges.get('images')!;
-    const bar = progress({ label: `subset ${split}`, unit: 'B', total: r0.end - r0.start + r1.end - r1.start, quiet: p.quiet });
-    const r = await subsetFile(ix, path.join(p.outRoot, annotationFile(split)), labelMap.categoryIds, p.jsonEngine, (n) => bar.tick(n));
+    const r0 = ix.ranges.get('annotations')!,
+      r1 = ix.ranges.get('images')!;
+    const bar = progress({
+      label: `subset ${split}`,
+      unit: 'B',
+      total: r0.end - r0.start + r1.end - r1.start,
+      quiet: p.quiet,
+    });
+    const r = await subsetFile(
+      ix,
+      path.join(p.outRoot, annotationFile(split)),
+      labelMap.categoryIds,
+      p.jsonEngine,
+      (n) => bar.tick(n),
+    );
     bar.done({ images: r.images, annotations: r.annotations });
-    if (r.images === 0) console.warn(`warning: ${sources[i]}: the chosen classes select no ${split} images; training or evaluating on this split will have nothing to work on`);
+    if (r.images === 0)
+      console.warn(
+        `warning: ${sources[i]}: the chosen classes select no ${split} images; training or evaluating on this split will have nothing to work on`,
+      );
     else {
       const empty = labelMap.classes.filter((c) => !r.counts[c]);
       if (empty.length) console.warn(`warning: ${sources[i]}: no ${split} annotations of ${empty.join(', ')}`);
     }
-    if (r.dangling > 0) console.warn(`warning: ${sources[i]}: ${r.dangling} image id(s) referenced by annotations are missing from 'images'`);
+    if (r.dangling > 0)
+      console.warn(
+        `warning: ${sources[i]}: ${r.dangling} image id(s) referenced by annotations are missing from 'images'`,
+      );
     manifest.imageDirs[split] = path.relative(p.outRoot, path.join(p.cocoRoot, imageDirName(split)));
     manifest.counts[split] = Object.fromEntries(labelMap.classes.map((c) => [c, r.counts[c]]));
     manifest.totals[split] = { images: r.images, annotations: r.annotations };

@@ -5,7 +5,11 @@
 
 /** Per-class figures of one split. `boxes` counts non-crowd annotations, `crowd` the iscrowd=1 ones,
  *  `images` the images with at least one annotation (crowd or not) of the class. */
-export interface PerClassCount { images: number; boxes: number; crowd: number }
+export interface PerClassCount {
+  images: number;
+  boxes: number;
+  crowd: number;
+}
 export type PerClassCounts = Record<string, PerClassCount>;
 
 export type SplitName = 'train' | 'val';
@@ -16,7 +20,10 @@ export const annotationFile = (split: string): string => `annotations/instances_
 export const imageDirName = (split: string): string => `images/${split}2017`;
 
 /** label_map.json: label = index (contiguous 0..K-1); categoryIds are COCO's. */
-export interface LabelMap { classes: string[]; categoryIds: number[] }
+export interface LabelMap {
+  classes: string[];
+  categoryIds: number[];
+}
 
 /** subset.json (see docs/data_layout.md). Paths are relative to the subset folder. */
 export interface SubsetManifest {

@@ -21,10 +21,25 @@ export interface SyntheticCocoOptions {
   firstImageId?: number;
 }
 
-export interface SyntheticCocoStats { bytes: number; images: number; annotations: number }
+export interface SyntheticCocoStats {
+  bytes: number;
+  images: number;
+  annotations: number;
+}
 
 /** train2017 instance counts for the mission classes (as in instances_train2017.json); others get ~5,000. */
-const FREQ: Record<number, number> = { 1: 262465, 2: 7113, 3: 43867, 4: 8725, 6: 6069, 7: 4571, 8: 9973, 9: 10759, 10: 12884, 11: 1865 };
+const FREQ: Record<number, number> = {
+  1: 262465,
+  2: 7113,
+  3: 43867,
+  4: 8725,
+  6: 6069,
+  7: 4571,
+  8: 9973,
+  9: 10759,
+  10: 12884,
+  11: 1865,
+};
 
 function categorySampler(rng: Rng): () => number {
   const ids = COCO_CATEGORIES.map((c) => c.id);
@@ -36,7 +51,11 @@ function categorySampler(rng: Rng): () => number {
     const u = rng.random() * total;
     let lo = 0;
     let hi = cum.length - 1;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (cum[mid] > u) hi = mid; else lo = mid + 1; }
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cum[mid] > u) hi = mid;
+      else lo = mid + 1;
+    }
     return ids[lo];
   };
 }
@@ -47,14 +66,26 @@ function imageRecord(id: number, rng: Rng): Record<string, unknown> {
   const name = `${String(id).padStart(12, '0')}.jpg`;
   const [width, height] = rng.bool(0.7) ? [640, rng.int(360, 480)] : [rng.int(360, 480), 640];
   return {
-    license: rng.int(1, 8), file_name: name, coco_url: `http://images.cocodataset.org/train2017/${name}`,
-    height, width, date_captured: `2013-11-${String(rng.int(10, 28))} ${String(rng.int(10, 23))}:${String(rng.int(10, 59))}:${String(rng.int(10, 59))}`,
-    flickr_url: `http://farm${rng.int(1, 9)}.staticflickr.com/${rng.int(1000, 9999)}/${rng.int(1e9, 9e9)}_${rng.nextU32().toString(16)}_z.jpg`, id,
+    license: rng.int(1, 8),
+    file_name: name,
+    coco_url: `http://images.cocodataset.org/train2017/${name}`,
+    height,
+    width,
+    date_captured: `2013-11-${String(rng.int(10, 28))} ${String(rng.int(10, 23))}:${String(rng.int(10, 59))}:${String(rng.int(10, 59))}`,
+    flickr_url: `http://farm${rng.int(1, 9)}.staticflickr.com/${rng.int(1000, 9999)}/${rng.int(1e9, 9e9)}_${rng.nextU32().toString(16)}_z.jpg`,
+    id,
   };
 }
 
 /** Column-major uncompressed RLE of an axis-aligned integer box (pycocotools' `counts` layout). */
-export function boxRle(x0: number, y0: number, x1: number, y1: number, w: number, h: number): { counts: number[]; size: [number, number] } {
+export function boxRle(
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  w: number,
+  h: number,
+): { counts: number[]; size: [number, number] } {
   const counts: number[] = [x0 * h + y0];
   for (let x = x0; x < x1; x++) {
     counts.push(y1 - y0);
@@ -63,13 +94,30 @@ export function boxRle(x0: number, y0: number, x1: number, y1: number, w: number
   return { counts, size: [h, w] };
 }
 
-function annotationRecord(id: number, im: { id: number; width: number; height: number }, cat: number, crowd: boolean, pts: number, rng: Rng): Record<string, unknown> {
-  const bw = rng.uniform(4, im.width * 0.6), bh = rng.uniform(4, im.height * 0.6);
-  const bx = rng.uniform(0, im.width - bw), by = rng.uniform(0, im.height - bh);
+function annotationRecord(
+  id: number,
+  im: { id: number; width: number; height: number },
+  cat: number,
+  crowd: boolean,
+  pts: number,
+  rng: Rng,
+): Record<string, unknown> {
+  const bw = rng.uniform(4, im.width * 0.6),
+    bh = rng.uniform(4, im.height * 0.6);
+  const bx = rng.uniform(0, im.width - bw),
+    by = rng.uniform(0, im.height - bh);
   if (crowd) {
     const [x0, y0] = [Math.floor(bx), Math.floor(by)];
     const [x1, y1] = [Math.max(x0 + 1, Math.floor(bx + bw)), Math.max(y0 + 1, Math.floor(by + bh))];
-    return { segmentation: boxRle(x0, y0, x1, y1, im.width, im.height), area: (x1 - x0) * (y1 - y0), iscrowd: 1, image_id: im.id, bbox: [x0, y0, x1 - x0, y1 - y0], category_id: cat, id };
+    return {
+      segmentation: boxRle(x0, y0, x1, y1, im.width, im.height),
+      area: (x1 - x0) * (y1 - y0),
+      iscrowd: 1,
+      image_id: im.id,
+      bbox: [x0, y0, x1 - x0, y1 - y0],
+      category_id: cat,
+      id,
+    };
   }
   const n = Math.max(3, Math.round(pts * rng.uniform(0.3, 1.7)));
   const poly: number[] = [];
@@ -77,7 +125,15 @@ function annotationRecord(id: number, im: { id: number; width: number; height: n
     const t = (2 * Math.PI * k) / n;
     poly.push(r2(bx + bw * (0.5 + 0.5 * Math.cos(t))), r2(by + bh * (0.5 + 0.5 * Math.sin(t))));
   }
-  return { segmentation: [poly], area: bw * bh * rng.uniform(0.4, 0.8), iscrowd: 0, image_id: im.id, bbox: [r2(bx), r2(by), r2(bw), r2(bh)], category_id: cat, id };
+  return {
+    segmentation: [poly],
+    area: bw * bh * rng.uniform(0.4, 0.8),
+    iscrowd: 0,
+    image_id: im.id,
+    bbox: [r2(bx), r2(by), r2(bw), r2(bh)],
+    category_id: cat,
+    id,
+  };
 }
 
 /** Writes the file atomically and returns its size and record counts. */
@@ -88,7 +144,9 @@ export function writeSyntheticCoco(file: string, o: SyntheticCocoOptions): Synth
   const w = new AtomicTextWriter(file);
   try {
     w.write('{"info":{"description":"detrlab synthetic COCO-shaped annotations","version":"1.0","year":2017},');
-    w.write('"licenses":[{"url":"http://creativecommons.org/licenses/by/2.0/","id":1,"name":"Attribution License"}],"images":[');
+    w.write(
+      '"licenses":[{"url":"http://creativecommons.org/licenses/by/2.0/","id":1,"name":"Attribution License"}],"images":[',
+    );
     const ims: Array<{ id: number; width: number; height: number }> = [];
     const imgItems = new ArrayItems(w);
     for (let i = 0; i < o.images; i++) {

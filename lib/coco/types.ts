@@ -97,7 +97,9 @@ const checkRecord = (v: unknown, where: string): Record<string, unknown> => {
  */
 export function validateResults(v: unknown, where = 'results'): CocoResult[] {
   if (!Array.isArray(v)) {
-    throw new UserError(`${where}: a COCO results file must be a JSON list of {image_id, category_id, bbox, score}, got ${describeValue(v)}`);
+    throw new UserError(
+      `${where}: a COCO results file must be a JSON list of {image_id, category_id, bbox, score}, got ${describeValue(v)}`,
+    );
   }
   for (let i = 0; i < v.length; i++) {
     if (!isWellFormedResult(v[i])) explainResult(v[i], `${where}: results[${i}]`);
@@ -110,9 +112,19 @@ const finite = (x: unknown): boolean => typeof x === 'number' && Number.isFinite
 /** Fast check, no allocation (500k records): the message is built only for a bad record. */
 function isWellFormedResult(r: unknown): boolean {
   if (typeof r !== 'object' || r === null) return false;
-  const o = r as Record<string, unknown>, b = o.bbox;
-  return finite(o.image_id) && finite(o.category_id) && finite(o.score) && Array.isArray(b) && b.length === 4 &&
-    finite(b[0]) && finite(b[1]) && finite(b[2]) && finite(b[3]);
+  const o = r as Record<string, unknown>,
+    b = o.bbox;
+  return (
+    finite(o.image_id) &&
+    finite(o.category_id) &&
+    finite(o.score) &&
+    Array.isArray(b) &&
+    b.length === 4 &&
+    finite(b[0]) &&
+    finite(b[1]) &&
+    finite(b[2]) &&
+    finite(b[3])
+  );
 }
 
 /** One result record checked (for streamed reading); `at` names it, e.g. `dets.json: results[3]`. */
@@ -141,8 +153,12 @@ export function validateDataset(v: unknown, where = 'dataset'): CocoDataset {
   for (const key of ['images', 'annotations', 'categories']) {
     if (!Array.isArray(d[key])) throw new UserError(`${where}: '${key}' must be a list, got ${describeValue(d[key])}`);
   }
-  (d.images as unknown[]).forEach((im, i) => checkFiniteNumber(checkRecord(im, `${where}: images[${i}]`).id, `${where}: images[${i}].id`));
-  (d.categories as unknown[]).forEach((c, i) => checkFiniteNumber(checkRecord(c, `${where}: categories[${i}]`).id, `${where}: categories[${i}].id`));
+  (d.images as unknown[]).forEach((im, i) =>
+    checkFiniteNumber(checkRecord(im, `${where}: images[${i}]`).id, `${where}: images[${i}].id`),
+  );
+  (d.categories as unknown[]).forEach((c, i) =>
+    checkFiniteNumber(checkRecord(c, `${where}: categories[${i}]`).id, `${where}: categories[${i}].id`),
+  );
   (d.annotations as unknown[]).forEach((a, i) => {
     const at = `${where}: annotations[${i}]`;
     const r = checkRecord(a, at);

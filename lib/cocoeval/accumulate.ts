@@ -15,7 +15,11 @@ import { FP, TP } from './match.js';
 const EPS = 2.220446049250313e-16;
 
 export interface EvalArrays {
-  T: number; R: number; K: number; A: number; M: number;
+  T: number;
+  R: number;
+  K: number;
+  A: number;
+  M: number;
   /** [T, R, K, A, M] */
   precision: Float64Array;
   /** [T, K, A, M] */
@@ -26,7 +30,11 @@ export interface EvalArrays {
 
 export function emptyEvalArrays(T: number, R: number, K: number, A: number, M: number): EvalArrays {
   return {
-    T, R, K, A, M,
+    T,
+    R,
+    K,
+    A,
+    M,
     precision: new Float64Array(T * R * K * A * M).fill(-1),
     recall: new Float64Array(T * K * A * M).fill(-1),
     scores: new Float64Array(T * R * K * A * M).fill(-1),
@@ -34,7 +42,11 @@ export function emptyEvalArrays(T: number, R: number, K: number, A: number, M: n
 }
 
 /** One category's detections: `score[c]`, `rank[c]` (position in its image group) for c in 0..nk-1. */
-export interface CategoryDets { score: Float64Array; rank: Int32Array; nk: number }
+export interface CategoryDets {
+  score: Float64Array;
+  rank: Int32Array;
+  nk: number;
+}
 
 /** Column order of the category's detections after a stable sort by score descending. */
 export function sortedColumns(c: CategoryDets): Int32Array {
@@ -45,9 +57,16 @@ export function sortedColumns(c: CategoryDets): Int32Array {
 }
 
 /** Scratch buffers of length ≥ nk + 1 for one curve (quantities at each TP). */
-export interface CurveScratch { prAtTp: Float64Array; posOfTp: Int32Array; minTp: Int32Array }
-export const curveScratch = (n: number, R: number): CurveScratch =>
-  ({ prAtTp: new Float64Array(n + 1), posOfTp: new Int32Array(n + 1), minTp: new Int32Array(R) });
+export interface CurveScratch {
+  prAtTp: Float64Array;
+  posOfTp: Int32Array;
+  minTp: Int32Array;
+}
+export const curveScratch = (n: number, R: number): CurveScratch => ({
+  prAtTp: new Float64Array(n + 1),
+  posOfTp: new Int32Array(n + 1),
+  minTp: new Int32Array(R),
+});
 
 /**
  * For each recall threshold, the smallest TP count c with `c / npig >= recThr` in floating point. Since
@@ -68,20 +87,37 @@ function minTpForRecall(npig: number, recThrs: readonly number[], out: Int32Arra
  * TP points are computed — bit-identical to evaluating the full arrays as pycocotools does.
  */
 function curve(
-  st: Uint8Array, off: number, cols: Int32Array, sortedScore: Float64Array, npig: number, s: CurveScratch,
-  out: EvalArrays, precAt: (r: number) => number, recAt: number,
+  st: Uint8Array,
+  off: number,
+  cols: Int32Array,
+  sortedScore: Float64Array,
+  npig: number,
+  s: CurveScratch,
+  out: EvalArrays,
+  precAt: (r: number) => number,
+  recAt: number,
 ): void {
-  let tp = 0, fp = 0;
+  let tp = 0,
+    fp = 0;
   const nd = cols.length;
   for (let i = 0; i < nd; i++) {
     const v = st[off + cols[i]];
-    if (v === TP) { tp++; s.prAtTp[tp] = tp / (fp + tp + EPS); s.posOfTp[tp] = i; } else if (v === FP) fp++;
+    if (v === TP) {
+      tp++;
+      s.prAtTp[tp] = tp / (fp + tp + EPS);
+      s.posOfTp[tp] = i;
+    } else if (v === FP) fp++;
   }
   out.recall[recAt] = nd ? tp / npig : 0;
   for (let c = tp - 1; c >= 1; c--) if (s.prAtTp[c + 1] > s.prAtTp[c]) s.prAtTp[c] = s.prAtTp[c + 1];
   for (let r = 0; r < out.R; r++) {
-    const c = s.minTp[r], at = precAt(r);
-    if (nd === 0 || c > tp) { out.precision[at] = 0; out.scores[at] = 0; continue; }
+    const c = s.minTp[r],
+      at = precAt(r);
+    if (nd === 0 || c > tp) {
+      out.precision[at] = 0;
+      out.scores[at] = 0;
+      continue;
+    }
     const pos = c === 0 ? 0 : s.posOfTp[c];
     out.precision[at] = tp === 0 ? 0 : s.prAtTp[Math.max(c, 1)];
     out.scores[at] = sortedScore[pos];
@@ -93,8 +129,14 @@ function curve(
  * `npig` [A], `maxDets` sorted ascending, `recThrs` ascending.
  */
 export function accumulateCategory(
-  k: number, c: CategoryDets, status: Uint8Array, npig: Float64Array, maxDets: readonly number[], recThrs: readonly number[],
-  out: EvalArrays, s: CurveScratch,
+  k: number,
+  c: CategoryDets,
+  status: Uint8Array,
+  npig: Float64Array,
+  maxDets: readonly number[],
+  recThrs: readonly number[],
+  out: EvalArrays,
+  s: CurveScratch,
 ): void {
   const { T, R, K, A, M } = out;
   const perm = sortedColumns(c);
@@ -106,8 +148,17 @@ export function accumulateCategory(
       if (npig[a] === 0) continue;
       minTpForRecall(npig[a], recThrs, s.minTp);
       for (let t = 0; t < T; t++) {
-        curve(status, (a * T + t) * c.nk, cols, sortedScore, npig[a], s, out,
-          (r) => (((t * R + r) * K + k) * A + a) * M + m, ((t * K + k) * A + a) * M + m);
+        curve(
+          status,
+          (a * T + t) * c.nk,
+          cols,
+          sortedScore,
+          npig[a],
+          s,
+          out,
+          (r) => (((t * R + r) * K + k) * A + a) * M + m,
+          ((t * K + k) * A + a) * M + m,
+        );
       }
     }
   }

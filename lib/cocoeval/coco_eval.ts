@@ -57,7 +57,14 @@ export interface CocoEvalResult {
   /** The 12 lines pycocotools prints. */
   summary: string[];
   warnings: string[];
-  counts: { images: number; categories: number; gt: number; dets: number; detsEvaluated: number; detsUnknownCategory: number };
+  counts: {
+    images: number;
+    categories: number;
+    gt: number;
+    dets: number;
+    detsEvaluated: number;
+    detsUnknownCategory: number;
+  };
 }
 
 export const statsRecord = (stats: number[]): Record<StatName, number> =>
@@ -71,7 +78,10 @@ const maxGroupSize = (groupStart: Int32Array): number => {
 
 /** evaluate + accumulate for every category (the evaluation loop, category by category). */
 function evaluateAll(gt: GtIndex, dt: DtIndex, p: EvalParams, quiet: boolean): EvalArrays {
-  const I = p.imgIds.length, K = p.catIds.length, A = p.areaRng.length, T = p.iouThrs.length;
+  const I = p.imgIds.length,
+    K = p.catIds.length,
+    A = p.areaRng.length,
+    T = p.iouThrs.length;
   const out = emptyEvalArrays(T, p.recThrs.length, K, A, p.maxDets.length);
   const scratch = matchScratch(maxGroupSize(dt.groupStart), maxGroupSize(gt.groupStart));
   let maxCat = 0;
@@ -79,10 +89,15 @@ function evaluateAll(gt: GtIndex, dt: DtIndex, p: EvalParams, quiet: boolean): E
   const curves = curveScratch(maxCat, p.recThrs.length);
   const bar = progress({ total: K, label: 'coco-eval', unit: 'class', quiet: quiet || K * I < 2e5 });
   for (let k = 0; k < K; k++) {
-    const catDtStart = dt.groupStart[k * I], nk = dt.groupStart[(k + 1) * I] - catDtStart;
+    const catDtStart = dt.groupStart[k * I],
+      nk = dt.groupStart[(k + 1) * I] - catDtStart;
     const target: GroupTarget = { status: new Uint8Array(A * T * nk), nk, catDtStart, npig: new Float64Array(A) };
     for (let g = k * I; g < (k + 1) * I; g++) evaluateGroup(gt, dt, g, p.areaRng, p.iouThrs, scratch, target);
-    const dets = { score: dt.score.subarray(catDtStart, catDtStart + nk), rank: dt.rank.subarray(catDtStart, catDtStart + nk), nk };
+    const dets = {
+      score: dt.score.subarray(catDtStart, catDtStart + nk),
+      rank: dt.rank.subarray(catDtStart, catDtStart + nk),
+      nk,
+    };
     accumulateCategory(k, dets, target.status, target.npig, p.maxDets, p.recThrs, out, curves);
     bar.tick();
   }
@@ -97,8 +112,10 @@ function perCategory(gtDs: CocoDataset, gt: GtIndex, dt: DtIndex, e: EvalArrays,
     let numCrowd = 0;
     for (let r = gt.groupStart[k * I]; r < gt.groupStart[(k + 1) * I]; r++) numCrowd += gt.crowd[r];
     return {
-      categoryId, name: names.get(categoryId) ?? String(categoryId),
-      numGt: gt.groupStart[(k + 1) * I] - gt.groupStart[k * I], numCrowd,
+      categoryId,
+      name: names.get(categoryId) ?? String(categoryId),
+      numGt: gt.groupStart[(k + 1) * I] - gt.groupStart[k * I],
+      numCrowd,
       numDets: dt.groupStart[(k + 1) * I] - dt.groupStart[k * I],
       stats: statsRecord(summarizeStats(e, p, k)),
     };
@@ -116,8 +133,20 @@ export function evaluateCoco(gtDs: CocoDataset, dets: CocoResult[], opts: CocoEv
   const arrays = evaluateAll(gt, dt, p, opts.quiet ?? false);
   const stats = summarizeStats(arrays, p);
   return {
-    params: p, stats, statsByName: statsRecord(stats), perCategory: perCategory(gtDs, gt, dt, arrays, p),
-    arrays, summary: summaryLines(stats, p), warnings,
-    counts: { images: p.imgIds.length, categories: p.catIds.length, gt: gt.src.length, dets: dets.length, detsEvaluated: dt.src.length, detsUnknownCategory: unknownCategory },
+    params: p,
+    stats,
+    statsByName: statsRecord(stats),
+    perCategory: perCategory(gtDs, gt, dt, arrays, p),
+    arrays,
+    summary: summaryLines(stats, p),
+    warnings,
+    counts: {
+      images: p.imgIds.length,
+      categories: p.catIds.length,
+      gt: gt.src.length,
+      dets: dets.length,
+      detsEvaluated: dt.src.length,
+      detsUnknownCategory: unknownCategory,
+    },
   };
 }

@@ -45,7 +45,9 @@ export function idLookup(ids: number[]): (id: number) => number {
   const max = ids.reduce((m, x) => Math.max(m, x), -1);
   if (ids.every((x) => Number.isInteger(x) && x >= 0) && max < 1 << 24) {
     const table = new Int32Array(max + 1).fill(-1);
-    ids.forEach((id, i) => { table[id] = i; });
+    ids.forEach((id, i) => {
+      table[id] = i;
+    });
     return (id) => (Number.isInteger(id) && id >= 0 && id <= max ? table[id] : -1);
   }
   const m = new Map(ids.map((id, i) => [id, i]));
@@ -64,11 +66,18 @@ function groupRows(keys: Int32Array, nGroups: number): { order: Int32Array; grou
 }
 
 /** Group key k · I + i of each record, −1 when its image or category is not evaluated. */
-function groupKeys(recs: ReadonlyArray<{ image_id: number; category_id: number }>, imgIds: number[], catIds: number[]): Int32Array {
-  const img = idLookup(imgIds), cat = idLookup(catIds), I = imgIds.length;
+function groupKeys(
+  recs: ReadonlyArray<{ image_id: number; category_id: number }>,
+  imgIds: number[],
+  catIds: number[],
+): Int32Array {
+  const img = idLookup(imgIds),
+    cat = idLookup(catIds),
+    I = imgIds.length;
   const keys = new Int32Array(recs.length);
   for (let n = 0; n < recs.length; n++) {
-    const i = img(recs[n].image_id), k = cat(recs[n].category_id);
+    const i = img(recs[n].image_id),
+      k = cat(recs[n].category_id);
     keys[n] = i < 0 || k < 0 ? -1 : k * I + i;
   }
   return keys;
@@ -78,7 +87,14 @@ export function indexGroundTruth(gt: CocoDataset, imgIds: number[], catIds: numb
   const anns = gt.annotations;
   const { order, groupStart } = groupRows(groupKeys(anns, imgIds, catIds), imgIds.length * catIds.length);
   const N = order.length;
-  const out: GtIndex = { box: new Float64Array(4 * N), area: new Float64Array(N), crowd: new Uint8Array(N), idZero: new Uint8Array(N), src: order, groupStart };
+  const out: GtIndex = {
+    box: new Float64Array(4 * N),
+    area: new Float64Array(N),
+    crowd: new Uint8Array(N),
+    idZero: new Uint8Array(N),
+    src: order,
+    groupStart,
+  };
   for (let r = 0; r < N; r++) {
     const a = anns[order[r]];
     out.box.set(a.bbox, 4 * r);
@@ -93,9 +109,13 @@ export function indexGroundTruth(gt: CocoDataset, imgIds: number[], catIds: numb
 function sortByScoreDesc(idx: Int32Array, lo: number, hi: number, score: ArrayLike<number>): void {
   if (hi - lo <= 24) {
     for (let a = lo + 1; a < hi; a++) {
-      const v = idx[a], s = score[v];
+      const v = idx[a],
+        s = score[v];
       let b = a - 1;
-      while (b >= lo && score[idx[b]] < s) { idx[b + 1] = idx[b]; b--; }
+      while (b >= lo && score[idx[b]] < s) {
+        idx[b + 1] = idx[b];
+        b--;
+      }
       idx[b + 1] = v;
     }
     return;
@@ -106,11 +126,15 @@ function sortByScoreDesc(idx: Int32Array, lo: number, hi: number, score: ArrayLi
 export function indexDetections(dets: CocoResult[], imgIds: number[], catIds: number[], maxDet: number): DtIndex {
   // One sequential pass over the records; everything after works on typed arrays.
   const keys = groupKeys(dets, imgIds, catIds);
-  const score = new Float64Array(dets.length), box = new Float64Array(4 * dets.length);
+  const score = new Float64Array(dets.length),
+    box = new Float64Array(4 * dets.length);
   for (let n = 0; n < dets.length; n++) {
     const b = dets[n].bbox;
     score[n] = dets[n].score;
-    box[4 * n] = b[0]; box[4 * n + 1] = b[1]; box[4 * n + 2] = b[2]; box[4 * n + 3] = b[3];
+    box[4 * n] = b[0];
+    box[4 * n + 1] = b[1];
+    box[4 * n + 2] = b[2];
+    box[4 * n + 3] = b[3];
   }
   const nGroups = imgIds.length * catIds.length;
   const { order, groupStart: full } = groupRows(keys, nGroups);
@@ -120,7 +144,14 @@ export function indexDetections(dets: CocoResult[], imgIds: number[], catIds: nu
     groupStart[g + 1] = groupStart[g] + Math.min(maxDet, full[g + 1] - full[g]);
   }
   const N = groupStart[nGroups];
-  const out: DtIndex = { box: new Float64Array(4 * N), area: new Float64Array(N), score: new Float64Array(N), src: new Int32Array(N), rank: new Int32Array(N), groupStart };
+  const out: DtIndex = {
+    box: new Float64Array(4 * N),
+    area: new Float64Array(N),
+    score: new Float64Array(N),
+    src: new Int32Array(N),
+    rank: new Int32Array(N),
+    groupStart,
+  };
   for (let g = 0; g < nGroups; g++) {
     for (let r = groupStart[g], j = 0; r < groupStart[g + 1]; r++, j++) {
       const n = order[full[g] + j];

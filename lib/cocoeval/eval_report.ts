@@ -6,7 +6,17 @@
 import type { CocoEvalResult } from './coco_eval.js';
 import type { StatName } from './summarize.js';
 
-export interface CategoryAp { categoryId: number; name: string; ap: number; ap50: number; ap75: number; ar100: number; numGt: number; numCrowd: number; numDets: number }
+export interface CategoryAp {
+  categoryId: number;
+  name: string;
+  ap: number;
+  ap50: number;
+  ap75: number;
+  ar100: number;
+  numGt: number;
+  numCrowd: number;
+  numDets: number;
+}
 
 export interface CocoEvalReport {
   /** pycocotools' `COCOeval.stats`: the 12 numbers in summarize() order. */
@@ -26,9 +36,15 @@ export interface CocoEvalReport {
 
 export function cocoEvalReport(r: CocoEvalResult): CocoEvalReport {
   const cats: CategoryAp[] = r.perCategory.map((c) => ({
-    categoryId: c.categoryId, name: c.name,
-    ap: c.stats.map, ap50: c.stats.map_50, ap75: c.stats.map_75, ar100: c.stats.mar_100,
-    numGt: c.numGt, numCrowd: c.numCrowd, numDets: c.numDets,
+    categoryId: c.categoryId,
+    name: c.name,
+    ap: c.stats.map,
+    ap50: c.stats.map_50,
+    ap75: c.stats.map_75,
+    ar100: c.stats.mar_100,
+    numGt: c.numGt,
+    numCrowd: c.numCrowd,
+    numDets: c.numDets,
   }));
   return {
     stats: r.stats,

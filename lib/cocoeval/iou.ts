@@ -8,9 +8,21 @@
  */
 
 /** IoU of box `d` (at `dOff` in `dt`) with box `g` (at `gOff` in `gt`); `crowd` switches the union. */
-export function bbIouAt(dt: ArrayLike<number>, dOff: number, gt: ArrayLike<number>, gOff: number, crowd: boolean): number {
-  const dx = dt[dOff], dy = dt[dOff + 1], dw = dt[dOff + 2], dh = dt[dOff + 3];
-  const gx = gt[gOff], gy = gt[gOff + 1], gw = gt[gOff + 2], gh = gt[gOff + 3];
+export function bbIouAt(
+  dt: ArrayLike<number>,
+  dOff: number,
+  gt: ArrayLike<number>,
+  gOff: number,
+  crowd: boolean,
+): number {
+  const dx = dt[dOff],
+    dy = dt[dOff + 1],
+    dw = dt[dOff + 2],
+    dh = dt[dOff + 3];
+  const gx = gt[gOff],
+    gy = gt[gOff + 1],
+    gw = gt[gOff + 2],
+    gh = gt[gOff + 3];
   const w = Math.min(dw + dx, gw + gx) - Math.max(dx, gx);
   if (w <= 0) return 0;
   const h = Math.min(dh + dy, gh + gy) - Math.max(dy, gy);
@@ -25,9 +37,14 @@ export function bbIouAt(dt: ArrayLike<number>, dOff: number, gt: ArrayLike<numbe
  * truths (`gt[gStart..]`), `crowd[gStart + g]` marking crowd GT. Writes D·G values into `out`.
  */
 export function bbIouMatrix(
-  dt: ArrayLike<number>, dStart: number, D: number,
-  gt: ArrayLike<number>, gStart: number, G: number,
-  crowd: ArrayLike<number>, out: Float64Array,
+  dt: ArrayLike<number>,
+  dStart: number,
+  D: number,
+  gt: ArrayLike<number>,
+  gStart: number,
+  G: number,
+  crowd: ArrayLike<number>,
+  out: Float64Array,
 ): void {
   for (let d = 0; d < D; d++) {
     for (let g = 0; g < G; g++) {

@@ -16,13 +16,23 @@
 import type { GtIndex, DtIndex } from './eval_index.js';
 import { bbIouMatrix } from './iou.js';
 
-export const FP = 0, TP = 1, IGNORED = 2;
+export const FP = 0,
+  TP = 1,
+  IGNORED = 2;
 
 /** Reusable buffers sized for the largest group. */
-export interface MatchScratch { iou: Float64Array; order: Int32Array; ignored: Uint8Array; taken: Uint8Array }
+export interface MatchScratch {
+  iou: Float64Array;
+  order: Int32Array;
+  ignored: Uint8Array;
+  taken: Uint8Array;
+}
 
 export const matchScratch = (maxD: number, maxG: number): MatchScratch => ({
-  iou: new Float64Array(Math.max(1, maxD * maxG)), order: new Int32Array(maxG), ignored: new Uint8Array(maxG), taken: new Uint8Array(maxG),
+  iou: new Float64Array(Math.max(1, maxD * maxG)),
+  order: new Int32Array(maxG),
+  ignored: new Uint8Array(maxG),
+  taken: new Uint8Array(maxG),
 });
 
 export interface GroupTarget {
@@ -53,23 +63,38 @@ function orderGt(gt: GtIndex, gs: number, G: number, lo: number, hi: number, s: 
 
 /** Greedy matching of D detections at one threshold; writes outcomes to `out[off + d]`. */
 function matchAtThreshold(
-  gt: GtIndex, gs: number, G: number, dt: DtIndex, ds: number, D: number,
-  thr: number, lo: number, hi: number, s: MatchScratch, out: Uint8Array, off: number,
+  gt: GtIndex,
+  gs: number,
+  G: number,
+  dt: DtIndex,
+  ds: number,
+  D: number,
+  thr: number,
+  lo: number,
+  hi: number,
+  s: MatchScratch,
+  out: Uint8Array,
+  off: number,
 ): void {
   s.taken.fill(0, 0, G);
   for (let d = 0; d < D; d++) {
-    let best = Math.min(thr, 1 - 1e-10), m = -1;
+    let best = Math.min(thr, 1 - 1e-10),
+      m = -1;
     for (let p = 0; p < G; p++) {
       const j = s.order[p];
       if (s.taken[p] && !gt.crowd[gs + j]) continue;
       if (m > -1 && s.ignored[m] === 0 && s.ignored[p] === 1) break;
       const v = s.iou[d * G + j];
       if (v < best) continue;
-      best = v; m = p;
+      best = v;
+      m = p;
     }
     const area = dt.area[ds + d];
     const outside = area < lo || area > hi;
-    if (m === -1) { out[off + d] = outside ? IGNORED : FP; continue; }
+    if (m === -1) {
+      out[off + d] = outside ? IGNORED : FP;
+      continue;
+    }
     s.taken[m] = 1;
     if (s.ignored[m]) out[off + d] = IGNORED;
     else if (gt.idZero[gs + s.order[m]]) out[off + d] = outside ? IGNORED : FP;
@@ -78,7 +103,14 @@ function matchAtThreshold(
 }
 
 /** No GT in the group: every detection is a FP, or ignored where its area is outside the range. */
-function unmatchedGroup(dt: DtIndex, ds: number, D: number, areaRng: ReadonlyArray<readonly [number, number]>, T: number, target: GroupTarget): void {
+function unmatchedGroup(
+  dt: DtIndex,
+  ds: number,
+  D: number,
+  areaRng: ReadonlyArray<readonly [number, number]>,
+  T: number,
+  target: GroupTarget,
+): void {
   const col = ds - target.catDtStart;
   for (let a = 0; a < areaRng.length; a++) {
     const [lo, hi] = areaRng[a];
@@ -93,15 +125,23 @@ function unmatchedGroup(dt: DtIndex, ds: number, D: number, areaRng: ReadonlyArr
 
 /** Evaluates group g = (category k, image i) for all area ranges and thresholds into `target`. */
 export function evaluateGroup(
-  gt: GtIndex, dt: DtIndex, g: number, areaRng: ReadonlyArray<readonly [number, number]>, iouThrs: readonly number[],
-  s: MatchScratch, target: GroupTarget,
+  gt: GtIndex,
+  dt: DtIndex,
+  g: number,
+  areaRng: ReadonlyArray<readonly [number, number]>,
+  iouThrs: readonly number[],
+  s: MatchScratch,
+  target: GroupTarget,
 ): void {
-  const gs = gt.groupStart[g], G = gt.groupStart[g + 1] - gs;
-  const ds = dt.groupStart[g], D = dt.groupStart[g + 1] - ds;
+  const gs = gt.groupStart[g],
+    G = gt.groupStart[g + 1] - gs;
+  const ds = dt.groupStart[g],
+    D = dt.groupStart[g + 1] - ds;
   if (G === 0 && D === 0) return;
   if (G === 0) return unmatchedGroup(dt, ds, D, areaRng, iouThrs.length, target);
   bbIouMatrix(dt.box, ds, D, gt.box, gs, G, gt.crowd, s.iou);
-  const T = iouThrs.length, col = ds - target.catDtStart;
+  const T = iouThrs.length,
+    col = ds - target.catDtStart;
   for (let a = 0; a < areaRng.length; a++) {
     const [lo, hi] = areaRng[a];
     target.npig[a] += orderGt(gt, gs, G, lo, hi, s);

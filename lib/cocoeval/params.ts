@@ -35,7 +35,12 @@ export function linspace(start: number, stop: number, num: number): number[] {
 }
 
 /** pycocotools' area ranges: all, small (< 32²), medium, large (> 96²); 1e5² stands for "no upper bound". */
-export const DEFAULT_AREA_RNG: Array<[number, number]> = [[0, 1e5 ** 2], [0, 32 ** 2], [32 ** 2, 96 ** 2], [96 ** 2, 1e5 ** 2]];
+export const DEFAULT_AREA_RNG: Array<[number, number]> = [
+  [0, 1e5 ** 2],
+  [0, 32 ** 2],
+  [32 ** 2, 96 ** 2],
+  [96 ** 2, 1e5 ** 2],
+];
 export const DEFAULT_AREA_LBL = ['all', 'small', 'medium', 'large'];
 
 /** Defaults except imgIds / catIds, which come from the ground truth. */
@@ -56,9 +61,14 @@ export function resolveEvalParams(gtImgIds: number[], gtCatIds: number[], o: Par
   p.imgIds = sortedUnique(p.imgIds);
   p.catIds = sortedUnique(p.catIds);
   p.maxDets = [...p.maxDets].sort((a, b) => a - b);
-  if (p.areaRng.length !== p.areaRngLbl.length) throw new UserError(`areaRng has ${p.areaRng.length} ranges but areaRngLbl ${p.areaRngLbl.length} labels`);
-  if (p.maxDets.length === 0 || p.maxDets.some((m) => !Number.isInteger(m) || m < 1)) throw new UserError(`maxDets must be positive integers, got ${JSON.stringify(p.maxDets)}`);
-  for (const [k, xs] of [['iouThrs', p.iouThrs], ['recThrs', p.recThrs]] as const) {
+  if (p.areaRng.length !== p.areaRngLbl.length)
+    throw new UserError(`areaRng has ${p.areaRng.length} ranges but areaRngLbl ${p.areaRngLbl.length} labels`);
+  if (p.maxDets.length === 0 || p.maxDets.some((m) => !Number.isInteger(m) || m < 1))
+    throw new UserError(`maxDets must be positive integers, got ${JSON.stringify(p.maxDets)}`);
+  for (const [k, xs] of [
+    ['iouThrs', p.iouThrs],
+    ['recThrs', p.recThrs],
+  ] as const) {
     if (xs.length === 0 || xs.some((x, i) => !Number.isFinite(x) || x < 0 || x > 1 || (i > 0 && x < xs[i - 1]))) {
       throw new UserError(`${k} must be a non-empty ascending list in [0, 1], got ${JSON.stringify(xs)}`);
     }

@@ -10,7 +10,9 @@ import { ArraySplitter } from '../coco/json_scan.js';
 
 /** Replaces bare NaN, Infinity, -Infinity tokens (outside strings) with the strings "NaN", "Infinity", "-Infinity". */
 export function quoteNonFiniteTokens(text: string): string {
-  let out = '', last = 0, inString = false;
+  let out = '',
+    last = 0,
+    inString = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (inString) {
@@ -18,7 +20,10 @@ export function quoteNonFiniteTokens(text: string): string {
       else if (ch === '"') inString = false;
       continue;
     }
-    if (ch === '"') { inString = true; continue; }
+    if (ch === '"') {
+      inString = true;
+      continue;
+    }
     for (const tok of ['-Infinity', 'Infinity', 'NaN']) {
       if (text.startsWith(tok, i)) {
         out += text.slice(last, i) + `"${tok}"`;
@@ -37,7 +42,11 @@ export function parseJsonLenient(text: string, where: string): unknown {
     return JSON.parse(text);
   } catch (e) {
     if (/NaN|Infinity/.test(text)) {
-      try { return JSON.parse(quoteNonFiniteTokens(text)); } catch { /* report the original error */ }
+      try {
+        return JSON.parse(quoteNonFiniteTokens(text));
+      } catch {
+        /* report the original error */
+      }
     }
     throw new UserError(`${where} is not valid JSON: ${(e as Error).message}`);
   }
@@ -77,8 +86,16 @@ export async function streamCocoResults(file: string): Promise<CocoResult[]> {
 }
 
 function parseItem(text: string, at: string): unknown {
-  try { return JSON.parse(text); } catch (e) {
-    if (/NaN|Infinity/.test(text)) { try { return JSON.parse(quoteNonFiniteTokens(text)); } catch { /* the original error */ } }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    if (/NaN|Infinity/.test(text)) {
+      try {
+        return JSON.parse(quoteNonFiniteTokens(text));
+      } catch {
+        /* the original error */
+      }
+    }
     throw new UserError(`${at} is not valid JSON: ${(e as Error).message}`);
   }
 }

@@ -11,12 +11,27 @@ import type { EvalParams } from './params.js';
 
 /** Names of the 12 stats, in `summarize()` order (the names torchmetrics' MeanAveragePrecision uses). */
 export const STAT_NAMES = [
-  'map', 'map_50', 'map_75', 'map_small', 'map_medium', 'map_large',
-  'mar_1', 'mar_10', 'mar_100', 'mar_small', 'mar_medium', 'mar_large',
+  'map',
+  'map_50',
+  'map_75',
+  'map_small',
+  'map_medium',
+  'map_large',
+  'mar_1',
+  'mar_10',
+  'mar_100',
+  'mar_small',
+  'mar_medium',
+  'mar_large',
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 
-interface StatSpec { ap: boolean; iouThr?: number; areaRng: string; maxDets: number }
+interface StatSpec {
+  ap: boolean;
+  iouThr?: number;
+  areaRng: string;
+  maxDets: number;
+}
 
 /** `_summarizeDets`: note stats[0] uses the literal default maxDets=100, the others `params.maxDets[i]`. */
 export const statSpecs = (maxDets: readonly number[]): StatSpec[] => {
@@ -44,7 +59,7 @@ export function pairwiseSum(a: ArrayLike<number>, lo = 0, n = a.length): number 
     const r = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => a[lo + j]);
     let i = 8;
     for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += a[lo + i + j];
-    let res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    let res = r[0] + r[1] + (r[2] + r[3]) + (r[4] + r[5] + (r[6] + r[7]));
     for (; i < n; i++) res += a[lo + i];
     return res;
   }
@@ -66,13 +81,15 @@ const thrIndices = (p: EvalParams, thr?: number): number[] =>
 
 /** The values `_summarize` averages, in numpy's C order (t, r, k for AP; t, k for AR). */
 function selectValues(e: EvalArrays, p: EvalParams, spec: StatSpec, catIdx?: number): number[] {
-  const a = p.areaRngLbl.indexOf(spec.areaRng), m = p.maxDets.indexOf(spec.maxDets);
+  const a = p.areaRngLbl.indexOf(spec.areaRng),
+    m = p.maxDets.indexOf(spec.maxDets);
   if (a < 0 || m < 0) return [];
   const { R, K, A, M } = e;
   const ks = catIdx === undefined ? Array.from({ length: K }, (_, k) => k) : [catIdx];
   const out: number[] = [];
   for (const t of thrIndices(p, spec.iouThr)) {
-    if (spec.ap) for (let r = 0; r < R; r++) for (const k of ks) out.push(e.precision[(((t * R + r) * K + k) * A + a) * M + m]);
+    if (spec.ap)
+      for (let r = 0; r < R; r++) for (const k of ks) out.push(e.precision[(((t * R + r) * K + k) * A + a) * M + m]);
     else for (const k of ks) out.push(e.recall[((t * K + k) * A + a) * M + m]);
   }
   return out;

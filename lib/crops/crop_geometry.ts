@@ -16,14 +16,17 @@ export type SquareRegion = [number, number, number];
  */
 export function squareRegion([x, y, w, h]: [number, number, number, number], margin: number): SquareRegion {
   const side = Math.max(1, Math.round(Math.max(w, h) * (1 + 2 * margin)));
-  const cx = x + w / 2, cy = y + h / 2;
+  const cx = x + w / 2,
+    cy = y + h / 2;
   return [Math.round(cx - side / 2), Math.round(cy - side / 2), side];
 }
 
 /** The part of a region inside a width×height image, and how much lies outside on each side. */
 export function clipRegion([left, top, side]: SquareRegion, width: number, height: number) {
-  const x0 = Math.max(0, left), y0 = Math.max(0, top);
-  const x1 = Math.min(width, left + side), y1 = Math.min(height, top + side);
+  const x0 = Math.max(0, left),
+    y0 = Math.max(0, top);
+  const x1 = Math.min(width, left + side),
+    y1 = Math.min(height, top + side);
   return {
     extract: { left: x0, top: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) },
     pad: { left: x0 - left, top: y0 - top, right: left + side - x1, bottom: top + side - y1 },

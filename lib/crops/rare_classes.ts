@@ -7,7 +7,11 @@ import { UserError } from '../params/user_error.js';
 import { isCroppable } from './crop_geometry.js';
 import { readSubsetRoot, SPLITS, SubsetRoot } from './subset_reader.js';
 
-export interface RareClassesParams { dataRoot: string; k: number; minSize: number }
+export interface RareClassesParams {
+  dataRoot: string;
+  k: number;
+  minSize: number;
+}
 
 export const RARE_CLASSES_SCHEMA: Schema<RareClassesParams> = {
   dataRoot: str('data/demo_subset', 'subset root (label_map.json, subset.json, annotations/)'),
@@ -16,16 +20,32 @@ export const RARE_CLASSES_SCHEMA: Schema<RareClassesParams> = {
 };
 
 /** A type (not an interface) so that rows pass as plain records to `show()`. */
-export type ClassCount = { class: string; label: number; categoryId: number; trainCrops: number; valCrops: number; rare: boolean };
+export type ClassCount = {
+  class: string;
+  label: number;
+  categoryId: number;
+  trainCrops: number;
+  valCrops: number;
+  rare: boolean;
+};
 
 /** Crops (non-crowd boxes with both sides ≥ minSize) per class and split, in label order. */
 export function countCrops(s: SubsetRoot, minSize: number): Array<Omit<ClassCount, 'rare'>> {
-  const rows = s.labelMap.classes.map((name, label) => ({ class: name, label, categoryId: s.labelMap.categoryIds[label], trainCrops: 0, valCrops: 0 }));
+  const rows = s.labelMap.classes.map((name, label) => ({
+    class: name,
+    label,
+    categoryId: s.labelMap.categoryIds[label],
+    trainCrops: 0,
+    valCrops: 0,
+  }));
   const byCat = new Map(rows.map((r) => [r.categoryId, r]));
   for (const split of SPLITS) {
     for (const a of s.instances[split].annotations) {
       const r = byCat.get(a.category_id);
-      if (r && isCroppable(a, minSize)) { if (split === 'train') r.trainCrops++; else r.valCrops++; }
+      if (r && isCroppable(a, minSize)) {
+        if (split === 'train') r.trainCrops++;
+        else r.valCrops++;
+      }
     }
   }
   return rows;
@@ -34,7 +54,10 @@ export function countCrops(s: SubsetRoot, minSize: number): Array<Omit<ClassCoun
 /** The k classes with the fewest train crops (ties: lower label first), rarest first. */
 export function chooseRare(rows: Array<Omit<ClassCount, 'rare'>>, k: number): string[] {
   if (k > rows.length) throw new UserError(`k=${k} but the subset has only ${rows.length} classes`);
-  return [...rows].sort((a, b) => a.trainCrops - b.trainCrops || a.label - b.label).slice(0, k).map((r) => r.class);
+  return [...rows]
+    .sort((a, b) => a.trainCrops - b.trainCrops || a.label - b.label)
+    .slice(0, k)
+    .map((r) => r.class);
 }
 
 export function rareClassTable(s: SubsetRoot, k: number, minSize: number): { table: ClassCount[]; rare: string[] } {
@@ -44,7 +67,9 @@ export function rareClassTable(s: SubsetRoot, k: number, minSize: number): { tab
 }
 
 /** Stage function shared by the CLI and notebook 07. */
-export async function rareClasses(p: Partial<RareClassesParams> = {}): Promise<{ table: ClassCount[]; rare: string[] }> {
+export async function rareClasses(
+  p: Partial<RareClassesParams> = {},
+): Promise<{ table: ClassCount[]; rare: string[] }> {
   const q = resolveParams(RARE_CLASSES_SCHEMA, p);
   return rareClassTable(readSubsetRoot(q.dataRoot), q.k, q.minSize);
 }
@@ -56,7 +81,10 @@ export function cropCountChart(table: ClassCount[], title = 'Crops per class'): 
     { class: r.class, split: 'val', crops: r.valCrops, rare: r.rare ? 'rare' : '' },
   ]);
   return {
-    title, width: 420, height: { step: 14 }, data: { values },
+    title,
+    width: 420,
+    height: { step: 14 },
+    data: { values },
     mark: 'bar',
     encoding: {
       y: { field: 'class', type: 'nominal', sort: { field: 'crops', op: 'sum', order: 'descending' }, title: null },

@@ -26,22 +26,34 @@ export interface SubsetRoot {
 export const annotationFile = (root: string, split: Split): string => path.join(root, annotationPath(split));
 
 function readJsonFile<T>(file: string, what: string): T {
-  if (!fs.existsSync(file)) throw new UserError(`${what} ${file} does not exist (is this a subset root written by \`detrlab subset\`?)`);
+  if (!fs.existsSync(file))
+    throw new UserError(`${what} ${file} does not exist (is this a subset root written by \`detrlab subset\`?)`);
   return readJson<T>(file, `${what} written by \`detrlab subset\``);
 }
 
 export function readSubsetRoot(root: string): SubsetRoot {
   if (!fs.existsSync(root)) throw new UserError(`data root ${root} does not exist`);
   const labelMap = readJsonFile<LabelMap>(path.join(root, 'label_map.json'), 'label map');
-  if (!Array.isArray(labelMap.classes) || !Array.isArray(labelMap.categoryIds) || labelMap.classes.length !== labelMap.categoryIds.length) {
-    throw new UserError(`${path.join(root, 'label_map.json')} must hold "classes" and "categoryIds" arrays of equal length`);
+  if (
+    !Array.isArray(labelMap.classes) ||
+    !Array.isArray(labelMap.categoryIds) ||
+    labelMap.classes.length !== labelMap.categoryIds.length
+  ) {
+    throw new UserError(
+      `${path.join(root, 'label_map.json')} must hold "classes" and "categoryIds" arrays of equal length`,
+    );
   }
   const manifest = readJsonFile<SubsetManifest>(path.join(root, 'subset.json'), 'subset manifest');
   for (const s of SPLITS) {
-    if (typeof manifest.imageDirs?.[s] !== 'string') throw new UserError(`${path.join(root, 'subset.json')}: imageDirs.${s} must be a path`);
+    if (typeof manifest.imageDirs?.[s] !== 'string')
+      throw new UserError(`${path.join(root, 'subset.json')}: imageDirs.${s} must be a path`);
   }
   const instances = {} as Record<Split, CocoInstances>;
-  for (const s of SPLITS) instances[s] = checkInstances(readJsonFile<CocoInstances>(annotationFile(root, s), 'annotation file'), annotationFile(root, s));
+  for (const s of SPLITS)
+    instances[s] = checkInstances(
+      readJsonFile<CocoInstances>(annotationFile(root, s), 'annotation file'),
+      annotationFile(root, s),
+    );
   return { root, labelMap, manifest, instances };
 }
 
@@ -52,7 +64,9 @@ function checkInstances(d: CocoInstances, file: string): CocoInstances {
   d.annotations.forEach((a, i) => {
     const b = a.bbox;
     if (!Array.isArray(b) || b.length !== 4 || b.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
-      throw new UserError(`${file}: annotations[${i}] (id ${a.id}) has bbox ${JSON.stringify(b)}, expected [x, y, w, h] of 4 finite numbers`);
+      throw new UserError(
+        `${file}: annotations[${i}] (id ${a.id}) has bbox ${JSON.stringify(b)}, expected [x, y, w, h] of 4 finite numbers`,
+      );
     }
   });
   return d;

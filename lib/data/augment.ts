@@ -31,21 +31,40 @@ export interface AugmentConfig {
   valSize: number;
 }
 
-const range = (lo: number, hi: number, step: number) => Array.from({ length: Math.floor((hi - lo) / step) + 1 }, (_, i) => lo + i * step);
+const range = (lo: number, hi: number, step: number) =>
+  Array.from({ length: Math.floor((hi - lo) / step) + 1 }, (_, i) => lo + i * step);
 
 export const DETR_AUGMENT: AugmentConfig = {
-  flipProb: 0.5, scales: range(480, 800, 32), maxSize: 1333, selectProb: 0.5,
-  cropResizeScales: [400, 500, 600], cropMin: 384, cropMax: 600, valSize: 800,
+  flipProb: 0.5,
+  scales: range(480, 800, 32),
+  maxSize: 1333,
+  selectProb: 0.5,
+  cropResizeScales: [400, 500, 600],
+  cropMin: 384,
+  cropMax: 600,
+  valSize: 800,
 };
 
 /** DETR's recipe at 128/800 of the size (demo images are ~128 px): scales 80..128, crops 61..96. */
 export const DEMO_AUGMENT: AugmentConfig = {
-  flipProb: 0.5, scales: range(80, 128, 8), maxSize: 213, selectProb: 0.5,
-  cropResizeScales: [64, 80, 96], cropMin: 61, cropMax: 96, valSize: 128,
+  flipProb: 0.5,
+  scales: range(80, 128, 8),
+  maxSize: 213,
+  selectProb: 0.5,
+  cropResizeScales: [64, 80, 96],
+  cropMin: 61,
+  cropMax: 96,
+  valSize: 128,
 };
 
 /** torchvision `RandomCrop.get_params` after DETR `RandomSizeCrop`: a w×h region at a random offset. */
-export function randomSizeCropRegion(rng: Rng, imgW: number, imgH: number, cropMin: number, cropMax: number): [number, number, number, number] {
+export function randomSizeCropRegion(
+  rng: Rng,
+  imgW: number,
+  imgH: number,
+  cropMin: number,
+  cropMax: number,
+): [number, number, number, number] {
   // DETR draws w in [min, min(W, max)]; when the image is smaller than cropMin (possible with custom
   // scales, never with DETR's) the region is the whole side rather than an error.
   const w = rng.int(Math.min(cropMin, imgW), Math.max(Math.min(cropMin, imgW), Math.min(imgW, cropMax)));

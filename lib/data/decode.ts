@@ -10,33 +10,57 @@ import sharp from 'sharp';
 import { RgbImage } from './types.js';
 
 export class DecodeError extends Error {
-  constructor(readonly file: string, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
     super(`${file}: ${reason}`);
     this.name = 'DecodeError';
   }
 }
 
-export interface DecodeResult extends RgbImage { exifApplied: boolean }
+export interface DecodeResult extends RgbImage {
+  exifApplied: boolean;
+}
 
 export async function decodeRgb(file: string, expected?: { width: number; height: number }): Promise<DecodeResult> {
   let meta: sharp.Metadata;
   try {
     meta = await sharp(file, { failOn: 'error' }).metadata();
   } catch (e) {
-    throw new DecodeError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' || /missing|not exist/i.test((e as Error).message) ? 'file not found' : `unreadable image (${(e as Error).message})`);
+    throw new DecodeError(
+      file,
+      (e as NodeJS.ErrnoException).code === 'ENOENT' || /missing|not exist/i.test((e as Error).message)
+        ? 'file not found'
+        : `unreadable image (${(e as Error).message})`,
+    );
   }
   const [sw, sh] = [meta.width ?? 0, meta.height ?? 0];
   const o = meta.orientation ?? 1;
   const [rw, rh] = o >= 5 ? [sh, sw] : [sw, sh];
   let exif = o > 1;
-  if (exif && expected && !(rw === expected.width && rh === expected.height) && sw === expected.width && sh === expected.height) exif = false;
+  if (
+    exif &&
+    expected &&
+    !(rw === expected.width && rh === expected.height) &&
+    sw === expected.width &&
+    sh === expected.height
+  )
+    exif = false;
   try {
     let img = sharp(file, { failOn: 'error' });
     if (exif) img = img.rotate();
-    const { data, info } = await img.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await img
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     if (expected && (info.width !== expected.width || info.height !== expected.height)) {
-      throw new DecodeError(file, `is ${info.width}×${info.height} but the annotations say ${expected.width}×${expected.height}`);
+      throw new DecodeError(
+        file,
+        `is ${info.width}×${info.height} but the annotations say ${expected.width}×${expected.height}`,
+      );
     }
     return { data, width: info.width, height: info.height, exifApplied: exif };
   } catch (e) {

@@ -46,28 +46,40 @@ export class DetrLoader {
   readonly stats: LoaderStats = { imagesLoaded: 0, imagesSkipped: 0, skipped: [], waitMs: 0, batches: 0 };
   private readonly bad = new Set<string>();
 
-  constructor(readonly split: DetectionSplit, cfg: Partial<LoaderConfig> & { batchSize: number; train: boolean }) {
+  constructor(
+    readonly split: DetectionSplit,
+    cfg: Partial<LoaderConfig> & { batchSize: number; train: boolean },
+  ) {
     this.cfg = { augment: DETR_AUGMENT, normalize: DETR_NORMALIZE, seed: 0, ...cfg };
   }
 
   get batchesPerEpoch(): number {
     const n = this.split.records.length;
-    return (this.cfg.dropLast ?? this.cfg.train) ? Math.floor(n / this.cfg.batchSize) : Math.ceil(n / this.cfg.batchSize);
+    return (this.cfg.dropLast ?? this.cfg.train)
+      ? Math.floor(n / this.cfg.batchSize)
+      : Math.ceil(n / this.cfg.batchSize);
   }
 
   /** Record order of an epoch (a seeded shuffle when training). */
   order(epoch: number): number[] {
     const n = this.split.records.length;
-    return this.cfg.train ? new Rng(seedFrom('loader-order', this.cfg.seed, epoch)).permutation(n) : Array.from({ length: n }, (_, i) => i);
+    return this.cfg.train
+      ? new Rng(seedFrom('loader-order', this.cfg.seed, epoch)).permutation(n)
+      : Array.from({ length: n }, (_, i) => i);
   }
 
   /** Decodes and transforms one record; undefined (counted, warned once) when the image is unusable. */
   async prepare(r: DetectionRecord, epoch: number): Promise<Prepared | undefined> {
     try {
       const image = await decodeRgb(r.file, { width: r.width, height: r.height });
-      const sample = { image: { data: image.data, width: image.width, height: image.height }, targets: { boxesXyxy: r.boxesXyxy, labels: r.labels, areas: r.areas } };
+      const sample = {
+        image: { data: image.data, width: image.width, height: image.height },
+        targets: { boxesXyxy: r.boxesXyxy, labels: r.labels, areas: r.areas },
+      };
       const rng = new Rng(seedFrom('loader-aug', this.cfg.seed, epoch, r.imageId));
-      const out = this.cfg.train ? await trainTransform(sample, this.cfg.augment, rng) : await valTransform(sample, this.cfg.augment);
+      const out = this.cfg.train
+        ? await trainTransform(sample, this.cfg.augment, rng)
+        : await valTransform(sample, this.cfg.augment);
       return { imageId: r.imageId, image: out.image, targets: out.targets, origSize: [r.height, r.width] };
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
@@ -106,7 +118,11 @@ export class DetrLoader {
       if (!p) continue;
       this.stats.imagesLoaded++;
       items.push(p);
-      if (items.length === batchSize) { yield this.emit(items, waited); items = []; waited = 0; }
+      if (items.length === batchSize) {
+        yield this.emit(items, waited);
+        items = [];
+        waited = 0;
+      }
     }
     if (items.length > 0 && !(this.cfg.dropLast ?? this.cfg.train)) yield this.emit(items, waited);
   }
@@ -121,8 +137,13 @@ export class DetrLoader {
   summary(): Record<string, number> {
     const s = this.split.stats;
     return {
-      images: s.images, annotations: s.annotations, crowd_removed: s.crowdRemoved, degenerate_boxes_dropped: s.degenerateDropped,
-      images_loaded: this.stats.imagesLoaded, images_skipped: this.stats.imagesSkipped, batches: this.stats.batches,
+      images: s.images,
+      annotations: s.annotations,
+      crowd_removed: s.crowdRemoved,
+      degenerate_boxes_dropped: s.degenerateDropped,
+      images_loaded: this.stats.imagesLoaded,
+      images_skipped: this.stats.imagesSkipped,
+      batches: this.stats.batches,
       loader_wait_ms: Math.round(this.stats.waitMs),
     };
   }

@@ -26,27 +26,54 @@ export function batchImage(batch: DetrBatch, b: number, norm: NormalizeConfig = 
   return { data, width: W, height: H };
 }
 
-export async function batchPreview(batch: DetrBatch, classes: string[], o: { columns?: number; cellWidth?: number } = {}): Promise<Buffer> {
-  const cells = await Promise.all(batch.targets.map(async (t, b) => {
-    const [h, w] = t.size;
-    const boxes: OverlayBox[] = t.boxesCxcywh.map(([cx, cy, bw, bh], i) => ({
-      bboxXywh: [(cx - bw / 2) * w, (cy - bh / 2) * h, bw * w, bh * h], color: classColor(t.labels[i]), text: classes[t.labels[i]],
-    }));
-    return { image: await drawBoxes(batchImage(batch, b), boxes, { maxSide: 320, fontSize: 11 }), caption: `image ${t.imageId} · ${w}×${h} in ${batch.shape[2]}×${batch.shape[1]}` };
-  }));
-  return contactSheet(cells, { columns: o.columns ?? 4, cellWidth: o.cellWidth ?? 240, title: `one training batch as the model sees it (augmented, padded; ${batch.shape.join('×')})` });
+export async function batchPreview(
+  batch: DetrBatch,
+  classes: string[],
+  o: { columns?: number; cellWidth?: number } = {},
+): Promise<Buffer> {
+  const cells = await Promise.all(
+    batch.targets.map(async (t, b) => {
+      const [h, w] = t.size;
+      const boxes: OverlayBox[] = t.boxesCxcywh.map(([cx, cy, bw, bh], i) => ({
+        bboxXywh: [(cx - bw / 2) * w, (cy - bh / 2) * h, bw * w, bh * h],
+        color: classColor(t.labels[i]),
+        text: classes[t.labels[i]],
+      }));
+      return {
+        image: await drawBoxes(batchImage(batch, b), boxes, { maxSide: 320, fontSize: 11 }),
+        caption: `image ${t.imageId} · ${w}×${h} in ${batch.shape[2]}×${batch.shape[1]}`,
+      };
+    }),
+  );
+  return contactSheet(cells, {
+    columns: o.columns ?? 4,
+    cellWidth: o.cellWidth ?? 240,
+    title: `one training batch as the model sees it (augmented, padded; ${batch.shape.join('×')})`,
+  });
 }
 
-export interface TrainBatchPreview { png: Buffer; summary: Record<string, number> }
+export interface TrainBatchPreview {
+  png: Buffer;
+  summary: Record<string, number>;
+}
 
 /**
  * Notebook 02's look at the input pipeline: the first augmented training batch of a subset root and the
  * loader's counts (crowd regions removed, degenerate boxes dropped, images skipped).
  */
-export async function previewTrainBatch(root: string, o: { augment?: 'detr' | 'demo'; batchSize?: number; seed?: number } = {}): Promise<TrainBatchPreview> {
+export async function previewTrainBatch(
+  root: string,
+  o: { augment?: 'detr' | 'demo'; batchSize?: number; seed?: number } = {},
+): Promise<TrainBatchPreview> {
   const split = await loadDetectionSplit(root, 'train');
-  const loader = new DetrLoader(split, { batchSize: o.batchSize ?? 8, train: true, augment: AUGMENT_PRESETS[o.augment ?? 'demo'], seed: o.seed ?? 0 });
+  const loader = new DetrLoader(split, {
+    batchSize: o.batchSize ?? 8,
+    train: true,
+    augment: AUGMENT_PRESETS[o.augment ?? 'demo'],
+    seed: o.seed ?? 0,
+  });
   const first = (await loader.epoch(0).next()).value;
-  if (!first) throw new UserError(`${root}: not enough readable training images for one batch of ${loader.cfg.batchSize}`);
+  if (!first)
+    throw new UserError(`${root}: not enough readable training images for one batch of ${loader.cfg.batchSize}`);
   return { png: await batchPreview(first, split.labelMap.classes), summary: loader.summary() };
 }

@@ -5,13 +5,24 @@
 import { Box } from '../box/box_ops.js';
 
 /** An 8-bit RGB image, rows top to bottom, HWC interleaved: data.length = h·w·3. */
-export interface RgbImage { data: Uint8Array; width: number; height: number }
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
 
 /** Targets of one image while transforms run: absolute xyxy boxes, contiguous labels, areas. */
-export interface BoxTargets { boxesXyxy: Box[]; labels: number[]; areas: number[] }
+export interface BoxTargets {
+  boxesXyxy: Box[];
+  labels: number[];
+  areas: number[];
+}
 
 /** One image and its targets, as the transforms see it. */
-export interface Sample { image: RgbImage; targets: BoxTargets }
+export interface Sample {
+  image: RgbImage;
+  targets: BoxTargets;
+}
 
 /**
  * What the model trains on for one image (structurally a `DetrTarget` of lib/detr/matcher.ts):

@@ -13,9 +13,9 @@ import { linear, dropout, RunMode } from './nn.js';
 const MASKED_SCORE = -3.4028234663852886e38;
 
 export interface AttentionInputs {
-  query: tf.Tensor3D;          // [B, Tq, D] (positional terms already added where DETR adds them)
-  key: tf.Tensor3D;            // [B, Tk, D]
-  value: tf.Tensor3D;          // [B, Tk, D]
+  query: tf.Tensor3D; // [B, Tq, D] (positional terms already added where DETR adds them)
+  key: tf.Tensor3D; // [B, Tk, D]
+  value: tf.Tensor3D; // [B, Tk, D]
   /** true where the key is a real position; [B, 1, 1, Tk]. Absent = every key is real. */
   keyValid?: tf.Tensor4D;
 }
@@ -26,24 +26,31 @@ const splitHeads = (x: tf.Tensor, nHeads: number): tf.Tensor4D => {
 };
 
 /** `<prefix>.{q,k,v,out}_proj` attention → [B, Tq, D]. */
-export function multiHeadAttention(p: ParamStore, prefix: string, x: AttentionInputs, nHeads: number, attnDropout: number, mode: RunMode): tf.Tensor3D {
+export function multiHeadAttention(
+  p: ParamStore,
+  prefix: string,
+  x: AttentionInputs,
+  nHeads: number,
+  attnDropout: number,
+  mode: RunMode,
+): tf.Tensor3D {
   const [b, tq, d] = x.query.shape;
   const scaling = (d / nHeads) ** -0.5;
   const q = splitHeads(tf.mul(linear(p, `${prefix}.q_proj`, x.query), scaling), nHeads); // [B, H, Tq, Dh]
-  const k = splitHeads(linear(p, `${prefix}.k_proj`, x.key), nHeads);                    // [B, H, Tk, Dh]
-  const v = splitHeads(linear(p, `${prefix}.v_proj`, x.value), nHeads);                  // [B, H, Tk, Dh]
-  let scores: tf.Tensor = tf.matMul(q, k, false, true);                                  // [B, H, Tq, Tk]
-  if (x.keyValid) scores = tf.where(x.keyValid, scores, tf.scalar(MASKED_SCORE));        // [B, H, Tq, Tk]
-  const weights = dropout(tf.softmax(scores, -1), attnDropout, mode);                    // [B, H, Tq, Tk]
-  const heads = tf.matMul(weights, v);                                                   // [B, H, Tq, Dh]
-  const merged = tf.reshape(tf.transpose(heads, [0, 2, 1, 3]), [b, tq, d]);              // [B, Tq, D]
-  return linear(p, `${prefix}.out_proj`, merged) as tf.Tensor3D;                         // [B, Tq, D]
+  const k = splitHeads(linear(p, `${prefix}.k_proj`, x.key), nHeads); // [B, H, Tk, Dh]
+  const v = splitHeads(linear(p, `${prefix}.v_proj`, x.value), nHeads); // [B, H, Tk, Dh]
+  let scores: tf.Tensor = tf.matMul(q, k, false, true); // [B, H, Tq, Tk]
+  if (x.keyValid) scores = tf.where(x.keyValid, scores, tf.scalar(MASKED_SCORE)); // [B, H, Tq, Tk]
+  const weights = dropout(tf.softmax(scores, -1), attnDropout, mode); // [B, H, Tq, Tk]
+  const heads = tf.matMul(weights, v); // [B, H, Tq, Dh]
+  const merged = tf.reshape(tf.transpose(heads, [0, 2, 1, 3]), [b, tq, d]); // [B, Tq, D]
+  return linear(p, `${prefix}.out_proj`, merged) as tf.Tensor3D; // [B, Tq, D]
 }
 
 /** Key-validity tensor for attention from a flattened token mask [B, T] (1 = real) → [B, 1, 1, T] bool. */
 export function keyValidFromMask(tokenMask: tf.Tensor2D): tf.Tensor4D {
   return tf.tidy(() => {
     const [b, t] = tokenMask.shape;
-    return tf.reshape(tf.greater(tokenMask, 0.5), [b, 1, 1, t]) as tf.Tensor4D;         // [B, 1, 1, T]
+    return tf.reshape(tf.greater(tokenMask, 0.5), [b, 1, 1, t]) as tf.Tensor4D; // [B, 1, 1, T]
   });
 }

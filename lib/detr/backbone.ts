@@ -24,23 +24,51 @@ export interface BackboneConfig {
 export const BACKBONE_PREFIX = 'model.backbone.conv_encoder.model.';
 /** DetrFrozenBatchNorm2d's hard-coded epsilon. */
 export const FROZEN_BN_EPS = 1e-5;
-const STAGE_BLOCKS: Record<BackboneConfig['depth'], number[]> = { 18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 6, 3], 101: [3, 4, 23, 3] };
+const STAGE_BLOCKS: Record<BackboneConfig['depth'], number[]> = {
+  18: [2, 2, 2, 2],
+  34: [3, 4, 6, 3],
+  50: [3, 4, 6, 3],
+  101: [3, 4, 23, 3],
+};
 
 /** One conv + its frozen batch norm (names without the prefix and the `.weight` suffix). */
-interface ConvDef { conv: string; bn: string; cin: number; cout: number; k: number; stride: number }
-interface BlockDef { convs: ConvDef[]; downsample?: ConvDef }
-interface Layout { stem: ConvDef; blocks: BlockDef[]; outChannels: number }
+interface ConvDef {
+  conv: string;
+  bn: string;
+  cin: number;
+  cout: number;
+  k: number;
+  stride: number;
+}
+interface BlockDef {
+  convs: ConvDef[];
+  downsample?: ConvDef;
+}
+interface Layout {
+  stem: ConvDef;
+  blocks: BlockDef[];
+  outChannels: number;
+}
 
 const isBottleneck = (cfg: BackboneConfig): boolean => cfg.depth >= 50;
 
 function blockDef(name: string, cin: number, planes: number, stride: number, bottleneck: boolean): BlockDef {
-  const c = (i: number, ci: number, co: number, k: number, s: number): ConvDef => ({ conv: `${name}.conv${i}`, bn: `${name}.bn${i}`, cin: ci, cout: co, k, stride: s });
+  const c = (i: number, ci: number, co: number, k: number, s: number): ConvDef => ({
+    conv: `${name}.conv${i}`,
+    bn: `${name}.bn${i}`,
+    cin: ci,
+    cout: co,
+    k,
+    stride: s,
+  });
   const out = bottleneck ? 4 * planes : planes;
   const convs = bottleneck
-    ? [c(1, cin, planes, 1, 1), c(2, planes, planes, 3, stride), c(3, planes, out, 1, 1)]      // v1.5: stride on the 3×3
+    ? [c(1, cin, planes, 1, 1), c(2, planes, planes, 3, stride), c(3, planes, out, 1, 1)] // v1.5: stride on the 3×3
     : [c(1, cin, planes, 3, stride), c(2, planes, planes, 3, 1)];
-  const downsample = stride !== 1 || cin !== out
-    ? { conv: `${name}.downsample.0`, bn: `${name}.downsample.1`, cin, cout: out, k: 1, stride } : undefined;
+  const downsample =
+    stride !== 1 || cin !== out
+      ? { conv: `${name}.downsample.0`, bn: `${name}.downsample.1`, cin, cout: out, k: 1, stride }
+      : undefined;
   return { convs, downsample };
 }
 
@@ -64,15 +92,31 @@ export const backboneOutChannels = (cfg: BackboneConfig): number => layout(cfg).
 function convTrainable(cfg: BackboneConfig, name: string): boolean {
   if (cfg.trainableFrom === 'all') return true;
   if (cfg.trainableFrom === 'none') return false;
-  return /layer[234]/.test(name);   // HF DetrConvEncoder / DETR backbone.py: freeze what is not layer2–4
+  return /layer[234]/.test(name); // HF DetrConvEncoder / DETR backbone.py: freeze what is not layer2–4
 }
 
 function convSpecs(cfg: BackboneConfig, c: ConvDef): TensorSpec[] {
-  const bn = (field: string, kind: 'ones' | 'zeros'): TensorSpec =>
-    ({ name: `${BACKBONE_PREFIX}${c.bn}.${field}`, hfShape: [c.cout], layout: 'plain', trainable: false, group: 'backbone', init: { kind } });
+  const bn = (field: string, kind: 'ones' | 'zeros'): TensorSpec => ({
+    name: `${BACKBONE_PREFIX}${c.bn}.${field}`,
+    hfShape: [c.cout],
+    layout: 'plain',
+    trainable: false,
+    group: 'backbone',
+    init: { kind },
+  });
   return [
-    { name: `${BACKBONE_PREFIX}${c.conv}.weight`, hfShape: [c.cout, c.cin, c.k, c.k], layout: 'conv', trainable: convTrainable(cfg, c.conv), group: 'backbone', init: { kind: 'kaimingOut' } },
-    bn('weight', 'ones'), bn('bias', 'zeros'), bn('running_mean', 'zeros'), bn('running_var', 'ones'),
+    {
+      name: `${BACKBONE_PREFIX}${c.conv}.weight`,
+      hfShape: [c.cout, c.cin, c.k, c.k],
+      layout: 'conv',
+      trainable: convTrainable(cfg, c.conv),
+      group: 'backbone',
+      init: { kind: 'kaimingOut' },
+    },
+    bn('weight', 'ones'),
+    bn('bias', 'zeros'),
+    bn('running_mean', 'zeros'),
+    bn('running_var', 'ones'),
   ];
 }
 
@@ -86,8 +130,8 @@ export function backboneSpecs(cfg: BackboneConfig): TensorSpec[] {
 /** DetrFrozenBatchNorm2d as a per-channel affine: s = γ/√(σ² + ε), b = β − μ·s (y = x·s + b). */
 function frozenBn(p: ParamStore, bn: string): { scale: tf.Tensor1D; shift: tf.Tensor1D } {
   const get = (n: string): tf.Tensor => p.get(`${BACKBONE_PREFIX}${bn}.${n}`);
-  const scale = tf.mul(get('weight'), tf.rsqrt(tf.add(get('running_var'), FROZEN_BN_EPS))) as tf.Tensor1D;   // [C]
-  return { scale, shift: tf.sub(get('bias'), tf.mul(get('running_mean'), scale)) as tf.Tensor1D };           // [C]
+  const scale = tf.mul(get('weight'), tf.rsqrt(tf.add(get('running_var'), FROZEN_BN_EPS))) as tf.Tensor1D; // [C]
+  return { scale, shift: tf.sub(get('bias'), tf.mul(get('running_mean'), scale)) as tf.Tensor1D }; // [C]
 }
 
 /**
@@ -99,22 +143,36 @@ function frozenBn(p: ParamStore, bn: string): { scale: tf.Tensor1D; shift: tf.Te
  */
 function convBn(p: ParamStore, c: ConvDef, x: tf.Tensor4D, relu: boolean): tf.Tensor4D {
   const name = `${BACKBONE_PREFIX}${c.conv}.weight`;
-  const w = p.get(name) as tf.Variable<tf.Rank.R4>;                                           // [k, k, cin, cout]
+  const w = p.get(name) as tf.Variable<tf.Rank.R4>; // [k, k, cin, cout]
   const { scale, shift } = frozenBn(p, c.bn);
   const pad = c.k >> 1;
-  const padding: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+  const padding: [[number, number], [number, number], [number, number], [number, number]] = [
+    [0, 0],
+    [pad, pad],
+    [pad, pad],
+    [0, 0],
+  ];
   if (p.specs.get(name)?.trainable && tf.engine().state.gradientDepth > 0) {
-    const folded = tf.mul(w, scale) as tf.Tensor4D;                                            // [k, k, cin, cout]
-    return tf.fused.conv2d({ x, filter: folded, strides: c.stride, pad: padding, bias: shift, activation: relu ? 'relu' : 'linear' });
+    const folded = tf.mul(w, scale) as tf.Tensor4D; // [k, k, cin, cout]
+    return tf.fused.conv2d({
+      x,
+      filter: folded,
+      strides: c.stride,
+      pad: padding,
+      bias: shift,
+      activation: relu ? 'relu' : 'linear',
+    });
   }
-  const y = tf.add(tf.mul(tf.conv2d(x, w, c.stride, padding), scale), shift) as tf.Tensor4D;   // [B, h, w, cout]
+  const y = tf.add(tf.mul(tf.conv2d(x, w, c.stride, padding), scale), shift) as tf.Tensor4D; // [B, h, w, cout]
   return relu ? tf.relu(y) : y;
 }
 
 function residualBlock(p: ParamStore, blk: BlockDef, x: tf.Tensor4D): tf.Tensor4D {
   let h = x;
-  blk.convs.forEach((c, i) => { h = convBn(p, c, h, i < blk.convs.length - 1); });                 // [B, h, w, out]
-  const shortcut = blk.downsample ? convBn(p, blk.downsample, x, false) : x;                          // [B, h, w, out]
+  blk.convs.forEach((c, i) => {
+    h = convBn(p, c, h, i < blk.convs.length - 1);
+  }); // [B, h, w, out]
+  const shortcut = blk.downsample ? convBn(p, blk.downsample, x, false) : x; // [B, h, w, out]
   return tf.relu(tf.add(h, shortcut)) as tf.Tensor4D;
 }
 
@@ -122,9 +180,9 @@ function residualBlock(p: ParamStore, blk: BlockDef, x: tf.Tensor4D): tf.Tensor4
 export function backboneForward(p: ParamStore, cfg: BackboneConfig, x: tf.Tensor4D): tf.Tensor4D {
   const lay = layout(cfg);
   return tf.tidy(() => {
-    let h = convBn(p, lay.stem, x, true);                               // [B, H/2, W/2, width]
-    h = tf.maxPool(h, 3, 2, 1);                                         // [B, H/4, W/4, width]
-    for (const blk of lay.blocks) h = residualBlock(p, blk, h);        // [B, h, w, C]
+    let h = convBn(p, lay.stem, x, true); // [B, H/2, W/2, width]
+    h = tf.maxPool(h, 3, 2, 1); // [B, H/4, W/4, width]
+    for (const blk of lay.blocks) h = residualBlock(p, blk, h); // [B, h, w, C]
     return h;
   });
 }
@@ -144,7 +202,8 @@ export function backboneStages(cfg: BackboneConfig): BackboneStages {
   for (const blk of lay.blocks) {
     const stage = Number(/^layer(\d+)\./.exec(blk.convs[0].conv)![1]) - 1;
     const out = blk.convs[blk.convs.length - 1].cout;
-    if (!stages[stage]) stages[stage] = { blocks: 0, outChannels: out, stride: Math.max(...blk.convs.map((c) => c.stride)) };
+    if (!stages[stage])
+      stages[stage] = { blocks: 0, outChannels: out, stride: Math.max(...blk.convs.map((c) => c.stride)) };
     stages[stage].blocks++;
     stages[stage].outChannels = out;
   }

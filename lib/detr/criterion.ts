@@ -41,43 +41,77 @@ export const weightedTotal = (terms: Record<string, tf.Scalar>, cfg: LossConfig)
   tf.tidy(() => tf.addN(Object.entries(terms).map(([k, v]) => tf.mul(v, lossWeight(k, cfg)))) as tf.Scalar);
 
 /** Σ over a batch of the number of target boxes, clamped ≥ 1 (DETR `num_boxes`). */
-export const numBoxes = (targets: DetrTarget[]): number => Math.max(1, targets.reduce((s, t) => s + t.labels.length, 0));
+export const numBoxes = (targets: DetrTarget[]): number =>
+  Math.max(
+    1,
+    targets.reduce((s, t) => s + t.labels.length, 0),
+  );
 
 /** Weighted CE: one-hot of each query's target class scaled by its class weight, [B·Q, K+1], and Σ w. */
-function classTargets(b: number, q: number, numClasses: number, targets: DetrTarget[], matches: Match[], eosCoef: number): { weighted: Float32Array; weightSum: number } {
+function classTargets(
+  b: number,
+  q: number,
+  numClasses: number,
+  targets: DetrTarget[],
+  matches: Match[],
+  eosCoef: number,
+): { weighted: Float32Array; weightSum: number } {
   const k1 = numClasses + 1;
   const cls = new Int32Array(b * q).fill(numClasses);
-  matches.forEach((m, img) => m.pred.forEach((p, i) => { cls[img * q + p] = targets[img].labels[m.tgt[i]]; }));
+  matches.forEach((m, img) =>
+    m.pred.forEach((p, i) => {
+      cls[img * q + p] = targets[img].labels[m.tgt[i]];
+    }),
+  );
   const weighted = new Float32Array(b * q * k1);
   let weightSum = 0;
-  cls.forEach((c, i) => { const w = c === numClasses ? eosCoef : 1; weighted[i * k1 + c] = w; weightSum += w; });
+  cls.forEach((c, i) => {
+    const w = c === numClasses ? eosCoef : 1;
+    weighted[i * k1 + c] = w;
+    weightSum += w;
+  });
   return { weighted, weightSum };
 }
 
 /** Selection matrix [N, B·Q] picking the matched predictions, and their targets [N, 4]. */
-function matchedPairs(q: number, b: number, targets: DetrTarget[], matches: Match[]): { select: Float32Array; tgt: number[][]; n: number } {
+function matchedPairs(
+  q: number,
+  b: number,
+  targets: DetrTarget[],
+  matches: Match[],
+): { select: Float32Array; tgt: number[][]; n: number } {
   const n = matches.reduce((s, m) => s + m.pred.length, 0);
   const select = new Float32Array(n * b * q);
   const tgt: number[][] = [];
   let row = 0;
-  matches.forEach((m, img) => m.pred.forEach((p, i) => {
-    select[row++ * b * q + img * q + p] = 1;
-    tgt.push(targets[img].boxesCxcywh[m.tgt[i]]);
-  }));
+  matches.forEach((m, img) =>
+    m.pred.forEach((p, i) => {
+      select[row++ * b * q + img * q + p] = 1;
+      tgt.push(targets[img].boxesCxcywh[m.tgt[i]]);
+    }),
+  );
   return { select, tgt, n };
 }
 
 /** The three unscaled terms of one decoder layer. */
-export function layerLosses(logits: tf.Tensor3D, boxes: tf.Tensor3D, targets: DetrTarget[], matches: Match[], numClasses: number, eosCoef: number, nBoxes: number): Record<LossTerm, tf.Scalar> {
+export function layerLosses(
+  logits: tf.Tensor3D,
+  boxes: tf.Tensor3D,
+  targets: DetrTarget[],
+  matches: Match[],
+  numClasses: number,
+  eosCoef: number,
+  nBoxes: number,
+): Record<LossTerm, tf.Scalar> {
   return tf.tidy(() => {
     const [b, q, k1] = logits.shape;
     const { weighted, weightSum } = classTargets(b, q, numClasses, targets, matches, eosCoef);
-    const logp = tf.logSoftmax(tf.reshape(logits, [b * q, k1]));                          // [B·Q, K+1]
+    const logp = tf.logSoftmax(tf.reshape(logits, [b * q, k1])); // [B·Q, K+1]
     const lossCe = tf.div(tf.neg(tf.sum(tf.mul(logp, tf.tensor2d(weighted, [b * q, k1])))), weightSum) as tf.Scalar;
     const { select, tgt, n } = matchedPairs(q, b, targets, matches);
     if (n === 0) return { loss_ce: lossCe, loss_bbox: tf.scalar(0), loss_giou: tf.scalar(0) };
     const src = tf.matMul(tf.tensor2d(select, [n, b * q]), tf.reshape(boxes, [b * q, 4])) as tf.Tensor2D; // [N, 4]
-    const tgtBoxes = tf.tensor2d(tgt, [n, 4]);                                             // [N, 4]
+    const tgtBoxes = tf.tensor2d(tgt, [n, 4]); // [N, 4]
     const lossBbox = tf.div(tf.sum(tf.abs(tf.sub(src, tgtBoxes))), nBoxes) as tf.Scalar;
     const giou = giouPairedXyxyT(cxcywhToXyxyT(src) as tf.Tensor2D, cxcywhToXyxyT(tgtBoxes) as tf.Tensor2D); // [N]
     const lossGiou = tf.div(tf.sum(tf.sub(1, giou)), nBoxes) as tf.Scalar;
@@ -85,23 +119,31 @@ export function layerLosses(logits: tf.Tensor3D, boxes: tf.Tensor3D, targets: De
   });
 }
 
-const layerAt = (x: tf.Tensor4D, i: number): tf.Tensor3D => tf.squeeze(tf.slice(x, [i, 0, 0, 0], [1, -1, -1, -1]), [0]) as tf.Tensor3D; // [B, Q, X]
+const layerAt = (x: tf.Tensor4D, i: number): tf.Tensor3D =>
+  tf.squeeze(tf.slice(x, [i, 0, 0, 0], [1, -1, -1, -1]), [0]) as tf.Tensor3D; // [B, Q, X]
 
 /**
  * The full set loss of a forward pass. Differentiable w.r.t. `out`; matching reads values only (awaited).
  * Call it inside `variableGradsAsync` (lib/engine) for gradients: the slices it makes for the auxiliary
  * layers must live until the backward pass, so they are left to the enclosing scope.
  */
-export async function setCriterion(out: DetrOutput, targets: DetrTarget[], cfg: Pick<DetrConfig, 'numClasses' | 'auxLoss' | 'matcher' | 'loss'>): Promise<SetLoss> {
+export async function setCriterion(
+  out: DetrOutput,
+  targets: DetrTarget[],
+  cfg: Pick<DetrConfig, 'numClasses' | 'auxLoss' | 'matcher' | 'loss'>,
+): Promise<SetLoss> {
   const [b] = out.logits.shape;
   validateTargets(targets, b, cfg.numClasses);
   const nb = numBoxes(targets);
   const matches = await hungarianMatch(out.logits, out.predBoxes, targets, cfg.matcher);
-  const terms: Record<string, tf.Scalar> = { ...layerLosses(out.logits, out.predBoxes, targets, matches, cfg.numClasses, cfg.loss.eosCoef, nb) };
+  const terms: Record<string, tf.Scalar> = {
+    ...layerLosses(out.logits, out.predBoxes, targets, matches, cfg.numClasses, cfg.loss.eosCoef, nb),
+  };
   const auxMatches: Match[][] = [];
   const auxLayers = cfg.auxLoss ? out.auxLogits.shape[0] : 0;
   for (let i = 0; i < auxLayers; i++) {
-    const logits = layerAt(out.auxLogits, i), boxes = layerAt(out.auxPredBoxes, i);        // [B, Q, K+1], [B, Q, 4]
+    const logits = layerAt(out.auxLogits, i),
+      boxes = layerAt(out.auxPredBoxes, i); // [B, Q, K+1], [B, Q, 4]
     const m = await hungarianMatch(logits, boxes, targets, cfg.matcher);
     auxMatches.push(m);
     const layer = layerLosses(logits, boxes, targets, m, cfg.numClasses, cfg.loss.eosCoef, nb);

@@ -14,10 +14,10 @@ export const classHead = (p: ParamStore, hs: tf.Tensor): tf.Tensor => linear(p, 
 
 /** `bbox_predictor` (DetrMLPPredictionHead) + sigmoid: [..., D] → [..., 4] normalised cxcywh. */
 export function boxHead(p: ParamStore, hs: tf.Tensor): tf.Tensor {
-  let x = hs;                                                            // [..., D]
+  let x = hs; // [..., D]
   for (let i = 0; i < BOX_MLP_LAYERS; i++) {
-    x = linear(p, `bbox_predictor.layers.${i}`, x);                      // [..., D] then [..., 4] at the last layer
+    x = linear(p, `bbox_predictor.layers.${i}`, x); // [..., D] then [..., 4] at the last layer
     if (i < BOX_MLP_LAYERS - 1) x = tf.relu(x);
   }
-  return tf.sigmoid(x);                                                  // [..., 4] in (0, 1)
+  return tf.sigmoid(x); // [..., 4] in (0, 1)
 }

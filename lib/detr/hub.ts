@@ -22,12 +22,18 @@ export interface HubOptions {
   quiet?: boolean;
 }
 
-export interface HubFiles { weights: string; config?: string; downloaded: boolean; resumed: boolean }
+export interface HubFiles {
+  weights: string;
+  config?: string;
+  downloaded: boolean;
+  resumed: boolean;
+}
 
 const REPO_RE = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 
 export function hubUrl(repo: string, file: string, o: Pick<HubOptions, 'endpoint' | 'revision'> = {}): string {
-  if (!REPO_RE.test(repo) || repo.includes('..')) throw new UserError(`--model-name '${repo}' is not a hub repo id like facebook/detr-resnet-50`);
+  if (!REPO_RE.test(repo) || repo.includes('..'))
+    throw new UserError(`--model-name '${repo}' is not a hub repo id like facebook/detr-resnet-50`);
   const root = (o.endpoint ?? process.env.HF_ENDPOINT ?? HF_DEFAULT_ENDPOINT).replace(/\/+$/, '');
   return `${root}/${repo}/resolve/${encodeURIComponent(o.revision ?? 'main')}/${file}`;
 }
@@ -35,19 +41,33 @@ export function hubUrl(repo: string, file: string, o: Pick<HubOptions, 'endpoint
 /** Downloads (or reuses) `model.safetensors` and `config.json` of a hub repo. */
 export async function fetchHubWeights(repo: string, o: HubOptions = {}): Promise<HubFiles> {
   const dir = o.cacheDir ?? path.join(HF_CACHE_ROOT, ...repo.split('/'));
-  const weights = await download({ url: hubUrl(repo, 'model.safetensors', o), dest: path.join(dir, 'model.safetensors'), label: `${repo} model.safetensors`, quiet: o.quiet });
+  const weights = await download({
+    url: hubUrl(repo, 'model.safetensors', o),
+    dest: path.join(dir, 'model.safetensors'),
+    label: `${repo} model.safetensors`,
+    quiet: o.quiet,
+  });
   let config: string | undefined;
   try {
-    config = (await download({ url: hubUrl(repo, 'config.json', o), dest: path.join(dir, 'config.json'), label: `${repo} config.json`, quiet: true, minFreeBytes: 0 })).path;
+    config = (
+      await download({
+        url: hubUrl(repo, 'config.json', o),
+        dest: path.join(dir, 'config.json'),
+        label: `${repo} config.json`,
+        quiet: true,
+        minFreeBytes: 0,
+      })
+    ).path;
   } catch {
-    config = undefined;   // optional: the architecture can be inferred from the tensor shapes
+    config = undefined; // optional: the architecture can be inferred from the tensor shapes
   }
   return { weights: weights.path, config, downloaded: !weights.skipped, resumed: weights.resumed };
 }
 
 /** A local `--weights` file (and the config.json beside it, if any). */
 export function localWeights(file: string): HubFiles {
-  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UserError(`--weights '${file}' does not exist or is not a file`);
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile())
+    throw new UserError(`--weights '${file}' does not exist or is not a file`);
   const config = path.join(path.dirname(file), 'config.json');
   return { weights: file, config: fs.existsSync(config) ? config : undefined, downloaded: false, resumed: false };
 }

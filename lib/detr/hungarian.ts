@@ -10,20 +10,33 @@
  * - Ties are broken as scipy does (columns scanned from the last; an unassigned column wins a tie),
  *   so a constant matrix gives the identity assignment.
  */
-export interface Assignment { rows: number[]; cols: number[]; total: number }
+export interface Assignment {
+  rows: number[];
+  cols: number[];
+  total: number;
+}
 
 /** A cost matrix scipy would refuse. */
 export class AssignmentError extends Error {
-  constructor(message: string) { super(message); this.name = 'AssignmentError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'AssignmentError';
+  }
 }
 
 /** Mutable state of one solve on an nr×nc matrix (nr ≤ nc), row-major `cost` shifted to be ≥ 0. */
 interface Lsap {
-  nr: number; nc: number; cost: Float64Array;
-  u: Float64Array; v: Float64Array;            // dual potentials of rows / columns
-  col4row: Int32Array; row4col: Int32Array;    // current partial assignment (−1 = free)
-  dist: Float64Array; pred: Int32Array;        // shortest reduced path cost to each column, and its row
-  rowSeen: Uint8Array; colSeen: Uint8Array;
+  nr: number;
+  nc: number;
+  cost: Float64Array;
+  u: Float64Array;
+  v: Float64Array; // dual potentials of rows / columns
+  col4row: Int32Array;
+  row4col: Int32Array; // current partial assignment (−1 = free)
+  dist: Float64Array;
+  pred: Int32Array; // shortest reduced path cost to each column, and its row
+  rowSeen: Uint8Array;
+  colSeen: Uint8Array;
 }
 
 /**
@@ -32,18 +45,28 @@ interface Lsap {
  */
 function shortestAugmentingPath(s: Lsap, start: number): { sink: number; len: number } {
   const { nc, cost, u, v, dist, pred, row4col, rowSeen, colSeen } = s;
-  dist.fill(Infinity); rowSeen.fill(0); colSeen.fill(0);
+  dist.fill(Infinity);
+  rowSeen.fill(0);
+  colSeen.fill(0);
   const todo: number[] = [];
-  for (let j = nc - 1; j >= 0; j--) todo.push(j);            // scan order nc-1 … 0, as scipy
-  let row = start, len = 0;
+  for (let j = nc - 1; j >= 0; j--) todo.push(j); // scan order nc-1 … 0, as scipy
+  let row = start,
+    len = 0;
   for (;;) {
     rowSeen[row] = 1;
-    let best = -1, bestDist = Infinity;
+    let best = -1,
+      bestDist = Infinity;
     for (let t = 0; t < todo.length; t++) {
       const j = todo[t];
       const d = len + cost[row * nc + j] - u[row] - v[j];
-      if (d < dist[j]) { dist[j] = d; pred[j] = row; }
-      if (dist[j] < bestDist || (dist[j] === bestDist && row4col[j] === -1)) { bestDist = dist[j]; best = t; }
+      if (d < dist[j]) {
+        dist[j] = d;
+        pred[j] = row;
+      }
+      if (dist[j] < bestDist || (dist[j] === bestDist && row4col[j] === -1)) {
+        bestDist = dist[j];
+        best = t;
+      }
     }
     if (bestDist === Infinity) return { sink: -1, len: Infinity };
     len = bestDist;
@@ -80,10 +103,17 @@ function solveWide(nr: number, nc: number, flat: Float64Array): Int32Array {
   if (lo === Infinity) throw new AssignmentError('cost matrix is infeasible');
   const cost = flat.map((x) => x - lo);
   const s: Lsap = {
-    nr, nc, cost, u: new Float64Array(nr), v: new Float64Array(nc),
-    col4row: new Int32Array(nr).fill(-1), row4col: new Int32Array(nc).fill(-1),
-    dist: new Float64Array(nc), pred: new Int32Array(nc).fill(-1),
-    rowSeen: new Uint8Array(nr), colSeen: new Uint8Array(nc),
+    nr,
+    nc,
+    cost,
+    u: new Float64Array(nr),
+    v: new Float64Array(nc),
+    col4row: new Int32Array(nr).fill(-1),
+    row4col: new Int32Array(nc).fill(-1),
+    dist: new Float64Array(nc),
+    pred: new Int32Array(nc).fill(-1),
+    rowSeen: new Uint8Array(nr),
+    colSeen: new Uint8Array(nc),
   };
   for (let row = 0; row < nr; row++) {
     const { sink, len } = shortestAugmentingPath(s, row);
@@ -95,12 +125,15 @@ function solveWide(nr: number, nc: number, flat: Float64Array): Int32Array {
 
 /** Checks shape and entries; returns [n, m]. */
 function checkMatrix(cost: readonly (readonly number[])[]): [number, number] {
-  const n = cost.length, m = n > 0 ? cost[0].length : 0;
+  const n = cost.length,
+    m = n > 0 ? cost[0].length : 0;
   for (let i = 0; i < n; i++) {
     const row = cost[i];
-    if (!Array.isArray(row) || row.length !== m) throw new AssignmentError(`cost matrix is not rectangular: row ${i} has ${row?.length} entries, row 0 has ${m}`);
+    if (!Array.isArray(row) || row.length !== m)
+      throw new AssignmentError(`cost matrix is not rectangular: row ${i} has ${row?.length} entries, row 0 has ${m}`);
     for (const x of row) {
-      if (typeof x !== 'number') throw new AssignmentError(`cost matrix entries must be numbers, got ${JSON.stringify(x)} in row ${i}`);
+      if (typeof x !== 'number')
+        throw new AssignmentError(`cost matrix entries must be numbers, got ${JSON.stringify(x)} in row ${i}`);
       if (Number.isNaN(x) || x === -Infinity) throw new AssignmentError('matrix contains invalid numeric entries');
     }
   }
@@ -118,7 +151,8 @@ export function linearSumAssignment(cost: readonly (readonly number[])[]): Assig
   const col4row = solveWide(nr, nc, flat);
   let pairs = Array.from(col4row, (c, r) => (transposed ? [c, r] : [r, c]));
   if (transposed) pairs = pairs.sort((a, b) => a[0] - b[0]);
-  const rows = pairs.map((p) => p[0]), cols = pairs.map((p) => p[1]);
+  const rows = pairs.map((p) => p[0]),
+    cols = pairs.map((p) => p[1]);
   let total = 0;
   for (let k = 0; k < rows.length; k++) total += cost[rows[k]][cols[k]];
   return { rows, cols, total };

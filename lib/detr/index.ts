@@ -1,6 +1,16 @@
 // DETR: configuration, model, weights (HF names, safetensors, hub), matcher, set loss, postprocess.
 export * from './config.js';
-export { ParamStore, tfShape, fromHf, toHf, initValues, type TensorLayout, type ParamGroup, type InitSpec, type TensorSpec as DetrTensorSpec } from './param_store.js';
+export {
+  ParamStore,
+  tfShape,
+  fromHf,
+  toHf,
+  initValues,
+  type TensorLayout,
+  type ParamGroup,
+  type InitSpec,
+  type TensorSpec as DetrTensorSpec,
+} from './param_store.js';
 export * from './backbone.js';
 export * from './model.js';
 export type { DetrOutput } from './detr_forward.js';

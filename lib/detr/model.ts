@@ -18,7 +18,10 @@ import { detrFromFeatures, DetrOutput } from './detr_forward.js';
 import { Rng } from '../engine/rng.js';
 
 export class DetrModel {
-  constructor(readonly cfg: DetrConfig, readonly params: ParamStore) {}
+  constructor(
+    readonly cfg: DetrConfig,
+    readonly params: ParamStore,
+  ) {}
 
   /** A model with freshly initialised tensors (drawn from `rng` in spec order). */
   static create(cfg: DetrConfig, rng: Rng): DetrModel {
@@ -29,15 +32,19 @@ export class DetrModel {
   forward(pixels: tf.Tensor4D, pixelMask: tf.Tensor3D, training = false, rng?: Rng): DetrOutput {
     const [b, hIn, wIn, c] = pixels.shape;
     if (c !== 3 || pixelMask.shape.join() !== [b, hIn, wIn].join()) {
-      throw new Error(`DetrModel.forward: pixels [${pixels.shape}] must be [B, H, W, 3] and pixelMask [${pixelMask.shape}] [B, H, W]`);
+      throw new Error(
+        `DetrModel.forward: pixels [${pixels.shape}] must be [B, H, W, 3] and pixelMask [${pixelMask.shape}] [B, H, W]`,
+      );
     }
     return tf.tidy(() => {
-      const features = backboneForward(this.params, this.cfg.backbone, pixels);        // [B, h, w, C]
+      const features = backboneForward(this.params, this.cfg.backbone, pixels); // [B, h, w, C]
       const [, h, w] = features.shape;
       const featureMask = downsampleMask(tf.cast(pixelMask, 'float32') as tf.Tensor3D, h, w); // [B, h, w]
       return detrFromFeatures(this.params, this.cfg, features, featureMask, { training, rng });
     });
   }
 
-  dispose(): void { this.params.dispose(); }
+  dispose(): void {
+    this.params.dispose();
+  }
 }

@@ -15,7 +15,8 @@ export type TensorLayout = 'conv' | 'linear' | 'plain';
 export type ParamGroup = 'backbone' | 'transformer' | 'head';
 
 export type InitSpec =
-  | { kind: 'zeros' } | { kind: 'ones' }
+  | { kind: 'zeros' }
+  | { kind: 'ones' }
   | { kind: 'normal'; std: number }
   | { kind: 'uniform'; bound: number }
   /** Glorot/Xavier uniform over PyTorch fan-in/fan-out (DETR's transformer `_reset_parameters`). */
@@ -47,12 +48,12 @@ export function tfShape(spec: Pick<TensorSpec, 'hfShape' | 'layout'>): number[] 
 
 /** PyTorch-layout tensor → our layout (and back with `toHf`). */
 export function fromHf(t: tf.Tensor, layout: TensorLayout): tf.Tensor {
-  if (layout === 'conv') return tf.transpose(t, [2, 3, 1, 0]);   // [O,I,kh,kw] → [kh,kw,I,O]
-  if (layout === 'linear') return tf.transpose(t, [1, 0]);       // [O,I] → [I,O]
+  if (layout === 'conv') return tf.transpose(t, [2, 3, 1, 0]); // [O,I,kh,kw] → [kh,kw,I,O]
+  if (layout === 'linear') return tf.transpose(t, [1, 0]); // [O,I] → [I,O]
   return t.clone();
 }
 export function toHf(t: tf.Tensor, layout: TensorLayout): tf.Tensor {
-  if (layout === 'conv') return tf.transpose(t, [3, 2, 0, 1]);   // [kh,kw,I,O] → [O,I,kh,kw]
+  if (layout === 'conv') return tf.transpose(t, [3, 2, 0, 1]); // [kh,kw,I,O] → [O,I,kh,kw]
   if (layout === 'linear') return tf.transpose(t, [1, 0]);
   return t.clone();
 }
@@ -70,10 +71,17 @@ export function initValues(spec: TensorSpec, rng: Rng): tf.Tensor {
   const init = spec.init;
   const vals = new Float32Array(n);
   switch (init.kind) {
-    case 'zeros': break;
-    case 'ones': vals.fill(1); break;
-    case 'normal': for (let i = 0; i < n; i++) vals[i] = init.std * rng.normal(); break;
-    case 'uniform': for (let i = 0; i < n; i++) vals[i] = rng.uniform(-init.bound, init.bound); break;
+    case 'zeros':
+      break;
+    case 'ones':
+      vals.fill(1);
+      break;
+    case 'normal':
+      for (let i = 0; i < n; i++) vals[i] = init.std * rng.normal();
+      break;
+    case 'uniform':
+      for (let i = 0; i < n; i++) vals[i] = rng.uniform(-init.bound, init.bound);
+      break;
     case 'xavier': {
       const { fanIn, fanOut } = fans(spec);
       const b = Math.sqrt(6 / (fanIn + fanOut));
@@ -112,7 +120,9 @@ export class ParamStore {
     return this;
   }
 
-  has(name: string): boolean { return this.vars.has(name); }
+  has(name: string): boolean {
+    return this.vars.has(name);
+  }
 
   /** The tensor (tfjs layout). Throws if missing: a model never silently runs on a missing weight. */
   get(name: string): tf.Variable {
@@ -126,7 +136,8 @@ export class ParamStore {
     const spec = this.specs.get(name);
     if (!spec) throw new Error(`unknown parameter '${name}'`);
     const want = tfShape(spec);
-    if (value.shape.join() !== want.join()) throw new Error(`parameter '${name}': shape [${value.shape}] does not match [${want}]`);
+    if (value.shape.join() !== want.join())
+      throw new Error(`parameter '${name}': shape [${value.shape}] does not match [${want}]`);
     const old = this.vars.get(name);
     if (old) {
       old.assign(value);
@@ -136,7 +147,9 @@ export class ParamStore {
     if (own) value.dispose();
   }
 
-  names(): string[] { return [...this.specs.keys()]; }
+  names(): string[] {
+    return [...this.specs.keys()];
+  }
 
   /** Trainable variables, optionally of one group. */
   trainable(group?: ParamGroup): Map<string, tf.Variable> {

@@ -21,7 +21,7 @@ export function nearestIndices(inSize: number, outSize: number): number[] {
 export function downsampleMask(mask: tf.Tensor3D, h: number, w: number): tf.Tensor3D {
   return tf.tidy(() => {
     const [, H, W] = mask.shape;
-    const rows = tf.gather(mask, tf.tensor1d(nearestIndices(H, h), 'int32'), 1);  // [B, h, W]
+    const rows = tf.gather(mask, tf.tensor1d(nearestIndices(H, h), 'int32'), 1); // [B, h, W]
     return tf.gather(rows, tf.tensor1d(nearestIndices(W, w), 'int32'), 2) as tf.Tensor3D; // [B, h, w]
   });
 }
@@ -41,16 +41,19 @@ export function sinePositionEmbedding(mask: tf.Tensor3D, dModel: number, tempera
     const [, h, w] = mask.shape;
     const n = dModel / 2;
     const scale = 2 * Math.PI;
-    let yEmbed = tf.cumsum(mask, 1);                                                  // [B, h, w]
-    let xEmbed = tf.cumsum(mask, 2);                                                  // [B, h, w]
+    let yEmbed = tf.cumsum(mask, 1); // [B, h, w]
+    let xEmbed = tf.cumsum(mask, 2); // [B, h, w]
     yEmbed = tf.mul(tf.div(yEmbed, tf.add(tf.slice(yEmbed, [0, h - 1, 0], [-1, 1, -1]), 1e-6)), scale); // [B, h, w]
     xEmbed = tf.mul(tf.div(xEmbed, tf.add(tf.slice(xEmbed, [0, 0, w - 1], [-1, -1, 1]), 1e-6)), scale); // [B, h, w]
-    const dimT = tf.tensor1d(sineFrequencies(n, temperature));                         // [n]
-    const even = tf.tensor1d(Array.from({ length: n }, (_, k) => k % 2 === 0), 'bool'); // [n]
+    const dimT = tf.tensor1d(sineFrequencies(n, temperature)); // [n]
+    const even = tf.tensor1d(
+      Array.from({ length: n }, (_, k) => k % 2 === 0),
+      'bool',
+    ); // [n]
     const encode = (e: tf.Tensor) => {
-      const arg = tf.div(tf.expandDims(e, 3), dimT);                                  // [B, h, w, n]
-      return tf.where(even, tf.sin(arg), tf.cos(arg));                               // [B, h, w, n] sin,cos,sin,…
+      const arg = tf.div(tf.expandDims(e, 3), dimT); // [B, h, w, n]
+      return tf.where(even, tf.sin(arg), tf.cos(arg)); // [B, h, w, n] sin,cos,sin,…
     };
-    return tf.concat([encode(yEmbed), encode(xEmbed)], 3) as tf.Tensor4D;             // [B, h, w, D]
+    return tf.concat([encode(yEmbed), encode(xEmbed)], 3) as tf.Tensor4D; // [B, h, w, D]
   });
 }

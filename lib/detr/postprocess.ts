@@ -12,8 +12,18 @@ import type { CocoResult } from '../coco/types.js';
 export type { CocoResult };
 import { Box, cxcywhToXyxy } from '../box/box_ops.js';
 
-export interface Detection { imageId: number; label: number; categoryId: number; bboxXywhAbs: Box; score: number }
-export interface ImageInfo { imageId: number; width: number; height: number }
+export interface Detection {
+  imageId: number;
+  label: number;
+  categoryId: number;
+  bboxXywhAbs: Box;
+  score: number;
+}
+export interface ImageInfo {
+  imageId: number;
+  width: number;
+  height: number;
+}
 
 export interface PostprocessOptions {
   /** Keep detections with score > threshold (default: keep all, as DETR's `PostProcess` for mAP). */
@@ -30,23 +40,37 @@ export function toAbsXywh(b: Box, width: number, height: number): Box {
 }
 
 /** Per image, detections sorted by score (descending). `categoryIds[label]` maps labels to COCO ids. */
-export async function postprocess(logits: tf.Tensor3D, predBoxes: tf.Tensor3D, images: ImageInfo[], categoryIds: readonly number[], opts: PostprocessOptions = {}): Promise<Detection[][]> {
+export async function postprocess(
+  logits: tf.Tensor3D,
+  predBoxes: tf.Tensor3D,
+  images: ImageInfo[],
+  categoryIds: readonly number[],
+  opts: PostprocessOptions = {},
+): Promise<Detection[][]> {
   const [b, q, k1] = logits.shape;
   if (images.length !== b) throw new Error(`postprocess: ${images.length} image infos for a batch of ${b}`);
-  if (categoryIds.length !== k1 - 1) throw new Error(`postprocess: label map has ${categoryIds.length} categories, the model ${k1 - 1}`);
-  const prob = tf.tidy(() => tf.softmax(logits, -1));                                  // [B, Q, K+1]
-  const p = await prob.data(), boxes = await predBoxes.data();
+  if (categoryIds.length !== k1 - 1)
+    throw new Error(`postprocess: label map has ${categoryIds.length} categories, the model ${k1 - 1}`);
+  const prob = tf.tidy(() => tf.softmax(logits, -1)); // [B, Q, K+1]
+  const p = await prob.data(),
+    boxes = await predBoxes.data();
   prob.dispose();
   return images.map((img, i) => {
     const dets: Detection[] = [];
     for (let j = 0; j < q; j++) {
       const row = (i * q + j) * k1;
       let label = 0;
-      for (let c = 1; c < k1 - 1; c++) if (p[row + c] > p[row + label]) label = c;     // first max, no-object excluded
+      for (let c = 1; c < k1 - 1; c++) if (p[row + c] > p[row + label]) label = c; // first max, no-object excluded
       const score = p[row + label];
       if (opts.threshold !== undefined && !(score > opts.threshold)) continue;
       const bx = Array.from(boxes.subarray((i * q + j) * 4, (i * q + j) * 4 + 4)) as Box;
-      dets.push({ imageId: img.imageId, label, categoryId: categoryIds[label], bboxXywhAbs: toAbsXywh(bx, img.width, img.height), score });
+      dets.push({
+        imageId: img.imageId,
+        label,
+        categoryId: categoryIds[label],
+        bboxXywhAbs: toAbsXywh(bx, img.width, img.height),
+        score,
+      });
     }
     dets.sort((a, c) => c.score - a.score);
     return opts.topK !== undefined ? dets.slice(0, opts.topK) : dets;

@@ -40,7 +40,12 @@ export interface LoadDetrOptions extends HubOptions {
   rng: Rng;
 }
 
-export interface LoadedDetr { model: DetrModel; report: LoadReport; files: HubFiles; labels?: LabelInfo }
+export interface LoadedDetr {
+  model: DetrModel;
+  report: LoadReport;
+  files: HubFiles;
+  labels?: LabelInfo;
+}
 
 export async function loadDetr(o: LoadDetrOptions): Promise<LoadedDetr> {
   if (!o.weights && !o.modelName) throw new UserError('give --weights <file.safetensors> or --model-name <hub repo>');
@@ -48,16 +53,33 @@ export async function loadDetr(o: LoadDetrOptions): Promise<LoadedDetr> {
   const ckpt = readSafetensors(files.weights);
   let cfg = o.cfg;
   let labels: LabelInfo | undefined;
-  if (!cfg && files.config) ({ cfg, labels } = fromHfConfig(readJsonFile(files.config, { what: 'the model config beside the weights' }), files.config));
+  if (!cfg && files.config)
+    ({ cfg, labels } = fromHfConfig(
+      readJsonFile(files.config, { what: 'the model config beside the weights' }),
+      files.config,
+    ));
   if (!cfg) {
     // Shapes fix every size but the attention head count; say when it is a guess (a wrong one loads but predicts badly).
-    if (o.nHeads === undefined) console.warn(`warning: no config.json beside ${files.weights}; assuming 8 attention heads (DETR's default), which the tensor shapes cannot confirm`);
+    if (o.nHeads === undefined)
+      console.warn(
+        `warning: no config.json beside ${files.weights}; assuming 8 attention heads (DETR's default), which the tensor shapes cannot confirm`,
+      );
     cfg = configFromShapes(new Map([...ckpt.tensors].map(([n, t]) => [n, t.shape])), o.nHeads ?? 8, files.weights);
   }
-  if (o.numClasses !== undefined && o.numClasses !== cfg.numClasses) { cfg = validateDetr({ ...cfg, numClasses: o.numClasses }); labels = undefined; }
+  if (o.numClasses !== undefined && o.numClasses !== cfg.numClasses) {
+    cfg = validateDetr({ ...cfg, numClasses: o.numClasses });
+    labels = undefined;
+  }
   const store = new ParamStore(detrSpecs(cfg));
   try {
-    const report = loadCheckpoint(store, ckpt, { source: files.weights, rng: o.rng, headInit: o.headInit, categoryIds: o.categoryIds, initStd: cfg.initStd, strict: o.strict });
+    const report = loadCheckpoint(store, ckpt, {
+      source: files.weights,
+      rng: o.rng,
+      headInit: o.headInit,
+      categoryIds: o.categoryIds,
+      initStd: cfg.initStd,
+      strict: o.strict,
+    });
     return { model: new DetrModel(cfg, store), report, files, labels };
   } catch (e) {
     store.dispose();

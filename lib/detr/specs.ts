@@ -9,37 +9,56 @@ import { TensorSpec, InitSpec } from './param_store.js';
 import { DetrConfig } from './config.js';
 import { BOX_MLP_LAYERS } from './heads.js';
 
-const T = (name: string, hfShape: number[], layout: TensorSpec['layout'], init: InitSpec): TensorSpec =>
-  ({ name, hfShape, layout, init, trainable: true, group: 'transformer' });
+const T = (name: string, hfShape: number[], layout: TensorSpec['layout'], init: InitSpec): TensorSpec => ({
+  name,
+  hfShape,
+  layout,
+  init,
+  trainable: true,
+  group: 'transformer',
+});
 
 const ZEROS: InitSpec = { kind: 'zeros' };
 const torchDefault = (fanIn: number): InitSpec => ({ kind: 'torchDefault', fanIn });
 
 const layerNormSpecs = (prefix: string, d: number): TensorSpec[] => [
-  T(`${prefix}.weight`, [d], 'plain', { kind: 'ones' }), T(`${prefix}.bias`, [d], 'plain', ZEROS)];
+  T(`${prefix}.weight`, [d], 'plain', { kind: 'ones' }),
+  T(`${prefix}.bias`, [d], 'plain', ZEROS),
+];
 
 function attentionSpecs(prefix: string, d: number): TensorSpec[] {
   const inProj: InitSpec = { kind: 'uniform', bound: Math.sqrt(6 / (d + 3 * d)) };
   return [
-    ...['q_proj', 'k_proj', 'v_proj'].flatMap((n) => [T(`${prefix}.${n}.weight`, [d, d], 'linear', inProj), T(`${prefix}.${n}.bias`, [d], 'plain', ZEROS)]),
-    T(`${prefix}.out_proj.weight`, [d, d], 'linear', { kind: 'xavier' }), T(`${prefix}.out_proj.bias`, [d], 'plain', ZEROS),
+    ...['q_proj', 'k_proj', 'v_proj'].flatMap((n) => [
+      T(`${prefix}.${n}.weight`, [d, d], 'linear', inProj),
+      T(`${prefix}.${n}.bias`, [d], 'plain', ZEROS),
+    ]),
+    T(`${prefix}.out_proj.weight`, [d, d], 'linear', { kind: 'xavier' }),
+    T(`${prefix}.out_proj.bias`, [d], 'plain', ZEROS),
   ];
 }
 
 const ffnSpecs = (prefix: string, d: number, f: number): TensorSpec[] => [
-  T(`${prefix}.fc1.weight`, [f, d], 'linear', { kind: 'xavier' }), T(`${prefix}.fc1.bias`, [f], 'plain', torchDefault(d)),
-  T(`${prefix}.fc2.weight`, [d, f], 'linear', { kind: 'xavier' }), T(`${prefix}.fc2.bias`, [d], 'plain', torchDefault(f)),
+  T(`${prefix}.fc1.weight`, [f, d], 'linear', { kind: 'xavier' }),
+  T(`${prefix}.fc1.bias`, [f], 'plain', torchDefault(d)),
+  T(`${prefix}.fc2.weight`, [d, f], 'linear', { kind: 'xavier' }),
+  T(`${prefix}.fc2.bias`, [d], 'plain', torchDefault(f)),
 ];
 
 const encoderLayerSpecs = (pre: string, d: number, f: number): TensorSpec[] => [
-  ...attentionSpecs(`${pre}.self_attn`, d), ...layerNormSpecs(`${pre}.self_attn_layer_norm`, d),
-  ...ffnSpecs(pre, d, f), ...layerNormSpecs(`${pre}.final_layer_norm`, d),
+  ...attentionSpecs(`${pre}.self_attn`, d),
+  ...layerNormSpecs(`${pre}.self_attn_layer_norm`, d),
+  ...ffnSpecs(pre, d, f),
+  ...layerNormSpecs(`${pre}.final_layer_norm`, d),
 ];
 
 const decoderLayerSpecs = (pre: string, d: number, f: number): TensorSpec[] => [
-  ...attentionSpecs(`${pre}.self_attn`, d), ...layerNormSpecs(`${pre}.self_attn_layer_norm`, d),
-  ...attentionSpecs(`${pre}.encoder_attn`, d), ...layerNormSpecs(`${pre}.encoder_attn_layer_norm`, d),
-  ...ffnSpecs(pre, d, f), ...layerNormSpecs(`${pre}.final_layer_norm`, d),
+  ...attentionSpecs(`${pre}.self_attn`, d),
+  ...layerNormSpecs(`${pre}.self_attn_layer_norm`, d),
+  ...attentionSpecs(`${pre}.encoder_attn`, d),
+  ...layerNormSpecs(`${pre}.encoder_attn_layer_norm`, d),
+  ...ffnSpecs(pre, d, f),
+  ...layerNormSpecs(`${pre}.final_layer_norm`, d),
 ];
 
 /** Class head specs ([K+1, D] + bias): PyTorch default Linear init, as the original `class_embed`. */
@@ -51,13 +70,17 @@ export const classHeadSpecs = (numClasses: number, d: number): TensorSpec[] => [
 function boxHeadSpecs(d: number): TensorSpec[] {
   return Array.from({ length: BOX_MLP_LAYERS }, (_, i) => {
     const out = i === BOX_MLP_LAYERS - 1 ? 4 : d;
-    return [T(`bbox_predictor.layers.${i}.weight`, [out, d], 'linear', torchDefault(d)), T(`bbox_predictor.layers.${i}.bias`, [out], 'plain', torchDefault(d))];
+    return [
+      T(`bbox_predictor.layers.${i}.weight`, [out, d], 'linear', torchDefault(d)),
+      T(`bbox_predictor.layers.${i}.bias`, [out], 'plain', torchDefault(d)),
+    ];
   }).flat();
 }
 
 /** Every non-backbone tensor; `backboneChannels` = channels of the backbone's last feature map. */
 export function transformerSpecs(cfg: DetrConfig, backboneChannels: number): TensorSpec[] {
-  const d = cfg.dModel, f = cfg.ffnDim;
+  const d = cfg.dModel,
+    f = cfg.ffnDim;
   return [
     T('model.input_projection.weight', [d, backboneChannels, 1, 1], 'conv', torchDefault(backboneChannels)),
     T('model.input_projection.bias', [d], 'plain', torchDefault(backboneChannels)),

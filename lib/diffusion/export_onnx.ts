@@ -29,7 +29,10 @@ export const DIFFUSION_MARKER = 'detrlab_diffusion.json';
 export type Role = 'text_encoder' | 'controlnet' | 'unet' | 'vae_decoder' | 'vae_encoder';
 export const ROLES: Role[] = ['text_encoder', 'controlnet', 'unet', 'vae_decoder', 'vae_encoder'];
 
-export interface ExportOptions { float16: boolean; scalingFactor: number }
+export interface ExportOptions {
+  float16: boolean;
+  scalingFactor: number;
+}
 
 type Values = Map<string, { data: Float32Array; shape: number[] }>;
 
@@ -45,11 +48,19 @@ const residualDims = (cfg: TinySdConfig, i: number): Dim[] => {
 };
 
 /** One part as `.onnx` bytes. */
-export function exportPart(role: Role, cfg: TinySdConfig, values: Map<string, Float32Array>, o: ExportOptions): Uint8Array {
+export function exportPart(
+  role: Role,
+  cfg: TinySdConfig,
+  values: Map<string, Float32Array>,
+  o: ExportOptions,
+): Uint8Array {
   const g = new GraphBuilder(role);
   const ops = new OnnxOps(g, shapedValues(cfg, values), o.float16);
   const m = new TinySd(cfg, ops);
-  const meta = { detrlab: `tiny-sd ${role} (trained by detrlab train-diffusion)`, scaling_factor: String(o.scalingFactor) };
+  const meta = {
+    detrlab: `tiny-sd ${role} (trained by detrlab train-diffusion)`,
+    scaling_factor: String(o.scalingFactor),
+  };
   const ehs = () => g.input('encoder_hidden_states', 'float', ['batch', 'sequence', cfg.textDim]);
   const timestep = () => g.input('timestep', 'float', ['batch']);
   switch (role) {
@@ -59,14 +70,20 @@ export function exportPart(role: Role, cfg: TinySdConfig, values: Map<string, Fl
       break;
     }
     case 'controlnet': {
-      const x = g.input('sample', 'float', LATENT), t = timestep(), ctx = ehs();
+      const x = g.input('sample', 'float', LATENT),
+        t = timestep(),
+        ctx = ehs();
       const cond = g.input('controlnet_cond', 'float', IMAGE);
       const scale = g.op('Cast', [g.input('conditioning_scale', 'double', [1])], { to: attr.int(1) });
-      m.controlnet(x, t, ctx, cond).forEach((r, i) => g.output(RESIDUAL_NAMES[i], 'float', residualDims(cfg, i), g.op('Mul', [r, scale])));
+      m.controlnet(x, t, ctx, cond).forEach((r, i) =>
+        g.output(RESIDUAL_NAMES[i], 'float', residualDims(cfg, i), g.op('Mul', [r, scale])),
+      );
       break;
     }
     case 'unet': {
-      const x = g.input('sample', 'float', LATENT), t = timestep(), ctx = ehs();
+      const x = g.input('sample', 'float', LATENT),
+        t = timestep(),
+        ctx = ehs();
       const res = RESIDUAL_NAMES.map((n, i) => g.input(n, 'float', residualDims(cfg, i)));
       g.output('out_sample', 'float', LATENT, m.unet(x, t, ctx, res));
       break;
@@ -86,8 +103,13 @@ export function exportPart(role: Role, cfg: TinySdConfig, values: Map<string, Fl
 }
 
 /** Writes the whole model folder atomically; `info` goes into detrlab_diffusion.json. */
-export function exportModelFolder(dir: string, cfg: TinySdConfig, values: Map<string, Float32Array>, o: ExportOptions,
-  info: Record<string, unknown>): void {
+export function exportModelFolder(
+  dir: string,
+  cfg: TinySdConfig,
+  values: Map<string, Float32Array>,
+  o: ExportOptions,
+  info: Record<string, unknown>,
+): void {
   replaceDirAtomic(dir, (tmp) => {
     const put = (rel: string, data: string | Uint8Array) => {
       fs.mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
@@ -96,9 +118,30 @@ export function exportModelFolder(dir: string, cfg: TinySdConfig, values: Map<st
     const tok = tinySdTokenizerFiles();
     put('tokenizer/vocab.json', JSON.stringify(tok.vocab));
     put('tokenizer/merges.txt', mergesTxt(tok.merges));
-    put('tokenizer/special_tokens_map.json', JSON.stringify({ bos_token: '<|startoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>', pad_token: '<|endoftext|>' }));
+    put(
+      'tokenizer/special_tokens_map.json',
+      JSON.stringify({
+        bos_token: '<|startoftext|>',
+        eos_token: '<|endoftext|>',
+        unk_token: '<|endoftext|>',
+        pad_token: '<|endoftext|>',
+      }),
+    );
     for (const role of ROLES) put(`${role}/model.onnx`, exportPart(role, cfg, values, o));
-    put(DIFFUSION_MARKER, JSON.stringify({ kind: 'tiny-sd', note: 'trained by detrlab train-diffusion on the demo crops; not Stable Diffusion 1.5',
-      config: cfg, scalingFactor: o.scalingFactor, float16Weights: o.float16, ...info }, null, 2) + '\n');
+    put(
+      DIFFUSION_MARKER,
+      JSON.stringify(
+        {
+          kind: 'tiny-sd',
+          note: 'trained by detrlab train-diffusion on the demo crops; not Stable Diffusion 1.5',
+          config: cfg,
+          scalingFactor: o.scalingFactor,
+          float16Weights: o.float16,
+          ...info,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   });
 }

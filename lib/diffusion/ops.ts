@@ -41,11 +41,14 @@ export interface Ops<T> {
 }
 
 export const timeFreqs = (half: number): Float32Array =>
-  Float32Array.from({ length: half }, (_, i) => Math.exp(-Math.log(10000) * i / half));
+  Float32Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half));
 
 /** tfjs implementation over a parameter map (variables while training). */
 export class TfOps implements Ops<tf.Tensor> {
-  constructor(private readonly params: Map<string, tf.Tensor>, private readonly vocabSize = 0) {}
+  constructor(
+    private readonly params: Map<string, tf.Tensor>,
+    private readonly vocabSize = 0,
+  ) {}
   param(name: string): tf.Tensor {
     const p = this.params.get(name);
     if (!p) throw new Error(`no parameter ${name}`);
@@ -57,13 +60,24 @@ export class TfOps implements Ops<tf.Tensor> {
   }
   linear(x: tf.Tensor, name: string, bias = true): tf.Tensor {
     const w = this.param(`${name}.weight`) as tf.Tensor2D;
-    const y = x.rank === 2 ? tf.matMul(x as tf.Tensor2D, w)
-      : tf.reshape(tf.matMul(tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D, w), [...x.shape.slice(0, -1), w.shape[1]]);
+    const y =
+      x.rank === 2
+        ? tf.matMul(x as tf.Tensor2D, w)
+        : tf.reshape(tf.matMul(tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D, w), [
+            ...x.shape.slice(0, -1),
+            w.shape[1],
+          ]);
     return bias ? tf.add(y, this.param(`${name}.bias`)) : y;
   }
-  add(a: tf.Tensor, b: tf.Tensor): tf.Tensor { return tf.add(a, b); }
-  scale(x: tf.Tensor, s: number): tf.Tensor { return tf.mul(x, s); }
-  silu(x: tf.Tensor): tf.Tensor { return tf.mul(x, tf.sigmoid(x)); }
+  add(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+    return tf.add(a, b);
+  }
+  scale(x: tf.Tensor, s: number): tf.Tensor {
+    return tf.mul(x, s);
+  }
+  silu(x: tf.Tensor): tf.Tensor {
+    return tf.mul(x, tf.sigmoid(x));
+  }
   pool2(x: tf.Tensor): tf.Tensor {
     const [b, h, w, c] = x.shape;
     return tf.mean(tf.reshape(x, [b, h / 2, 2, w / 2, 2, c]), [2, 4]);
@@ -73,16 +87,24 @@ export class TfOps implements Ops<tf.Tensor> {
     const r = tf.reshape(x, [b, h, 1, w, 1, c]);
     return tf.reshape(tf.add(r, tf.zeros([1, 1, 2, 1, 2, 1])), [b, 2 * h, 2 * w, c]);
   }
-  catChannels(a: tf.Tensor, b: tf.Tensor): tf.Tensor { return tf.concat([a, b], 3); }
-  addChannels(x: tf.Tensor, v: tf.Tensor): tf.Tensor { return tf.add(x, tf.reshape(v, [v.shape[0], 1, 1, -1])); }
-  toTokens(x: tf.Tensor): tf.Tensor { return tf.reshape(x, [x.shape[0], -1, x.shape[3] as number]); }
-  fromTokens(t: tf.Tensor, like: tf.Tensor): tf.Tensor { return tf.reshape(t, like.shape); }
+  catChannels(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+    return tf.concat([a, b], 3);
+  }
+  addChannels(x: tf.Tensor, v: tf.Tensor): tf.Tensor {
+    return tf.add(x, tf.reshape(v, [v.shape[0], 1, 1, -1]));
+  }
+  toTokens(x: tf.Tensor): tf.Tensor {
+    return tf.reshape(x, [x.shape[0], -1, x.shape[3] as number]);
+  }
+  fromTokens(t: tf.Tensor, like: tf.Tensor): tf.Tensor {
+    return tf.reshape(t, like.shape);
+  }
   attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, s: number): tf.Tensor {
     const a = tf.softmax(tf.mul(tf.matMul(q as tf.Tensor3D, k as tf.Tensor3D, false, true), s));
     return tf.matMul(a as tf.Tensor3D, v as tf.Tensor3D);
   }
   timeFeatures(t: tf.Tensor, half: number): tf.Tensor {
-    const arg = tf.mul(tf.reshape(t, [-1, 1]), tf.tensor2d(timeFreqs(half), [1, half]));   // [B,half]
+    const arg = tf.mul(tf.reshape(t, [-1, 1]), tf.tensor2d(timeFreqs(half), [1, half])); // [B,half]
     return tf.concat([tf.cos(arg), tf.sin(arg)], 1);
   }
   /** one-hot · table: the gradient is a plain matMul (exactly the rows Gather picks). */
@@ -96,8 +118,11 @@ export class TfOps implements Ops<tf.Tensor> {
 /** ONNX implementation: each op adds nodes to a GraphBuilder; parameters become initializers (float16 optional). */
 export class OnnxOps implements Ops<string> {
   private readonly inits = new Map<string, string>();
-  constructor(readonly g: GraphBuilder, private readonly values: Map<string, { data: Float32Array; shape: number[] }>,
-    private readonly half: boolean) {}
+  constructor(
+    readonly g: GraphBuilder,
+    private readonly values: Map<string, { data: Float32Array; shape: number[] }>,
+    private readonly half: boolean,
+  ) {}
 
   private value(name: string): { data: Float32Array; shape: number[] } {
     const v = this.values.get(name);
@@ -114,36 +139,65 @@ export class OnnxOps implements Ops<string> {
     this.inits.set(key, out);
     return out;
   }
-  param(name: string): string { const v = this.value(name); return this.constant(name, v.data, v.shape); }
+  param(name: string): string {
+    const v = this.value(name);
+    return this.constant(name, v.data, v.shape);
+  }
   conv(x: string, name: string): string {
     const w = this.value(`${name}.weight`);
     const [k, , cin, cout] = w.shape;
-    const oihw = new Float32Array(w.data.length);                       // [k,k,cin,cout] → [cout,cin,k,k]
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) for (let c = 0; c < cin; c++) for (let o = 0; o < cout; o++) {
-      oihw[((o * cin + c) * k + i) * k + j] = w.data[((i * k + j) * cin + c) * cout + o];
-    }
+    const oihw = new Float32Array(w.data.length); // [k,k,cin,cout] → [cout,cin,k,k]
+    for (let i = 0; i < k; i++)
+      for (let j = 0; j < k; j++)
+        for (let c = 0; c < cin; c++)
+          for (let o = 0; o < cout; o++) {
+            oihw[((o * cin + c) * k + i) * k + j] = w.data[((i * k + j) * cin + c) * cout + o];
+          }
     const W = this.constant(`${name}.weight`, oihw, [cout, cin, k, k]);
-    return this.g.op('Conv', [x, W, this.param(`${name}.bias`)], { kernel_shape: attr.ints([k, k]), pads: attr.ints(Array(4).fill((k - 1) / 2)) });
+    return this.g.op('Conv', [x, W, this.param(`${name}.bias`)], {
+      kernel_shape: attr.ints([k, k]),
+      pads: attr.ints(Array(4).fill((k - 1) / 2)),
+    });
   }
   linear(x: string, name: string, bias = true): string {
     const y = this.g.op('MatMul', [x, this.param(`${name}.weight`)]);
     return bias ? this.g.op('Add', [y, this.param(`${name}.bias`)]) : y;
   }
-  add(a: string, b: string): string { return this.g.op('Add', [a, b]); }
-  scale(x: string, s: number): string { return this.g.op('Mul', [x, this.g.f32([s])]); }
-  silu(x: string): string { return this.g.op('Mul', [x, this.g.op('Sigmoid', [x])]); }
-  pool2(x: string): string { return this.g.op('AveragePool', [x], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) }); }
-  up2(x: string): string { return this.g.op('Resize', [x, '', this.g.f32([1, 1, 2, 2])], { mode: attr.str('nearest') }); }
-  catChannels(a: string, b: string): string { return this.g.op('Concat', [a, b], { axis: attr.int(1) }); }
-  addChannels(x: string, v: string): string { return this.g.op('Add', [x, this.g.op('Unsqueeze', [v, this.g.i64([2, 3])])]); }
+  add(a: string, b: string): string {
+    return this.g.op('Add', [a, b]);
+  }
+  scale(x: string, s: number): string {
+    return this.g.op('Mul', [x, this.g.f32([s])]);
+  }
+  silu(x: string): string {
+    return this.g.op('Mul', [x, this.g.op('Sigmoid', [x])]);
+  }
+  pool2(x: string): string {
+    return this.g.op('AveragePool', [x], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) });
+  }
+  up2(x: string): string {
+    return this.g.op('Resize', [x, '', this.g.f32([1, 1, 2, 2])], { mode: attr.str('nearest') });
+  }
+  catChannels(a: string, b: string): string {
+    return this.g.op('Concat', [a, b], { axis: attr.int(1) });
+  }
+  addChannels(x: string, v: string): string {
+    return this.g.op('Add', [x, this.g.op('Unsqueeze', [v, this.g.i64([2, 3])])]);
+  }
   toTokens(x: string): string {
     return this.g.op('Transpose', [this.g.op('Reshape', [x, this.g.i64([0, 0, -1])])], { perm: attr.ints([0, 2, 1]) });
   }
   fromTokens(t: string, like: string): string {
-    return this.g.op('Reshape', [this.g.op('Transpose', [t], { perm: attr.ints([0, 2, 1]) }), this.g.op('Shape', [like])]);
+    return this.g.op('Reshape', [
+      this.g.op('Transpose', [t], { perm: attr.ints([0, 2, 1]) }),
+      this.g.op('Shape', [like]),
+    ]);
   }
   attention(q: string, k: string, v: string, s: number): string {
-    const logits = this.g.op('Mul', [this.g.op('MatMul', [q, this.g.op('Transpose', [k], { perm: attr.ints([0, 2, 1]) })]), this.g.f32([s])]);
+    const logits = this.g.op('Mul', [
+      this.g.op('MatMul', [q, this.g.op('Transpose', [k], { perm: attr.ints([0, 2, 1]) })]),
+      this.g.f32([s]),
+    ]);
     return this.g.op('MatMul', [this.g.op('Softmax', [logits], { axis: attr.int(-1) }), v]);
   }
   timeFeatures(t: string, half: number): string {
@@ -151,5 +205,7 @@ export class OnnxOps implements Ops<string> {
     const arg = this.g.op('Mul', [tf32, this.g.f32(Array.from(timeFreqs(half)), [1, half])]);
     return this.g.op('Concat', [this.g.op('Cos', [arg]), this.g.op('Sin', [arg])], { axis: attr.int(1) });
   }
-  embed(ids: string, name: string): string { return this.g.op('Gather', [this.param(name), ids], { axis: attr.int(0) }); }
+  embed(ids: string, name: string): string {
+    return this.g.op('Gather', [this.param(name), ids], { axis: attr.int(0) });
+  }
 }

@@ -38,8 +38,14 @@ export interface TinySdConfig {
 }
 
 export const DEFAULT_TINY_SD: Omit<TinySdConfig, 'vocabSize'> = {
-  imageSize: 64, latentChannels: 4, vaeChannels: [16, 24, 48, 48], unetChannels: [32, 32, 48, 48],
-  textDim: 32, timeHalf: 16, timeDim: 64, hintChannels: [8, 16, 32],
+  imageSize: 64,
+  latentChannels: 4,
+  vaeChannels: [16, 24, 48, 48],
+  unetChannels: [32, 32, 48, 48],
+  textDim: 32,
+  timeHalf: 16,
+  timeDim: 64,
+  hintChannels: [8, 16, 32],
 };
 
 export const TEXT_LENGTH = 77;
@@ -48,38 +54,59 @@ const ATTN_DOWN = [false, true, true, false];
 const ATTN_UP = [false, true, true, false];
 
 export type InitKind = 'he' | 'zero' | 'small' | 'normal';
-export interface ParamSpec { name: string; shape: number[]; init: InitKind }
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  init: InitKind;
+}
 
 /** Every parameter of the four parts (ControlNet included), in a fixed order. */
 export function paramSpecs(cfg: TinySdConfig): ParamSpec[] {
   const out: ParamSpec[] = [];
   const conv = (name: string, cin: number, cout: number, k = 3, init: InitKind = 'he') => {
-    out.push({ name: `${name}.weight`, shape: [k, k, cin, cout], init }, { name: `${name}.bias`, shape: [cout], init: 'zero' });
+    out.push(
+      { name: `${name}.weight`, shape: [k, k, cin, cout], init },
+      { name: `${name}.bias`, shape: [cout], init: 'zero' },
+    );
   };
   const lin = (name: string, cin: number, cout: number, init: InitKind = 'he', bias = true) => {
     out.push({ name: `${name}.weight`, shape: [cin, cout], init });
     if (bias) out.push({ name: `${name}.bias`, shape: [cout], init: 'zero' });
   };
   const [v0, v1, v2, v3] = cfg.vaeChannels;
-  conv('vae.enc.conv0', 3, v0); conv('vae.enc.conv1', v0, v1); conv('vae.enc.conv2', v1, v2); conv('vae.enc.conv3', v2, v3);
+  conv('vae.enc.conv0', 3, v0);
+  conv('vae.enc.conv1', v0, v1);
+  conv('vae.enc.conv2', v1, v2);
+  conv('vae.enc.conv3', v2, v3);
   conv('vae.enc.out', v3, cfg.latentChannels, 3, 'small');
-  conv('vae.dec.in', cfg.latentChannels, v3); conv('vae.dec.conv3', v3, v2); conv('vae.dec.conv2', v2, v1);
-  conv('vae.dec.conv1', v1, v0); conv('vae.dec.out', v0, 3, 3, 'small');
+  conv('vae.dec.in', cfg.latentChannels, v3);
+  conv('vae.dec.conv3', v3, v2);
+  conv('vae.dec.conv2', v2, v1);
+  conv('vae.dec.conv1', v1, v0);
+  conv('vae.dec.out', v0, 3, 3, 'small');
 
-  out.push({ name: 'text.token_embedding', shape: [cfg.vocabSize, cfg.textDim], init: 'normal' },
-    { name: 'text.position_embedding', shape: [TEXT_LENGTH, cfg.textDim], init: 'normal' });
-  lin('text.fc1', cfg.textDim, 2 * cfg.textDim); lin('text.fc2', 2 * cfg.textDim, cfg.textDim, 'small');
+  out.push(
+    { name: 'text.token_embedding', shape: [cfg.vocabSize, cfg.textDim], init: 'normal' },
+    { name: 'text.position_embedding', shape: [TEXT_LENGTH, cfg.textDim], init: 'normal' },
+  );
+  lin('text.fc1', cfg.textDim, 2 * cfg.textDim);
+  lin('text.fc2', 2 * cfg.textDim, cfg.textDim, 'small');
 
   const resnet = (p: string, cin: number, cout: number) => {
-    conv(`${p}.conv1`, cin, cout); lin(`${p}.time_emb_proj`, cfg.timeDim, cout); conv(`${p}.conv2`, cout, cout, 3, 'small');
+    conv(`${p}.conv1`, cin, cout);
+    lin(`${p}.time_emb_proj`, cfg.timeDim, cout);
+    conv(`${p}.conv2`, cout, cout, 3, 'small');
     if (cin !== cout) conv(`${p}.conv_shortcut`, cin, cout, 1);
   };
   const attn = (p: string, c: number) => {
-    lin(`${p}.to_q`, c, c, 'he', false); lin(`${p}.to_k`, cfg.textDim, c, 'he', false); lin(`${p}.to_v`, cfg.textDim, c, 'he', false);
+    lin(`${p}.to_q`, c, c, 'he', false);
+    lin(`${p}.to_k`, cfg.textDim, c, 'he', false);
+    lin(`${p}.to_v`, cfg.textDim, c, 'he', false);
     lin(`${p}.to_out`, c, c, 'small');
   };
   const encoder = (p: string) => {
-    lin(`${p}.time_embedding.linear_1`, 2 * cfg.timeHalf, cfg.timeDim); lin(`${p}.time_embedding.linear_2`, cfg.timeDim, cfg.timeDim);
+    lin(`${p}.time_embedding.linear_1`, 2 * cfg.timeHalf, cfg.timeDim);
+    lin(`${p}.time_embedding.linear_2`, cfg.timeDim, cfg.timeDim);
     const ch = cfg.unetChannels;
     conv(`${p}.conv_in`, cfg.latentChannels, ch[0]);
     for (let b = 0; b < 4; b++) {
@@ -89,7 +116,9 @@ export function paramSpecs(cfg: TinySdConfig): ParamSpec[] {
       }
       if (b < 3) conv(`${p}.down.${b}.downsample`, ch[b], ch[b]);
     }
-    resnet(`${p}.mid.res.0`, ch[3], ch[3]); attn(`${p}.mid.attn`, ch[3]); resnet(`${p}.mid.res.1`, ch[3], ch[3]);
+    resnet(`${p}.mid.res.0`, ch[3], ch[3]);
+    attn(`${p}.mid.attn`, ch[3]);
+    resnet(`${p}.mid.res.1`, ch[3], ch[3]);
   };
   encoder('unet');
   const ch = cfg.unetChannels;
@@ -107,8 +136,10 @@ export function paramSpecs(cfg: TinySdConfig): ParamSpec[] {
 
   encoder('controlnet');
   const [h0, h1, h2] = cfg.hintChannels;
-  conv('controlnet.cond_embedding.conv0', 3, h0); conv('controlnet.cond_embedding.conv1', h0, h1);
-  conv('controlnet.cond_embedding.conv2', h1, h2); conv('controlnet.cond_embedding.conv_out', h2, ch[0], 3, 'zero');
+  conv('controlnet.cond_embedding.conv0', 3, h0);
+  conv('controlnet.cond_embedding.conv1', h0, h1);
+  conv('controlnet.cond_embedding.conv2', h1, h2);
+  conv('controlnet.cond_embedding.conv_out', h2, ch[0], 3, 'zero');
   [...skips, ch[3]].forEach((c, i) => conv(`controlnet.zero_conv.${i}`, c, c, 1, 'zero'));
   return out;
 }
@@ -130,12 +161,17 @@ export function initValues(specs: ParamSpec[], rng: Rng): Map<string, Float32Arr
     else out.set(s.name, rng.normals(n, Math.sqrt(2 / fanIn) * (s.init === 'small' ? 0.1 : 1)));
   }
   // ControlNet starts as a copy of the UNet's encoder (Zhang et al.: "trainable copy")
-  for (const [k, v] of out) if (k.startsWith('controlnet.') && out.has(`unet.${k.slice('controlnet.'.length)}`)) v.set(out.get(`unet.${k.slice('controlnet.'.length)}`)!);
+  for (const [k, v] of out)
+    if (k.startsWith('controlnet.') && out.has(`unet.${k.slice('controlnet.'.length)}`))
+      v.set(out.get(`unet.${k.slice('controlnet.'.length)}`)!);
   return out;
 }
 
 export class TinySd<T> {
-  constructor(readonly cfg: TinySdConfig, readonly o: Ops<T>) {}
+  constructor(
+    readonly cfg: TinySdConfig,
+    readonly o: Ops<T>,
+  ) {}
 
   vaeEncode(x: T): T {
     const o = this.o;
@@ -149,8 +185,8 @@ export class TinySd<T> {
   vaeDecode(z: T): T {
     const o = this.o;
     let h = o.silu(o.conv(z, 'vae.dec.in'));
-    h = o.silu(o.conv(h, 'vae.dec.conv3'));                  // channels shrink before each up-sampling: the
-    h = o.silu(o.conv(o.up2(h), 'vae.dec.conv2'));           // full-resolution convs are the costly ones
+    h = o.silu(o.conv(h, 'vae.dec.conv3')); // channels shrink before each up-sampling: the
+    h = o.silu(o.conv(o.up2(h), 'vae.dec.conv2')); // full-resolution convs are the costly ones
     h = o.silu(o.conv(o.up2(h), 'vae.dec.conv1'));
     return o.conv(o.up2(h), 'vae.dec.out');
   }
@@ -164,7 +200,10 @@ export class TinySd<T> {
 
   private timeEmbedding(p: string, t: T): T {
     const o = this.o;
-    return o.linear(o.silu(o.linear(o.timeFeatures(t, this.cfg.timeHalf), `${p}.time_embedding.linear_1`)), `${p}.time_embedding.linear_2`);
+    return o.linear(
+      o.silu(o.linear(o.timeFeatures(t, this.cfg.timeHalf), `${p}.time_embedding.linear_1`)),
+      `${p}.time_embedding.linear_2`,
+    );
   }
 
   private resnet(p: string, x: T, temb: T): T {
@@ -180,7 +219,12 @@ export class TinySd<T> {
     const o = this.o;
     const tok = o.toTokens(x);
     const c = this.channelsOf(`${p}.to_q.weight`);
-    const a = o.attention(o.linear(tok, `${p}.to_q`, false), o.linear(ctx, `${p}.to_k`, false), o.linear(ctx, `${p}.to_v`, false), 1 / Math.sqrt(c));
+    const a = o.attention(
+      o.linear(tok, `${p}.to_q`, false),
+      o.linear(ctx, `${p}.to_k`, false),
+      o.linear(ctx, `${p}.to_v`, false),
+      1 / Math.sqrt(c),
+    );
     return o.add(x, o.fromTokens(o.linear(a, `${p}.to_out`), x));
   }
 
@@ -196,7 +240,10 @@ export class TinySd<T> {
         if (ATTN_DOWN[b]) h = this.attn(`${p}.down.${b}.attn.${r}`, h, ctx);
         skips.push(h);
       }
-      if (b < 3) { h = o.conv(o.pool2(h), `${p}.down.${b}.downsample`); skips.push(h); }
+      if (b < 3) {
+        h = o.conv(o.pool2(h), `${p}.down.${b}.downsample`);
+        skips.push(h);
+      }
     }
     h = this.resnet(`${p}.mid.res.0`, h, temb);
     h = this.attn(`${p}.mid.attn`, h, ctx);
@@ -233,8 +280,12 @@ export class TinySd<T> {
     return [...enc.skips, enc.mid].map((s, i) => o.conv(s, `controlnet.zero_conv.${i}`));
   }
 
-  private hasParam(name: string): boolean { return this.shapes.has(name); }
-  private channelsOf(name: string): number { return this.shapes.get(name)![1]; }
+  private hasParam(name: string): boolean {
+    return this.shapes.has(name);
+  }
+  private channelsOf(name: string): number {
+    return this.shapes.get(name)![1];
+  }
   private _shapes?: Map<string, number[]>;
   private get shapes(): Map<string, number[]> {
     return (this._shapes ??= new Map(paramSpecs(this.cfg).map((s) => [s.name, s.shape])));

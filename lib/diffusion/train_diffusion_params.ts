@@ -2,13 +2,33 @@
 import { bool, int, num, resolveParams, Schema, str } from '../params/schema.js';
 
 export interface TrainDiffusionParams {
-  crops: string; out: string; size: number; batch: number; vaeSteps: number; steps: number; vaeLr: number; lr: number;
-  promptDrop: number; latentPenalty: number; cannyLow: number; cannyHigh: number; seed: number; checkpointEvery: number;
-  maxSteps: number; exportDir: string; exportUnfinished: boolean; float16: boolean; backend: string; quiet: boolean;
+  crops: string;
+  out: string;
+  size: number;
+  batch: number;
+  vaeSteps: number;
+  steps: number;
+  vaeLr: number;
+  lr: number;
+  promptDrop: number;
+  latentPenalty: number;
+  cannyLow: number;
+  cannyHigh: number;
+  seed: number;
+  checkpointEvery: number;
+  maxSteps: number;
+  exportDir: string;
+  exportUnfinished: boolean;
+  float16: boolean;
+  backend: string;
+  quiet: boolean;
 }
 
 export const TRAIN_DIFFUSION_SCHEMA: Schema<TrainDiffusionParams> = {
-  crops: str('data/demo_all_crops', 'crops folder (`detrlab crops`): every train crop of every class in its manifest is used'),
+  crops: str(
+    'data/demo_all_crops',
+    'crops folder (`detrlab crops`): every train crop of every class in its manifest is used',
+  ),
   out: str('data/diffusion', 'training folder (checkpoints/last is resumed when present)'),
   size: int(64, 'image side in pixels, a multiple of 64 (latents are size/8)', { min: 64, max: 256 }),
   batch: int(32, 'batch size', { min: 1 }),
@@ -16,7 +36,10 @@ export const TRAIN_DIFFUSION_SCHEMA: Schema<TrainDiffusionParams> = {
   steps: int(8000, 'diffusion steps: text encoder + UNet + ControlNet (phase 2)', { min: 1 }),
   vaeLr: num(2e-3, 'autoencoder peak learning rate (AdamW, 100 warm-up steps, cosine to 10 %)', { min: 0 }),
   lr: num(1e-3, 'diffusion peak learning rate', { min: 0 }),
-  promptDrop: num(0.1, 'probability of training on the unconditional prompt ("" or the negative prompt) for CFG', { min: 0, max: 1 }),
+  promptDrop: num(0.1, 'probability of training on the unconditional prompt ("" or the negative prompt) for CFG', {
+    min: 0,
+    max: 1,
+  }),
   latentPenalty: num(1e-4, 'weight of the mean squared latent (keeps the autoencoder latent bounded)', { min: 0 }),
   cannyLow: num(50, 'Canny low threshold of the control maps (as `detrlab synth`)', { min: 0 }),
   cannyHigh: num(100, 'Canny high threshold of the control maps (as `detrlab synth`)', { min: 0 }),
@@ -24,7 +47,10 @@ export const TRAIN_DIFFUSION_SCHEMA: Schema<TrainDiffusionParams> = {
   checkpointEvery: int(200, 'steps between checkpoints', { min: 1 }),
   maxSteps: int(0, 'stop this process after this many steps (0 = run to the end); run again to continue', { min: 0 }),
   exportDir: str('', 'write the ONNX model folder here when training is complete (empty = <out>/model)'),
-  exportUnfinished: bool(false, 'also export when training is not complete (the last checkpoint; for trying an interim model)'),
+  exportUnfinished: bool(
+    false,
+    'also export when training is not complete (the last checkpoint; for trying an interim model)',
+  ),
   float16: bool(true, 'store the exported ONNX weights as float16 (computed in float32)'),
   backend: str('auto', 'tfjs backend: auto, wasm, cpu, …'),
   quiet: bool(false, 'no progress bars'),

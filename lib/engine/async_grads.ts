@@ -18,7 +18,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-interface TapeNode { saved?: tf.Tensor[] }
+interface TapeNode {
+  saved?: tf.Tensor[];
+}
 interface EngineInternals {
   state: { activeTape: TapeNode[] | null; gradientDepth: number };
   registeredVariables: Record<string, tf.Variable>;
@@ -26,16 +28,25 @@ interface EngineInternals {
   endTape(): void;
   startScope(name?: string): void;
   endScope(result?: tf.TensorContainer): void;
-  gradients<T extends tf.Tensor>(f: () => T, xs: tf.Tensor[], dy?: T | null, allowNoGradients?: boolean): { value: T; grads: Array<tf.Tensor | null> };
+  gradients<T extends tf.Tensor>(
+    f: () => T,
+    xs: tf.Tensor[],
+    dy?: T | null,
+    allowNoGradients?: boolean,
+  ): { value: T; grads: Array<tf.Tensor | null> };
 }
 
 function engineInternals(): EngineInternals {
   const e = tf.engine() as unknown as EngineInternals;
   for (const m of ['startTape', 'endTape', 'startScope', 'endScope', 'gradients'] as const) {
-    if (typeof e[m] !== 'function') throw new Error(`variableGradsAsync: tfjs-core ${tf.version_core} has no Engine.${m} (written for 4.22)`);
+    if (typeof e[m] !== 'function')
+      throw new Error(`variableGradsAsync: tfjs-core ${tf.version_core} has no Engine.${m} (written for 4.22)`);
   }
   // state.activeTape exists only once a tape has been opened; gradientDepth from the start.
-  if (typeof e.state?.gradientDepth !== 'number') throw new Error(`variableGradsAsync: tfjs-core ${tf.version_core} has no engine.state.gradientDepth (written for 4.22)`);
+  if (typeof e.state?.gradientDepth !== 'number')
+    throw new Error(
+      `variableGradsAsync: tfjs-core ${tf.version_core} has no engine.state.gradientDepth (written for 4.22)`,
+    );
   return e;
 }
 
@@ -49,7 +60,10 @@ function abandonTape(e: EngineInternals): void {
  * Like tf.variableGrads(f, varList) (tfjs-core `variableGrads`: trainable variables by default, grads
  * keyed by variable name, only variables the loss depends on), but `f` may be async.
  */
-export async function variableGradsAsync(f: () => Promise<tf.Scalar>, varList?: tf.Variable[]): Promise<{ value: tf.Scalar; grads: tf.NamedTensorMap }> {
+export async function variableGradsAsync(
+  f: () => Promise<tf.Scalar>,
+  varList?: tf.Variable[],
+): Promise<{ value: tf.Scalar; grads: tf.NamedTensorMap }> {
   const e = engineInternals();
   const vars = varList ?? Object.values(e.registeredVariables).filter((v) => v.trainable);
   if (vars.length === 0) throw new Error('variableGradsAsync: no trainable variables');
@@ -59,10 +73,21 @@ export async function variableGradsAsync(f: () => Promise<tf.Scalar>, varList?: 
   let value: tf.Scalar, grads: Array<tf.Tensor | null>;
   try {
     const y = await f();
-    if (!(y instanceof tf.Tensor) || y.rank !== 0) throw new Error(`variableGradsAsync: f must return a scalar tensor, got ${y instanceof tf.Tensor ? `rank ${y.rank}` : typeof y}`);
+    if (!(y instanceof tf.Tensor) || y.rank !== 0)
+      throw new Error(
+        `variableGradsAsync: f must return a scalar tensor, got ${y instanceof tf.Tensor ? `rank ${y.rank}` : typeof y}`,
+      );
     const tape = e.state.activeTape;
-    e.endTape();                                     // depth 0: gradients() opens a fresh tape …
-    ({ value, grads } = e.gradients(() => { e.state.activeTape = tape; return y; }, vars, null, true)); // … and is handed ours
+    e.endTape(); // depth 0: gradients() opens a fresh tape …
+    ({ value, grads } = e.gradients(
+      () => {
+        e.state.activeTape = tape;
+        return y;
+      },
+      vars,
+      null,
+      true,
+    )); // … and is handed ours
   } catch (err) {
     if (e.state.gradientDepth > 0) e.endTape();
     abandonTape(e);
@@ -70,8 +95,11 @@ export async function variableGradsAsync(f: () => Promise<tf.Scalar>, varList?: 
     throw err;
   }
   const named: tf.NamedTensorMap = {};
-  vars.forEach((v, i) => { const g = grads[i]; if (g) named[v.name] = g; });
-  e.endScope({ value, grads: named });               // frees f's intermediates, keeps the results
+  vars.forEach((v, i) => {
+    const g = grads[i];
+    if (g) named[v.name] = g;
+  });
+  e.endScope({ value, grads: named }); // frees f's intermediates, keeps the results
   if (Object.keys(named).length === 0) {
     tf.dispose(value);
     throw new Error('variableGradsAsync: the loss does not depend on any of the variables');

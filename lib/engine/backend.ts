@@ -15,7 +15,11 @@ export const BACKEND_CHAIN = ['webgpu', 'node-gpu', 'node', 'wasm', 'cpu'] as co
 export type BackendName = (typeof BACKEND_CHAIN)[number];
 export type BackendChoice = 'auto' | BackendName;
 
-export interface BackendAttempt { name: BackendName; ok: boolean; detail: string }
+export interface BackendAttempt {
+  name: BackendName;
+  ok: boolean;
+  detail: string;
+}
 export interface EngineInfo {
   /** The chain entry in use (`wasm`, `cpu`, …). */
   backend: BackendName;
@@ -36,7 +40,9 @@ const req = createRequire(__filename);
 if (!tf.getGradient('Abs')) req('@tensorflow/tfjs');
 let current: EngineInfo | undefined;
 
-type Probe = () => Promise<{ ok: true; detail: string; tfBackend: string; adapter?: Record<string, unknown> } | { ok: false; detail: string }>;
+type Probe = () => Promise<
+  { ok: true; detail: string; tfBackend: string; adapter?: Record<string, unknown> } | { ok: false; detail: string }
+>;
 
 /** Loads a package only if it is the real thing (danfojs' override puts @tensorflow/tfjs under the tfjs-node name). */
 function loadNative(pkg: string): { ok: false; detail: string } | { ok: true } {
@@ -46,8 +52,13 @@ function loadNative(pkg: string): { ok: false; detail: string } | { ok: true } {
   } catch {
     return { ok: false, detail: `${pkg} is not installed${pkg.endsWith('-gpu') ? ' (npm run setup:gpu)' : ''}` };
   }
-  if (pj.name !== pkg) return { ok: false, detail: `${pkg} resolves to ${pj.name}@${pj.version} (an npm override), not the native binding` };
-  if (pj.version !== tf.version_core) return { ok: false, detail: `${pkg}@${pj.version} does not match @tensorflow/tfjs-core@${tf.version_core}` };
+  if (pj.name !== pkg)
+    return {
+      ok: false,
+      detail: `${pkg} resolves to ${pj.name}@${pj.version} (an npm override), not the native binding`,
+    };
+  if (pj.version !== tf.version_core)
+    return { ok: false, detail: `${pkg}@${pj.version} does not match @tensorflow/tfjs-core@${tf.version_core}` };
   try {
     req(pkg);
   } catch (e) {
@@ -72,15 +83,18 @@ const PROBES: Record<BackendName, Probe> = {
   async 'node-gpu'() {
     const r = loadNative('@tensorflow/tfjs-node-gpu');
     if (!r.ok) return r;
-    if (!(await setTf('tensorflow'))) return { ok: false, detail: 'tfjs-node-gpu loaded but its backend did not initialise' };
+    if (!(await setTf('tensorflow')))
+      return { ok: false, detail: 'tfjs-node-gpu loaded but its backend did not initialise' };
     const usingGpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
-    if (!usingGpu) return { ok: false, detail: 'tfjs-node-gpu found no CUDA device (it needs CUDA 11.2 + cuDNN 8.1); not using it' };
+    if (!usingGpu)
+      return { ok: false, detail: 'tfjs-node-gpu found no CUDA device (it needs CUDA 11.2 + cuDNN 8.1); not using it' };
     return { ok: true, detail: 'CUDA device found by libtensorflow', tfBackend: 'tensorflow' };
   },
   async node() {
     const r = loadNative('@tensorflow/tfjs-node');
     if (!r.ok) return r;
-    if (!(await setTf('tensorflow'))) return { ok: false, detail: 'tfjs-node loaded but its backend did not initialise' };
+    if (!(await setTf('tensorflow')))
+      return { ok: false, detail: 'tfjs-node loaded but its backend did not initialise' };
     return { ok: true, detail: 'native libtensorflow (CPU)', tfBackend: 'tensorflow' };
   },
   async wasm() {
@@ -91,13 +105,21 @@ const PROBES: Record<BackendName, Probe> = {
     }
     registerWasmTrainingKernels();
     if (!(await setTf('wasm'))) return { ok: false, detail: 'wasm backend did not initialise' };
-    return { ok: true, detail: 'WebAssembly SIMD (XNNPACK), one thread per process, detrlab training kernels registered', tfBackend: 'wasm' };
+    return {
+      ok: true,
+      detail: 'WebAssembly SIMD (XNNPACK), one thread per process, detrlab training kernels registered',
+      tfBackend: 'wasm',
+    };
   },
   async cpu() {
     req('@tensorflow/tfjs-backend-cpu');
     if (!(await setTf('cpu'))) return { ok: false, detail: 'cpu backend did not initialise' };
     (tf.backend() as unknown as { firstUse: boolean }).firstUse = false; // skip tfjs' "install tfjs-node" banner
-    return { ok: true, detail: 'pure JavaScript (slow: about 100× slower than wasm for convolutions)', tfBackend: 'cpu' };
+    return {
+      ok: true,
+      detail: 'pure JavaScript (slow: about 100× slower than wasm for convolutions)',
+      tfBackend: 'cpu',
+    };
   },
 };
 
@@ -130,13 +152,18 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
       current = {
         backend: name,
         tfBackend: r.tfBackend,
-        reason: choice === 'auto' ? `${name} (${r.detail})${skipped.length ? `; skipped ${skipped.join('; ')}` : ''}` : `${name} (forced; ${r.detail})`,
+        reason:
+          choice === 'auto'
+            ? `${name} (${r.detail})${skipped.length ? `; skipped ${skipped.join('; ')}` : ''}`
+            : `${name} (forced; ${r.detail})`,
         attempts,
         versions: engineVersions(),
         ...(r.adapter ? { adapter: r.adapter } : {}),
       };
       const faster = choice === 'auto' ? skipped.length : 0;
-      log?.(`[engine] ${name} backend${faster ? ` (${faster} faster backend(s) unavailable here; \`detrlab environment\` says why)` : ''}`);
+      log?.(
+        `[engine] ${name} backend${faster ? ` (${faster} faster backend(s) unavailable here; \`detrlab environment\` says why)` : ''}`,
+      );
       return current;
     }
   }
@@ -149,8 +176,18 @@ export const engineInfo = (): EngineInfo | undefined => current;
 
 export function engineVersions(): Record<string, string> {
   const v: Record<string, string> = { node: process.version, 'tfjs-core': tf.version_core };
-  for (const p of ['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'onnxruntime-node', 'sharp', 'tslab']) {
-    try { v[p.replace(/^@tensorflow\//, '')] = (req(`${p}/package.json`) as { version: string }).version; } catch { /* not installed */ }
+  for (const p of [
+    '@tensorflow/tfjs-backend-wasm',
+    '@tensorflow/tfjs-backend-webgpu',
+    'onnxruntime-node',
+    'sharp',
+    'tslab',
+  ]) {
+    try {
+      v[p.replace(/^@tensorflow\//, '')] = (req(`${p}/package.json`) as { version: string }).version;
+    } catch {
+      /* not installed */
+    }
   }
   return v;
 }

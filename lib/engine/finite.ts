@@ -24,7 +24,9 @@ export function firstNonFinite(values: ArrayLike<number>): number {
 }
 
 /** The first named array holding a non-finite value, with its index; undefined when all are finite. */
-export function firstNonFiniteIn(named: Iterable<[string, ArrayLike<number>]>): { name: string; index: number; value: number } | undefined {
+export function firstNonFiniteIn(
+  named: Iterable<[string, ArrayLike<number>]>,
+): { name: string; index: number; value: number } | undefined {
   for (const [name, v] of named) {
     const i = firstNonFinite(v);
     if (i >= 0) return { name, index: i, value: v[i] };

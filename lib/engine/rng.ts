@@ -5,10 +5,19 @@
  *
  * Generator: sfc32 (Small Fast Counting, PractRand-clean), seeded through splitmix32.
  */
-export interface RngState { a: number; b: number; c: number; d: number; spare: number | null }
+export interface RngState {
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+  spare: number | null;
+}
 
 export class Rng {
-  private a: number; private b: number; private c: number; private d: number;
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
   private spare: number | null = null;
 
   constructor(seed: number | RngState) {
@@ -21,7 +30,10 @@ export class Rng {
         z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
         return (z ^ (z >>> 16)) >>> 0;
       };
-      this.a = next(); this.b = next(); this.c = next(); this.d = next();
+      this.a = next();
+      this.b = next();
+      this.c = next();
+      this.d = next();
       for (let i = 0; i < 12; i++) this.nextU32();
     } else {
       ({ a: this.a, b: this.b, c: this.c, d: this.d } = seed);
@@ -41,17 +53,31 @@ export class Rng {
   }
 
   /** Uniform in [0, 1). */
-  random(): number { return this.nextU32() / 4294967296; }
+  random(): number {
+    return this.nextU32() / 4294967296;
+  }
   /** Uniform in [lo, hi). */
-  uniform(lo: number, hi: number): number { return lo + (hi - lo) * this.random(); }
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.random();
+  }
   /** Integer in [lo, hi] inclusive. */
-  int(lo: number, hi: number): number { return lo + Math.floor(this.random() * (hi - lo + 1)); }
-  bool(p = 0.5): boolean { return this.random() < p; }
-  pick<T>(xs: readonly T[]): T { return xs[Math.floor(this.random() * xs.length)]; }
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.random() * (hi - lo + 1));
+  }
+  bool(p = 0.5): boolean {
+    return this.random() < p;
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.random() * xs.length)];
+  }
 
   /** Standard normal (Box–Muller, the second value kept for the next call). */
   normal(): number {
-    if (this.spare !== null) { const s = this.spare; this.spare = null; return s; }
+    if (this.spare !== null) {
+      const s = this.spare;
+      this.spare = null;
+      return s;
+    }
     let u = 0;
     while (u <= Number.EPSILON) u = this.random();
     const v = this.random();
@@ -70,7 +96,9 @@ export class Rng {
   }
 
   /** A permutation of 0..n-1. */
-  permutation(n: number): number[] { return this.shuffle(Array.from({ length: n }, (_, i) => i)); }
+  permutation(n: number): number[] {
+    return this.shuffle(Array.from({ length: n }, (_, i) => i));
+  }
 
   /** Float32Array of `n` standard normals (optionally scaled). */
   normals(n: number, std = 1, mean = 0): Float32Array {
@@ -80,9 +108,13 @@ export class Rng {
   }
 
   /** A derived, independent generator (for a worker, a stage, an image). */
-  fork(salt: number): Rng { return new Rng((this.nextU32() ^ Math.imul(salt + 1, 0x9e3779b1)) >>> 0); }
+  fork(salt: number): Rng {
+    return new Rng((this.nextU32() ^ Math.imul(salt + 1, 0x9e3779b1)) >>> 0);
+  }
 
-  state(): RngState { return { a: this.a, b: this.b, c: this.c, d: this.d, spare: this.spare }; }
+  state(): RngState {
+    return { a: this.a, b: this.b, c: this.c, d: this.d, spare: this.spare };
+  }
 }
 
 /** A 32-bit seed from any string (FNV-1a), for per-item seeds such as `seedFrom('img', id)`. */

@@ -38,9 +38,15 @@ export const CPU_ADAPTER_PATTERN = /swiftshader|llvmpipe|lavapipe|softpipe|softw
  * small for a DETR-R50 step at 800×1066 (one [2, 200, 267, 256] f32 activation is 109 MB).
  */
 export const REQUESTED_LIMITS = [
-  'maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize',
-  'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ', 'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxStorageBuffersPerShaderStage',
 ] as const;
 
 /** Every own or inherited numeric property of a `GPUSupportedLimits` (accessors on its prototype, enumerable or not). */
@@ -73,7 +79,10 @@ export function classifyAdapter(f: AdapterFacts, allowCpu = false): { ok: true }
   const text = `${f.vendor} ${f.architecture} ${f.device} ${f.description}`;
   const software = f.isFallbackAdapter || CPU_ADAPTER_PATTERN.test(text);
   if (software && !allowCpu) {
-    return { ok: false, reason: `refusing the CPU adapter '${adapterName(f)}': a software rasteriser, slower than the wasm backend (install a GPU's Vulkan driver; see docs/gpu.md)` };
+    return {
+      ok: false,
+      reason: `refusing the CPU adapter '${adapterName(f)}': a software rasteriser, slower than the wasm backend (install a GPU's Vulkan driver; see docs/gpu.md)`,
+    };
   }
   return { ok: true };
 }
@@ -89,25 +98,42 @@ export function explainNoAdapter(dawnLog: string): string {
     return 'no Vulkan loader (libvulkan.so.1) could be loaded; install libvulkan1 and the GPU driver (docs/gpu.md)';
   }
   if (/Found no drivers|VK_ERROR_INCOMPATIBLE_DRIVER/.test(dawnLog)) {
-    return 'the Vulkan loader found no Vulkan driver (no ICD manifest for a GPU); install the GPU driver\'s Vulkan part — in a container, NVIDIA_DRIVER_CAPABILITIES must include graphics (docs/gpu.md)';
+    return "the Vulkan loader found no Vulkan driver (no ICD manifest for a GPU); install the GPU driver's Vulkan part — in a container, NVIDIA_DRIVER_CAPABILITIES must include graphics (docs/gpu.md)";
   }
   if (required) {
     return `the Vulkan driver is too old or lacks what Dawn needs (Dawn: "Vulkan ${required[1]} required"); update the GPU driver (docs/gpu.md)`;
   }
-  const first = dawnLog.split('\n').map((l) => l.replace(/^Warning:\s*/, '').trim()).find((l) => l && !l.startsWith('at ') && !l.startsWith('- '));
+  const first = dawnLog
+    .split('\n')
+    .map((l) => l.replace(/^Warning:\s*/, '').trim())
+    .find((l) => l && !l.startsWith('at ') && !l.startsWith('- '));
   return `Dawn found no GPU adapter${first ? ` (Dawn: "${first}")` : ''}; a Vulkan driver for a real GPU is needed (docs/gpu.md)`;
 }
 
 /** Folders the dynamic loader searches for libvulkan.so.1 (LD_LIBRARY_PATH first, then the usual ones). */
 export function loaderSearchDirs(env: NodeJS.ProcessEnv = process.env, arch: string = process.arch): string[] {
   const triplet = arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
-  return [...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), `/usr/lib/${triplet}`, `/lib/${triplet}`, '/usr/lib64', '/lib64', '/usr/lib', '/usr/local/lib'];
+  return [
+    ...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    `/usr/lib/${triplet}`,
+    `/lib/${triplet}`,
+    '/usr/lib64',
+    '/lib64',
+    '/usr/lib',
+    '/usr/local/lib',
+  ];
 }
 
 /** Path of the Vulkan loader, `n/a` where Dawn uses another API (macOS, Windows), undefined when missing. */
-export function findVulkanLoader(env: NodeJS.ProcessEnv = process.env, platform: string = process.platform, exists: (f: string) => boolean = fs.existsSync): string | undefined {
+export function findVulkanLoader(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: string = process.platform,
+  exists: (f: string) => boolean = fs.existsSync,
+): string | undefined {
   if (platform !== 'linux') return 'n/a';
-  return loaderSearchDirs(env).map((d) => path.join(d, 'libvulkan.so.1')).find(exists);
+  return loaderSearchDirs(env)
+    .map((d) => path.join(d, 'libvulkan.so.1'))
+    .find(exists);
 }
 
 /** Vulkan ICD manifests (drivers) the loader would read: VK_DRIVER_FILES / VK_ICD_FILENAMES, or the standard folders. */
@@ -115,11 +141,24 @@ export function findIcdManifests(env: NodeJS.ProcessEnv = process.env): string[]
   const explicit = env.VK_DRIVER_FILES ?? env.VK_ICD_FILENAMES;
   if (explicit) return explicit.split(':').filter(Boolean);
   const dirs = ['/etc/vulkan/icd.d', '/usr/share/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
-  return dirs.flatMap((d) => { try { return fs.readdirSync(d).filter((f) => f.endsWith('.json')).map((f) => path.join(d, f)); } catch { return []; } });
+  return dirs.flatMap((d) => {
+    try {
+      return fs
+        .readdirSync(d)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => path.join(d, f));
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** Dawn's backend on this platform: a `backend=` flag, DAWNNODE_BACKEND, or the platform default. */
-export function dawnBackendType(flags: string[], env: NodeJS.ProcessEnv = process.env, platform: string = process.platform): string {
+export function dawnBackendType(
+  flags: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  platform: string = process.platform,
+): string {
   const flag = flags.find((f) => f.startsWith('backend='))?.slice('backend='.length) || env.DAWNNODE_BACKEND;
   if (flag) return flag.toLowerCase();
   return platform === 'win32' ? 'd3d12' : platform === 'darwin' ? 'metal' : 'vulkan';

@@ -27,7 +27,9 @@ export interface ChildReport {
 }
 
 /** One report line, written synchronously so that a crash right after cannot lose it. */
-const report = (r: ChildReport): void => { writeSync(1, PROBE_MARKER + JSON.stringify(r) + '\n'); };
+const report = (r: ChildReport): void => {
+  writeSync(1, PROBE_MARKER + JSON.stringify(r) + '\n');
+};
 
 /** Dawn's objects, untyped here (@webgpu/types is not in the project's compile scope). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -36,10 +38,13 @@ type Any = any;
 export function adapterFacts(adapter: Any, flags: string[]): AdapterFacts {
   const i = adapter.info ?? {};
   return {
-    vendor: String(i.vendor ?? ''), architecture: String(i.architecture ?? ''), device: String(i.device ?? ''),
+    vendor: String(i.vendor ?? ''),
+    architecture: String(i.architecture ?? ''),
+    device: String(i.device ?? ''),
     description: String(i.description ?? ''),
     isFallbackAdapter: Boolean(i.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false),
-    subgroupMinSize: i.subgroupMinSize, subgroupMaxSize: i.subgroupMaxSize,
+    subgroupMinSize: i.subgroupMinSize,
+    subgroupMaxSize: i.subgroupMaxSize,
     backendType: dawnBackendType(flags),
     features: [...(adapter.features ?? [])].map(String).sort(),
     limits: limitsOf(adapter.limits),
@@ -48,17 +53,33 @@ export function adapterFacts(adapter: Any, flags: string[]): AdapterFacts {
 
 /** Adds 1 to 256 floats on the GPU and checks the result: the driver compiles and runs a shader. */
 async function smoke(device: Any, g: Any): Promise<void> {
-  const n = 256, bytes = n * 4;
-  const module = device.createShaderModule({ code: `@group(0) @binding(0) var<storage, read_write> v: array<f32>;
-    @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3u) { v[id.x] = v[id.x] + 1.0; }` });
+  const n = 256,
+    bytes = n * 4;
+  const module = device.createShaderModule({
+    code: `@group(0) @binding(0) var<storage, read_write> v: array<f32>;
+    @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3u) { v[id.x] = v[id.x] + 1.0; }`,
+  });
   const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const data = device.createBuffer({ size: bytes, usage: g.GPUBufferUsage.STORAGE | g.GPUBufferUsage.COPY_SRC | g.GPUBufferUsage.COPY_DST });
+  const data = device.createBuffer({
+    size: bytes,
+    usage: g.GPUBufferUsage.STORAGE | g.GPUBufferUsage.COPY_SRC | g.GPUBufferUsage.COPY_DST,
+  });
   const read = device.createBuffer({ size: bytes, usage: g.GPUBufferUsage.MAP_READ | g.GPUBufferUsage.COPY_DST });
-  device.queue.writeBuffer(data, 0, Float32Array.from({ length: n }, (_, k) => k));
+  device.queue.writeBuffer(
+    data,
+    0,
+    Float32Array.from({ length: n }, (_, k) => k),
+  );
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();
   pass.setPipeline(pipeline);
-  pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: data } }] }));
+  pass.setBindGroup(
+    0,
+    device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [{ binding: 0, resource: { buffer: data } }],
+    }),
+  );
   pass.dispatchWorkgroups(n / 64);
   pass.end();
   enc.copyBufferToBuffer(data, 0, read, 0, bytes);
@@ -71,7 +92,10 @@ async function smoke(device: Any, g: Any): Promise<void> {
 }
 
 export async function probeChild(flags: string[], allowCpu: boolean): Promise<ChildReport> {
-  const { create, globals } = createRequire(__filename)('webgpu') as { create: (f: string[]) => Any; globals: Record<string, unknown> };
+  const { create, globals } = createRequire(__filename)('webgpu') as {
+    create: (f: string[]) => Any;
+    globals: Record<string, unknown>;
+  };
   Object.assign(globalThis, globals);
   const t0 = performance.now();
   const adapter = await create(flags).requestAdapter({ powerPreference: 'high-performance' });
@@ -86,16 +110,32 @@ export async function probeChild(flags: string[], allowCpu: boolean): Promise<Ch
     const device = await adapter.requestDevice({ requiredLimits: deviceLimits(facts.limits) });
     const t1 = performance.now();
     await smoke(device, globals);
-    return { found: true, facts, adapterMs, device: { ok: true, limits: limitsOf(device.limits), smokeMs: performance.now() - t1 } };
+    return {
+      found: true,
+      facts,
+      adapterMs,
+      device: { ok: true, limits: limitsOf(device.limits), smokeMs: performance.now() - t1 },
+    };
   } catch (e) {
-    return { found: true, facts, adapterMs, device: { ok: false, error: String((e as Error)?.message ?? e).split('\n')[0] } };
+    return {
+      found: true,
+      facts,
+      adapterMs,
+      device: { ok: false, error: String((e as Error)?.message ?? e).split('\n')[0] },
+    };
   }
 }
 
 if (require.main === module) {
   const flags = JSON.parse(process.argv[2] ?? '[]') as string[];
   probeChild(flags, process.argv[3] === '1').then(
-    (r) => { report(r); process.exit(0); },
-    (e) => { writeSync(2, `probe failed: ${(e as Error)?.message ?? e}\n`); process.exit(3); },
+    (r) => {
+      report(r);
+      process.exit(0);
+    },
+    (e) => {
+      writeSync(2, `probe failed: ${(e as Error)?.message ?? e}\n`);
+      process.exit(3);
+    },
   );
 }

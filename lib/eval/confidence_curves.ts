@@ -18,7 +18,14 @@
 import type { CocoAnnotation, CocoDataset, CocoResult } from '../coco/types.js';
 import { matchImage } from './error_match.js';
 
-export interface ClassCurve { name: string; categoryId: number; numGt: number; precision: number[]; recall: number[]; f1: number[] }
+export interface ClassCurve {
+  name: string;
+  categoryId: number;
+  numGt: number;
+  precision: number[];
+  recall: number[];
+  f1: number[];
+}
 export interface ConfidenceCurves {
   iouThr: number;
   /** Score thresholds 0, 0.01, …, 1 (a detection counts when score ≥ threshold). */
@@ -33,13 +40,21 @@ export interface ConfidenceCurves {
 export const THRESHOLDS: number[] = Array.from({ length: 101 }, (_, i) => i / 100);
 
 /** Per class: scores of matched (TP) and unmatched non-ignored (FP) detections, and the non-crowd GT count. */
-export function classMatches(gt: CocoDataset, dets: CocoResult[], iouThr: number, maxDets = 100): Map<number, { tp: number[]; fp: number[]; numGt: number }> {
+export function classMatches(
+  gt: CocoDataset,
+  dets: CocoResult[],
+  iouThr: number,
+  maxDets = 100,
+): Map<number, { tp: number[]; fp: number[]; numGt: number }> {
   const out = new Map(gt.categories.map((c) => [c.id, { tp: [] as number[], fp: [] as number[], numGt: 0 }]));
   const gtByImage = new Map<number, CocoAnnotation[]>();
   for (const a of gt.annotations) {
     if (!gtByImage.has(a.image_id)) gtByImage.set(a.image_id, []);
     gtByImage.get(a.image_id)!.push(a);
-    if (!a.iscrowd) { const c = out.get(a.category_id); if (c) c.numGt++; }
+    if (!a.iscrowd) {
+      const c = out.get(a.category_id);
+      if (c) c.numGt++;
+    }
   }
   const dtByImage = new Map<number, CocoResult[]>();
   for (const d of dets) {
@@ -52,12 +67,16 @@ export function classMatches(gt: CocoDataset, dets: CocoResult[], iouThr: number
     if (!imageIds.has(imageId)) continue;
     // pycocotools keeps maxDets per image and category; DETR's 100 queries make the two the same.
     const byClass = new Map<number, CocoResult[]>();
-    for (const d of all) { if (!byClass.has(d.category_id)) byClass.set(d.category_id, []); byClass.get(d.category_id)!.push(d); }
+    for (const d of all) {
+      if (!byClass.has(d.category_id)) byClass.set(d.category_id, []);
+      byClass.get(d.category_id)!.push(d);
+    }
     const preds = [...byClass.values()].flatMap((ds) => [...ds].sort((a, b) => b.score - a.score).slice(0, maxDets));
     const m = matchImage(gtByImage.get(imageId) ?? [], preds, iouThr);
     for (const r of m.predictions) {
       if (r.outcome === 'crowd') continue;
-      const p = preds[r.index], c = out.get(p.category_id)!;
+      const p = preds[r.index],
+        c = out.get(p.category_id)!;
       (r.outcome === 'tp' ? c.tp : c.fp).push(p.score);
     }
   }
@@ -65,8 +84,13 @@ export function classMatches(gt: CocoDataset, dets: CocoResult[], iouThr: number
 }
 
 const countAtLeast = (sorted: number[], t: number): number => {
-  let lo = 0, hi = sorted.length; // sorted ascending: first index with value ≥ t
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (sorted[mid] < t) lo = mid + 1; else hi = mid; }
+  let lo = 0,
+    hi = sorted.length; // sorted ascending: first index with value ≥ t
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
   return sorted.length - lo;
 };
 
@@ -75,20 +99,34 @@ export function confidenceCurves(gt: CocoDataset, dets: CocoResult[], iouThr = 0
   const classes: ClassCurve[] = [];
   for (const cat of [...gt.categories].sort((a, b) => a.id - b.id)) {
     const m = matches.get(cat.id)!;
-    const tp = [...m.tp].sort((a, b) => a - b), fp = [...m.fp].sort((a, b) => a - b);
-    const precision: number[] = [], recall: number[] = [], f1: number[] = [];
+    const tp = [...m.tp].sort((a, b) => a - b),
+      fp = [...m.fp].sort((a, b) => a - b);
+    const precision: number[] = [],
+      recall: number[] = [],
+      f1: number[] = [];
     for (const t of THRESHOLDS) {
-      const ntp = countAtLeast(tp, t), nfp = countAtLeast(fp, t);
+      const ntp = countAtLeast(tp, t),
+        nfp = countAtLeast(fp, t);
       const none = tp.length + fp.length === 0; // a class never predicted: precision 0 (Ultralytics leaves it 0)
-      const p = none ? 0 : ntp + nfp === 0 ? 1 : ntp / (ntp + nfp), r = m.numGt === 0 ? 0 : ntp / m.numGt;
-      precision.push(p); recall.push(r); f1.push(p + r === 0 ? 0 : (2 * p * r) / (p + r));
+      const p = none ? 0 : ntp + nfp === 0 ? 1 : ntp / (ntp + nfp),
+        r = m.numGt === 0 ? 0 : ntp / m.numGt;
+      precision.push(p);
+      recall.push(r);
+      f1.push(p + r === 0 ? 0 : (2 * p * r) / (p + r));
     }
     classes.push({ name: cat.name, categoryId: cat.id, numGt: m.numGt, precision, recall, f1 });
   }
   const withGt = classes.filter((c) => c.numGt > 0);
-  const mean = (key: 'precision' | 'recall' | 'f1') => THRESHOLDS.map((_, i) => (withGt.length ? withGt.reduce((s, c) => s + c[key][i], 0) / withGt.length : 0));
+  const mean = (key: 'precision' | 'recall' | 'f1') =>
+    THRESHOLDS.map((_, i) => (withGt.length ? withGt.reduce((s, c) => s + c[key][i], 0) / withGt.length : 0));
   const all = { precision: mean('precision'), recall: mean('recall'), f1: mean('f1') };
   let b = 0;
   for (let i = 1; i < THRESHOLDS.length; i++) if (all.f1[i] > all.f1[b]) b = i;
-  return { iouThr, thresholds: THRESHOLDS, classes, all, best: { threshold: THRESHOLDS[b], f1: all.f1[b], precision: all.precision[b], recall: all.recall[b] } };
+  return {
+    iouThr,
+    thresholds: THRESHOLDS,
+    classes,
+    all,
+    best: { threshold: THRESHOLDS[b], f1: all.f1[b], precision: all.precision[b], recall: all.recall[b] },
+  };
 }

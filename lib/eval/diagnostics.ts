@@ -25,27 +25,57 @@ export const DIAGNOSTICS_IOU = 0.5;
 /** The score threshold later stages use when the run has no diagnostics file (Ultralytics' conf default is 0.25). */
 export const FALLBACK_SCORE_THR = 0.3;
 
-export interface DiagnosticsFile { split: string; iouThr: number; bestScoreThr: number; confidence: ConfidenceCurves; confusion: ConfusionMatrix }
+export interface DiagnosticsFile {
+  split: string;
+  iouThr: number;
+  bestScoreThr: number;
+  confidence: ConfidenceCurves;
+  confusion: ConfusionMatrix;
+}
 
 export const diagnosticsFile = (run: string, split: string) => path.join(run, 'metrics', `diagnostics_${split}.json`);
 
 export interface Diagnostics {
   bestScoreThr: number;
-  charts: { results?: VlSpec; confusionCounts: VlSpec; confusionNormalized: VlSpec; confidence: VlSpec; perClassPr: VlSpec; labels?: VlSpec };
+  charts: {
+    results?: VlSpec;
+    confusionCounts: VlSpec;
+    confusionNormalized: VlSpec;
+    confidence: VlSpec;
+    perClassPr: VlSpec;
+    labels?: VlSpec;
+  };
   files: string[];
 }
 
 /** The ground truth of the evaluated images only (so #GT counts what the detector was shown). */
-const restrict = (gt: CocoDataset, ids: Set<number>): CocoDataset =>
-  ({ ...gt, images: gt.images.filter((i) => ids.has(i.id)), annotations: gt.annotations.filter((a) => ids.has(a.image_id)) });
+const restrict = (gt: CocoDataset, ids: Set<number>): CocoDataset => ({
+  ...gt,
+  images: gt.images.filter((i) => ids.has(i.id)),
+  annotations: gt.annotations.filter((a) => ids.has(a.image_id)),
+});
 
-export function writeDiagnostics(o: { run: string; split: string; gt: CocoDataset; imageIds: number[]; results: CocoResult[]; evalResult: CocoEvalResult; trainGt?: CocoDataset }): Diagnostics {
+export function writeDiagnostics(o: {
+  run: string;
+  split: string;
+  gt: CocoDataset;
+  imageIds: number[];
+  results: CocoResult[];
+  evalResult: CocoEvalResult;
+  trainGt?: CocoDataset;
+}): Diagnostics {
   const gt = restrict(o.gt, new Set(o.imageIds));
   const confidence = confidenceCurves(gt, o.results, DIAGNOSTICS_IOU);
   const bestScoreThr = confidence.best.threshold;
   const confusion = confusionMatrix(gt, o.results, DIAGNOSTICS_IOU, bestScoreThr);
   const files = [diagnosticsFile(o.run, o.split)];
-  writeJsonAtomic(files[0], { split: o.split, iouThr: DIAGNOSTICS_IOU, bestScoreThr, confidence, confusion } satisfies DiagnosticsFile);
+  writeJsonAtomic(files[0], {
+    split: o.split,
+    iouThr: DIAGNOSTICS_IOU,
+    bestScoreThr,
+    confidence,
+    confusion,
+  } satisfies DiagnosticsFile);
   let labels: LabelsOverview | undefined;
   if (o.trainGt) {
     labels = labelsOverview(o.trainGt);
@@ -59,11 +89,14 @@ export function writeDiagnostics(o: { run: string; split: string; gt: CocoDatase
   }
   const names = new Map(o.gt.categories.map((c) => [c.id, c.name]));
   return {
-    bestScoreThr, files,
+    bestScoreThr,
+    files,
     charts: {
       ...(log.length ? { results: resultsFigure(log, `Results · ${path.basename(o.run)}`) } : {}),
-      confusionCounts: confusionChart(confusion, false), confusionNormalized: confusionChart(confusion, true),
-      confidence: confidenceChart(confidence), perClassPr: perClassPrChart(o.evalResult, names),
+      confusionCounts: confusionChart(confusion, false),
+      confusionNormalized: confusionChart(confusion, true),
+      confidence: confidenceChart(confidence),
+      perClassPr: perClassPrChart(o.evalResult, names),
       ...(labels ? { labels: labelsOverviewChart(labels, 'train') } : {}),
     },
   };
@@ -78,7 +111,10 @@ export function defaultScoreThr(run: string, split: string, given: number): { sc
   const f = diagnosticsFile(run, split);
   try {
     const d = JSON.parse(fs.readFileSync(f, 'utf8')) as Partial<DiagnosticsFile>;
-    if (typeof d.bestScoreThr === 'number' && Number.isFinite(d.bestScoreThr)) return { scoreThr: d.bestScoreThr, why: `the F1-optimal threshold of ${f}` };
-  } catch { /* no evaluation yet */ }
+    if (typeof d.bestScoreThr === 'number' && Number.isFinite(d.bestScoreThr))
+      return { scoreThr: d.bestScoreThr, why: `the F1-optimal threshold of ${f}` };
+  } catch {
+    /* no evaluation yet */
+  }
   return { scoreThr: FALLBACK_SCORE_THR, why: `no ${f} yet (run eval first for the F1-optimal one)` };
 }

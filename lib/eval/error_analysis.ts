@@ -15,7 +15,16 @@ import { UserError } from '../params/user_error.js';
 import { checkDetections, checkGroundTruth } from '../cocoeval/checks.js';
 import { matchImage } from './error_match.js';
 
-export const OUTCOMES = ['tp', 'crowd', 'duplicate', 'cls_error', 'loc_error', 'cls_loc_error', 'false_pos', 'missed'] as const;
+export const OUTCOMES = [
+  'tp',
+  'crowd',
+  'duplicate',
+  'cls_error',
+  'loc_error',
+  'cls_loc_error',
+  'false_pos',
+  'missed',
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 /** The outcomes that are errors, in the order charts stack them. */
 export const ERROR_KINDS = ['cls_error', 'loc_error', 'cls_loc_error', 'duplicate', 'false_pos', 'missed'] as const;
@@ -35,7 +44,12 @@ export interface ErrorAnalysisOptions {
 }
 export const DEFAULT_ERROR_ANALYSIS: ErrorAnalysisOptions = { iouThr: 0.5, scoreThr: 0.3, maxImages: 0, topImages: 10 };
 
-export interface ImageErrors { imageId: number; fileName: string; errors: number; counts: OutcomeCounts }
+export interface ImageErrors {
+  imageId: number;
+  fileName: string;
+  errors: number;
+  counts: OutcomeCounts;
+}
 
 export interface ErrorAnalysis {
   options: ErrorAnalysisOptions;
@@ -61,8 +75,10 @@ function resolveOptions(o: Partial<ErrorAnalysisOptions>): ErrorAnalysisOptions 
   const r = { ...DEFAULT_ERROR_ANALYSIS, ...o };
   if (!(r.iouThr > 0 && r.iouThr <= 1)) throw new UserError(`iouThr must be in (0, 1], got ${r.iouThr}`);
   if (!Number.isFinite(r.scoreThr)) throw new UserError(`scoreThr must be a number, got ${r.scoreThr}`);
-  if (!(Number.isInteger(r.maxImages) && r.maxImages >= 0)) throw new UserError(`maxImages must be an integer ≥ 0, got ${r.maxImages}`);
-  if (!(Number.isInteger(r.topImages) && r.topImages >= 0)) throw new UserError(`topImages must be an integer ≥ 0, got ${r.topImages}`);
+  if (!(Number.isInteger(r.maxImages) && r.maxImages >= 0))
+    throw new UserError(`maxImages must be an integer ≥ 0, got ${r.maxImages}`);
+  if (!(Number.isInteger(r.topImages) && r.topImages >= 0))
+    throw new UserError(`topImages must be an integer ≥ 0, got ${r.topImages}`);
   return r;
 }
 
@@ -75,7 +91,13 @@ function groupByImage(gt: CocoDataset, dets: CocoResult[], imageIds: number[], o
   return by;
 }
 
-interface Tally { totals: OutcomeCounts; perClass: Map<number, OutcomeCounts>; perSize: Record<SizeName, OutcomeCounts>; confusion: number[][]; catIndex: Map<number, number> }
+interface Tally {
+  totals: OutcomeCounts;
+  perClass: Map<number, OutcomeCounts>;
+  perSize: Record<SizeName, OutcomeCounts>;
+  confusion: number[][];
+  catIndex: Map<number, number>;
+}
 
 function count(t: Tally, outcome: Outcome, categoryId: number, area: number): void {
   t.totals[outcome]++;
@@ -91,7 +113,8 @@ function tallyImage(t: Tally, gts: CocoAnnotation[], preds: CocoResult[], iouThr
     const p = preds[r.index];
     count(t, r.outcome, p.category_id, r.area);
     mine[r.outcome]++;
-    if (r.outcome === 'cls_error') t.confusion[t.catIndex.get(gts[r.gt].category_id)!][t.catIndex.get(p.category_id)!]++;
+    if (r.outcome === 'cls_error')
+      t.confusion[t.catIndex.get(gts[r.gt].category_id)!][t.catIndex.get(p.category_id)!]++;
   }
   for (const j of m.missed) {
     count(t, 'missed', gts[j].category_id, gts[j].area ?? gts[j].bbox[2] * gts[j].bbox[3]);
@@ -101,9 +124,11 @@ function tallyImage(t: Tally, gts: CocoAnnotation[], preds: CocoResult[], iouThr
 }
 
 const newTally = (catIds: number[]): Tally => ({
-  totals: zeroCounts(), perClass: new Map(catIds.map((id) => [id, zeroCounts()])),
+  totals: zeroCounts(),
+  perClass: new Map(catIds.map((id) => [id, zeroCounts()])),
   perSize: { small: zeroCounts(), medium: zeroCounts(), large: zeroCounts() },
-  confusion: catIds.map(() => catIds.map(() => 0)), catIndex: new Map(catIds.map((id, i) => [id, i])),
+  confusion: catIds.map(() => catIds.map(() => 0)),
+  catIndex: new Map(catIds.map((id, i) => [id, i])),
 });
 
 /** Tallies every analysed image; returns per-image counts and the GT / prediction totals. */
@@ -122,7 +147,11 @@ function tallyImages(t: Tally, gt: CocoDataset, dets: CocoResult[], imageIds: nu
 }
 
 /** Runs the taxonomy over the dataset's images (sorted by id, the first `maxImages` if set). */
-export function analyzeErrors(gt: CocoDataset, dets: CocoResult[], options: Partial<ErrorAnalysisOptions> = {}): ErrorAnalysis {
+export function analyzeErrors(
+  gt: CocoDataset,
+  dets: CocoResult[],
+  options: Partial<ErrorAnalysisOptions> = {},
+): ErrorAnalysis {
   const o = resolveOptions(options);
   const warnings: string[] = [];
   checkDetections(dets, checkGroundTruth(gt, warnings), warnings);
@@ -133,12 +162,24 @@ export function analyzeErrors(gt: CocoDataset, dets: CocoResult[], options: Part
   const names = new Map(gt.categories.map((c) => [c.id, String(c.name)]));
   const predictionsOf = (c: OutcomeCounts) => OUTCOMES.reduce((s, k) => s + (k === 'missed' ? 0 : c[k]), 0);
   return {
-    options: o, images: imageIds.length, gtObjects: [...gtPerClass.values()].reduce((a, b) => a + b, 0), predictions,
+    options: o,
+    images: imageIds.length,
+    gtObjects: [...gtPerClass.values()].reduce((a, b) => a + b, 0),
+    predictions,
     totals: t.totals,
-    perClass: catIds.map((id) => ({ categoryId: id, name: names.get(id)!, gtObjects: gtPerClass.get(id)!, predictions: predictionsOf(t.perClass.get(id)!), counts: t.perClass.get(id)! })),
+    perClass: catIds.map((id) => ({
+      categoryId: id,
+      name: names.get(id)!,
+      gtObjects: gtPerClass.get(id)!,
+      predictions: predictionsOf(t.perClass.get(id)!),
+      counts: t.perClass.get(id)!,
+    })),
     perSize: t.perSize,
     confusion: { categoryIds: catIds, names: catIds.map((id) => names.get(id)!), counts: t.confusion },
-    worstImages: images.filter((im) => im.errors > 0).sort((a, b) => b.errors - a.errors || a.imageId - b.imageId).slice(0, o.topImages),
+    worstImages: images
+      .filter((im) => im.errors > 0)
+      .sort((a, b) => b.errors - a.errors || a.imageId - b.imageId)
+      .slice(0, o.topImages),
     warnings,
   };
 }

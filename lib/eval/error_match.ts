@@ -24,7 +24,8 @@
 import type { CocoAnnotation, CocoResult } from '../coco/types.js';
 import { bbIouAt } from '../cocoeval/iou.js';
 
-export type PredictionOutcome = 'tp' | 'crowd' | 'duplicate' | 'cls_error' | 'loc_error' | 'cls_loc_error' | 'false_pos';
+export type PredictionOutcome =
+  'tp' | 'crowd' | 'duplicate' | 'cls_error' | 'loc_error' | 'cls_loc_error' | 'false_pos';
 
 export interface PredictionResult {
   /** Index of the prediction in the list given to `matchImage`. */
@@ -47,9 +48,18 @@ export interface ImageMatch {
 const boxOf = (b: readonly number[]): Float64Array => Float64Array.from(b);
 
 /** Best GT (index, IoU) among those passing `ok`, by IoU; ties keep the first. */
-function best(ious: Float64Array, gts: CocoAnnotation[], ok: (g: CocoAnnotation, j: number) => boolean): [number, number] {
-  let m = -1, v = 0;
-  for (let j = 0; j < gts.length; j++) if (ok(gts[j], j) && ious[j] > v) { m = j; v = ious[j]; }
+function best(
+  ious: Float64Array,
+  gts: CocoAnnotation[],
+  ok: (g: CocoAnnotation, j: number) => boolean,
+): [number, number] {
+  let m = -1,
+    v = 0;
+  for (let j = 0; j < gts.length; j++)
+    if (ok(gts[j], j) && ious[j] > v) {
+      m = j;
+      v = ious[j];
+    }
   return [m, v];
 }
 
@@ -59,7 +69,11 @@ function best(ious: Float64Array, gts: CocoAnnotation[], ok: (g: CocoAnnotation,
  * failed) gives the outcome; none → `false_pos`. `classify` applies it and `matchingRuleMarkdown`
  * (analysis/matching_rule.ts) prints it, so the rule the reports state is the rule the code runs.
  */
-export interface UnmatchedRule { outcome: PredictionOutcome; gt: 'same' | 'other'; iou: 'match' | 'overlap' }
+export interface UnmatchedRule {
+  outcome: PredictionOutcome;
+  gt: 'same' | 'other';
+  iou: 'match' | 'overlap';
+}
 export const UNMATCHED_RULES: readonly UnmatchedRule[] = [
   { outcome: 'duplicate', gt: 'same', iou: 'match' },
   { outcome: 'cls_error', gt: 'other', iou: 'match' },
@@ -68,7 +82,12 @@ export const UNMATCHED_RULES: readonly UnmatchedRule[] = [
 ];
 
 /** Step 2 for one prediction that step 1 left unmatched. */
-function classify(p: CocoResult, ious: Float64Array, gts: CocoAnnotation[], iouThr: number): Omit<PredictionResult, 'index'> {
+function classify(
+  p: CocoResult,
+  ious: Float64Array,
+  gts: CocoAnnotation[],
+  iouThr: number,
+): Omit<PredictionResult, 'index'> {
   const regular = (g: CocoAnnotation) => !g.iscrowd;
   const best2 = {
     same: best(ious, gts, (g) => regular(g) && g.category_id === p.category_id),
@@ -90,7 +109,8 @@ export function matchImage(gts: CocoAnnotation[], preds: CocoResult[], iouThr: n
   const taken = new Uint8Array(gts.length);
   const results: PredictionResult[] = [];
   for (const i of order) {
-    const p = preds[i], pb = boxOf(p.bbox);
+    const p = preds[i],
+      pb = boxOf(p.bbox);
     const ious = Float64Array.from(gts, (g, j) => bbIouAt(pb, 0, gtBoxes[j], 0, Boolean(g.iscrowd)));
     const [m, v] = best(ious, gts, (g, j) => !g.iscrowd && !taken[j] && g.category_id === p.category_id);
     if (m >= 0 && v >= iouThr) {
@@ -99,7 +119,10 @@ export function matchImage(gts: CocoAnnotation[], preds: CocoResult[], iouThr: n
       continue;
     }
     const [c, cv] = best(ious, gts, (g) => Boolean(g.iscrowd) && g.category_id === p.category_id);
-    if (c >= 0 && cv >= iouThr) { results.push({ index: i, outcome: 'crowd', gt: -1, iou: cv, area: p.bbox[2] * p.bbox[3] }); continue; }
+    if (c >= 0 && cv >= iouThr) {
+      results.push({ index: i, outcome: 'crowd', gt: -1, iou: cv, area: p.bbox[2] * p.bbox[3] });
+      continue;
+    }
     results.push({ index: i, ...classify(p, ious, gts, iouThr) });
   }
   const missed = gts.flatMap((g, j) => (!g.iscrowd && !taken[j] ? [j] : []));

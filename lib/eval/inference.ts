@@ -47,18 +47,30 @@ export interface InferenceCounts {
   imgPerS: number;
 }
 
-export interface SplitEvaluation { results: CocoResult[]; eval: CocoEvalResult; counts: InferenceCounts }
+export interface SplitEvaluation {
+  results: CocoResult[];
+  eval: CocoEvalResult;
+  counts: InferenceCounts;
+}
 
 /** One batch's outputs → COCO results (score-sorted per image). Dims: B batch, Q queries, K classes. */
-export async function batchResults(pred: Prediction, batch: DetrBatch, labelMap: LabelMap, opts: PredictOptions): Promise<CocoResult[]> {
+export async function batchResults(
+  pred: Prediction,
+  batch: DetrBatch,
+  labelMap: LabelMap,
+  opts: PredictOptions,
+): Promise<CocoResult[]> {
   const [b, q, k1] = pred.shape;
-  if (b !== batch.targets.length) throw new Error(`batchResults: a prediction for ${b} images, a batch of ${batch.targets.length}`);
+  if (b !== batch.targets.length)
+    throw new Error(`batchResults: a prediction for ${b} images, a batch of ${batch.targets.length}`);
   const images = batch.targets.map((t) => ({ imageId: t.imageId, width: t.origSize[1], height: t.origSize[0] }));
-  const logits = tf.tensor3d(pred.logits, [b, q, k1]);                 // [B, Q, K+1]
-  const boxes = tf.tensor3d(pred.boxes, [b, q, 4]);                    // [B, Q, 4] cxcywh in [0, 1]
+  const logits = tf.tensor3d(pred.logits, [b, q, k1]); // [B, Q, K+1]
+  const boxes = tf.tensor3d(pred.boxes, [b, q, 4]); // [B, Q, 4] cxcywh in [0, 1]
   try {
     const threshold = opts.scoreThr > 0 ? opts.scoreThr : undefined;
-    return toCocoResults(await postprocess(logits, boxes, images, labelMap.categoryIds, { threshold, topK: opts.topK }));
+    return toCocoResults(
+      await postprocess(logits, boxes, images, labelMap.categoryIds, { threshold, topK: opts.topK }),
+    );
   } finally {
     tf.dispose([logits, boxes]);
   }
@@ -69,15 +81,29 @@ function explainFailure(e: unknown, batch: DetrBatch): unknown {
   const msg = (e as Error)?.message ?? String(e);
   if (!/memory access out of bounds|Aborted|out of memory|enlarge memory/i.test(msg)) return e;
   const [b, h, w] = batch.shape;
-  return new UserError(`inference failed on a batch of ${b} images padded to ${h}×${w} (${msg.split('\n')[0]}): the tensor backend ran out of memory ` +
-    '(wasm: 4 GB per worker); lower --batch-size, or --val-size / --max-size, or use more --workers');
+  return new UserError(
+    `inference failed on a batch of ${b} images padded to ${h}×${w} (${msg.split('\n')[0]}): the tensor backend ran out of memory ` +
+      '(wasm: 4 GB per worker); lower --batch-size, or --val-size / --max-size, or use more --workers',
+  );
 }
 
 /** Predicts every image of the loader's split (one deterministic val pass) → COCO results. */
-export async function predictSplit(predictor: Predictor, loader: DetrLoader, labelMap: LabelMap, opts: PredictOptions): Promise<CocoResult[]> {
-  if (loader.cfg.train) throw new Error('predictSplit: the loader must be built with train: false (no augmentation, file order)');
+export async function predictSplit(
+  predictor: Predictor,
+  loader: DetrLoader,
+  labelMap: LabelMap,
+  opts: PredictOptions,
+): Promise<CocoResult[]> {
+  if (loader.cfg.train)
+    throw new Error('predictSplit: the loader must be built with train: false (no augmentation, file order)');
   const results: CocoResult[] = [];
-  const bar = progress({ total: loader.split.records.length, label: opts.label ?? 'predict', unit: 'img', quiet: !opts.progress, transient: opts.transient });
+  const bar = progress({
+    total: loader.split.records.length,
+    label: opts.label ?? 'predict',
+    unit: 'img',
+    quiet: !opts.progress,
+    transient: opts.transient,
+  });
   for await (const batch of loader.epoch(0)) {
     let batchOut: CocoResult[];
     try {
@@ -96,7 +122,12 @@ export async function predictSplit(predictor: Predictor, loader: DetrLoader, lab
  * Predicts the loader's split and evaluates it with COCOeval over exactly the split's images (skipped
  * images included, as misses) and the label map's categories.
  */
-export async function evaluateSplit(predictor: Predictor, loader: DetrLoader, gt: CocoDataset, opts: PredictOptions): Promise<SplitEvaluation> {
+export async function evaluateSplit(
+  predictor: Predictor,
+  loader: DetrLoader,
+  gt: CocoDataset,
+  opts: PredictOptions,
+): Promise<SplitEvaluation> {
   const t0 = performance.now();
   const [loaded0, skipped0] = [loader.stats.imagesLoaded, loader.stats.imagesSkipped];
   const { labelMap, records } = loader.split;
@@ -104,10 +135,17 @@ export async function evaluateSplit(predictor: Predictor, loader: DetrLoader, gt
   const seconds = (performance.now() - t0) / 1000;
   const images = loader.stats.imagesLoaded - loaded0;
   const imagesSkipped = loader.stats.imagesSkipped - skipped0;
-  const ev = evaluateCoco(gt, results, { quiet: true, params: { imgIds: records.map((r) => r.imageId), catIds: [...labelMap.categoryIds] } });
-  if (imagesSkipped > 0) ev.warnings.push(`${imagesSkipped} image(s) could not be read and got no predictions; their objects count as misses`);
+  const ev = evaluateCoco(gt, results, {
+    quiet: true,
+    params: { imgIds: records.map((r) => r.imageId), catIds: [...labelMap.categoryIds] },
+  });
+  if (imagesSkipped > 0)
+    ev.warnings.push(
+      `${imagesSkipped} image(s) could not be read and got no predictions; their objects count as misses`,
+    );
   return {
-    results, eval: ev,
+    results,
+    eval: ev,
     counts: { images, imagesSkipped, detections: results.length, seconds, imgPerS: images / Math.max(seconds, 1e-9) },
   };
 }

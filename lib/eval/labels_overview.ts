@@ -28,25 +28,30 @@ function histogram(values: number[], lo: number, hi: number, bins: number): Labe
 export function labelsOverview(ds: CocoDataset): LabelsOverview {
   const size = new Map(ds.images.map((i) => [i.id, [i.width, i.height] as const]));
   const cats = [...ds.categories].sort((a, b) => a.id - b.id);
-  const inst = new Map(cats.map((c) => [c.id, 0])), imgs = new Map(cats.map((c) => [c.id, new Set<number>()]));
-  const rel: number[] = [], asp: number[] = [];
+  const inst = new Map(cats.map((c) => [c.id, 0])),
+    imgs = new Map(cats.map((c) => [c.id, new Set<number>()]));
+  const rel: number[] = [],
+    asp: number[] = [];
   const grid = new Array<number>(100).fill(0);
   let boxes = 0;
   for (const a of ds.annotations) {
     const wh = size.get(a.image_id);
     if (a.iscrowd || !wh || !inst.has(a.category_id)) continue;
-    const [W, H] = wh, [x, y, w, h] = a.bbox;
+    const [W, H] = wh,
+      [x, y, w, h] = a.bbox;
     if (!(w > 0 && h > 0 && W > 0 && H > 0)) continue;
     boxes++;
     inst.set(a.category_id, inst.get(a.category_id)! + 1);
     imgs.get(a.category_id)!.add(a.image_id);
     rel.push(Math.sqrt((w * h) / (W * H)));
     asp.push(Math.log2(w / h));
-    const gx = Math.min(9, Math.max(0, Math.floor(((x + w / 2) / W) * 10))), gy = Math.min(9, Math.max(0, Math.floor(((y + h / 2) / H) * 10)));
+    const gx = Math.min(9, Math.max(0, Math.floor(((x + w / 2) / W) * 10))),
+      gy = Math.min(9, Math.max(0, Math.floor(((y + h / 2) / H) * 10)));
     grid[gy * 10 + gx]++;
   }
   return {
-    images: ds.images.length, boxes,
+    images: ds.images.length,
+    boxes,
     classCounts: cats.map((c) => ({ class: c.name, instances: inst.get(c.id)!, images: imgs.get(c.id)!.size })),
     relativeSize: histogram(rel, 0, 1, 20),
     log2Aspect: histogram(asp, -4, 4, 16),

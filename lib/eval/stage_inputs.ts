@@ -27,19 +27,38 @@ import { readCocoDataset } from '../cocoeval/results_io.js';
 
 /** The flags every model stage shares. */
 export interface ModelInputParams {
-  run: string; checkpoint: string; dataRoot: string; split: string;
-  workers: number; backend: BackendChoice; batchSize: number; valSize: number; maxSize: number; quiet: boolean;
+  run: string;
+  checkpoint: string;
+  dataRoot: string;
+  split: string;
+  workers: number;
+  backend: BackendChoice;
+  batchSize: number;
+  valSize: number;
+  maxSize: number;
+  quiet: boolean;
 }
 
 export const MODEL_INPUT_SCHEMA: Schema<ModelInputParams> = {
   run: str('runs/detr_demo', 'run folder (checkpoints/, metrics/, viz/, analysis/)'),
-  checkpoint: str('best', "'best', 'last', or a path to a checkpoint folder or model.safetensors (config.json beside it)"),
-  dataRoot: str('', "subset root (label_map.json, annotations); default: the data root recorded in the run's config.json, else data/demo_subset"),
+  checkpoint: str(
+    'best',
+    "'best', 'last', or a path to a checkpoint folder or model.safetensors (config.json beside it)",
+  ),
+  dataRoot: str(
+    '',
+    "subset root (label_map.json, annotations); default: the data root recorded in the run's config.json, else data/demo_subset",
+  ),
   split: str('val', 'split to evaluate'),
-  workers: int(0, 'inference worker threads (0 = one per core on wasm/cpu, 1 on native/GPU backends)', { min: 0, max: 64 }),
+  workers: int(0, 'inference worker threads (0 = one per core on wasm/cpu, 1 on native/GPU backends)', {
+    min: 0,
+    max: 64,
+  }),
   backend: oneOf<BackendChoice>(['auto', ...BACKEND_CHAIN], 'auto', 'tfjs backend'),
   batchSize: int(4, 'images per forward pass (split across workers)', { min: 1 }),
-  valSize: int(0, "shortest side at inference (0 = the run's config.json, else 800; the demo preset uses 128)", { min: 0 }),
+  valSize: int(0, "shortest side at inference (0 = the run's config.json, else 800; the demo preset uses 128)", {
+    min: 0,
+  }),
   maxSize: int(0, "longest side cap (0 = the run's config.json, else 1333)", { min: 0 }),
   quiet: bool(false, 'no progress bars'),
 };
@@ -50,12 +69,21 @@ export const MODEL_INPUT_SCHEMA: Schema<ModelInputParams> = {
  */
 export type StageOverrides<P> = { [K in keyof P]?: P[K] extends string ? string : P[K] };
 
-export interface Fingerprint { path: string; bytes: number; mtimeMs: number }
-export interface CheckpointRef { weights: string; fingerprint: Fingerprint }
+export interface Fingerprint {
+  path: string;
+  bytes: number;
+  mtimeMs: number;
+}
+export interface CheckpointRef {
+  weights: string;
+  fingerprint: Fingerprint;
+}
 
 function available(run: string): string {
   const dir = path.join(run, 'checkpoints');
-  const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => fs.existsSync(path.join(dir, n, 'model.safetensors'))) : [];
+  const names = fs.existsSync(dir)
+    ? fs.readdirSync(dir).filter((n) => fs.existsSync(path.join(dir, n, 'model.safetensors')))
+    : [];
   return names.length ? `available: ${names.join(', ')}` : 'it has no checkpoints yet (train first: detrlab train)';
 }
 
@@ -67,27 +95,45 @@ export function resolveCheckpoint(run: string, checkpoint: string): CheckpointRe
     const dir = path.join(run, 'checkpoints', checkpoint);
     recoverDir(dir);
     weights = path.join(dir, 'model.safetensors');
-    if (!fs.existsSync(weights)) throw new UserError(`${run} has no checkpoints/${checkpoint}/model.safetensors; ${available(run)}`);
+    if (!fs.existsSync(weights))
+      throw new UserError(`${run} has no checkpoints/${checkpoint}/model.safetensors; ${available(run)}`);
   } else {
-    weights = fs.existsSync(checkpoint) && fs.statSync(checkpoint).isDirectory() ? path.join(checkpoint, 'model.safetensors') : checkpoint;
+    weights =
+      fs.existsSync(checkpoint) && fs.statSync(checkpoint).isDirectory()
+        ? path.join(checkpoint, 'model.safetensors')
+        : checkpoint;
     if (!fs.existsSync(weights)) throw new UserError(`--checkpoint ${checkpoint}: ${weights} does not exist`);
   }
   const st = fs.statSync(weights);
-  return { weights: path.resolve(weights), fingerprint: { path: path.resolve(weights), bytes: st.size, mtimeMs: st.mtimeMs } };
+  return {
+    weights: path.resolve(weights),
+    fingerprint: { path: path.resolve(weights), bytes: st.size, mtimeMs: st.mtimeMs },
+  };
 }
 
 /** UserError unless the checkpoint's classes are the label map's (count, COCO ids, names when known). */
-export function checkLabels(numClasses: number, labels: LabelInfo | undefined, labelMap: LabelMap, where: string): void {
+export function checkLabels(
+  numClasses: number,
+  labels: LabelInfo | undefined,
+  labelMap: LabelMap,
+  where: string,
+): void {
   const list = (xs: readonly unknown[]) => `[${xs.slice(0, 12).join(', ')}${xs.length > 12 ? ', …' : ''}]`;
   const hint = 'evaluate with the data root the run was trained on';
   if (numClasses !== labelMap.classes.length) {
-    throw new UserError(`${where}: the model has ${numClasses} classes but the label map has ${labelMap.classes.length} ${list(labelMap.classes)}; ${hint}`);
+    throw new UserError(
+      `${where}: the model has ${numClasses} classes but the label map has ${labelMap.classes.length} ${list(labelMap.classes)}; ${hint}`,
+    );
   }
   if (labels?.categoryIds && labels.categoryIds.join() !== labelMap.categoryIds.join()) {
-    throw new UserError(`${where}: the model's category ids ${list(labels.categoryIds)} differ from the label map's ${list(labelMap.categoryIds)}; ${hint}`);
+    throw new UserError(
+      `${where}: the model's category ids ${list(labels.categoryIds)} differ from the label map's ${list(labelMap.categoryIds)}; ${hint}`,
+    );
   }
   if (labels?.names.length === numClasses && labels.names.join('\n') !== labelMap.classes.join('\n')) {
-    throw new UserError(`${where}: the model's classes ${list(labels.names)} differ from the label map's ${list(labelMap.classes)}; ${hint}`);
+    throw new UserError(
+      `${where}: the model's classes ${list(labels.names)} differ from the label map's ${list(labelMap.classes)}; ${hint}`,
+    );
   }
 }
 
@@ -108,7 +154,8 @@ export function firstImages(split: DetectionSplit, n: number): DetectionSplit {
 function runSetting(config: Record<string, unknown> | undefined, key: string): unknown {
   if (!config) return undefined;
   if (key in config) return config[key];
-  for (const v of Object.values(config)) if (v && typeof v === 'object' && !Array.isArray(v) && key in v) return (v as Record<string, unknown>)[key];
+  for (const v of Object.values(config))
+    if (v && typeof v === 'object' && !Array.isArray(v) && key in v) return (v as Record<string, unknown>)[key];
   return undefined;
 }
 
@@ -117,9 +164,18 @@ const positive = (v: unknown): number | undefined => (typeof v === 'number' && v
 /** The resize the run validated with: config.json's resolved `augment` object, else its preset name and sizes, else DETR's. */
 function trainedAugment(cfg: Record<string, unknown> | undefined): AugmentConfig {
   const top = cfg?.augment;
-  if (top && typeof top === 'object' && positive((top as AugmentConfig).valSize)) return { ...DETR_AUGMENT, ...(top as Partial<AugmentConfig>) };
-  const preset = (typeof top === 'string' ? top : runSetting(cfg?.params as Record<string, unknown> | undefined, 'augment')) === 'demo' ? DEMO_AUGMENT : DETR_AUGMENT;
-  return { ...preset, valSize: positive(runSetting(cfg, 'valSize')) ?? preset.valSize, maxSize: positive(runSetting(cfg, 'maxSize')) ?? preset.maxSize };
+  if (top && typeof top === 'object' && positive((top as AugmentConfig).valSize))
+    return { ...DETR_AUGMENT, ...(top as Partial<AugmentConfig>) };
+  const preset =
+    (typeof top === 'string' ? top : runSetting(cfg?.params as Record<string, unknown> | undefined, 'augment')) ===
+    'demo'
+      ? DEMO_AUGMENT
+      : DETR_AUGMENT;
+  return {
+    ...preset,
+    valSize: positive(runSetting(cfg, 'valSize')) ?? preset.valSize,
+    maxSize: positive(runSetting(cfg, 'maxSize')) ?? preset.maxSize,
+  };
 }
 
 /** `dataRoot` as given, else the one the run recorded (config.json `params.dataRoot`), else the demo subset. */
@@ -136,7 +192,6 @@ export function valAugment(run: string, p: Pick<ModelInputParams, 'valSize' | 'm
   const base = trainedAugment(fs.existsSync(file) ? readJson<Record<string, unknown>>(file) : undefined);
   return { ...base, valSize: p.valSize || base.valSize, maxSize: p.maxSize || base.maxSize };
 }
-
 
 export interface ModelInputs {
   engine: EngineInfo;

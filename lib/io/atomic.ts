@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { readJsonFile } from './json_file.js';
 
 let counter = 0;
-const tmpName = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${counter++}.tmp`);
+const tmpName = (file: string) =>
+  path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${counter++}.tmp`);
 
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });

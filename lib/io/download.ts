@@ -35,7 +35,12 @@ export interface DownloadOptions {
   quiet?: boolean;
 }
 
-export interface DownloadResult { path: string; bytes: number; resumed: boolean; skipped: boolean }
+export interface DownloadResult {
+  path: string;
+  bytes: number;
+  resumed: boolean;
+  skipped: boolean;
+}
 
 const GB = 1e9;
 const fmtGb = (b: number) => `${(b / GB).toFixed(2)} GB`;
@@ -52,8 +57,10 @@ export function freeBytes(dir: string): number {
 export function checkFreeSpace(dir: string, needBytes: number, keepFree: number, what: string): void {
   const free = freeBytes(dir);
   if (free < needBytes + keepFree) {
-    throw new UserError(`not enough disk space for ${what}: needs ${fmtGb(needBytes)} (+${fmtGb(keepFree)} kept free), ` +
-      `only ${fmtGb(free)} free under ${path.resolve(dir)}`);
+    throw new UserError(
+      `not enough disk space for ${what}: needs ${fmtGb(needBytes)} (+${fmtGb(keepFree)} kept free), ` +
+        `only ${fmtGb(free)} free under ${path.resolve(dir)}`,
+    );
   }
 }
 
@@ -86,7 +93,9 @@ async function verifyExisting(file: string, o: DownloadOptions): Promise<string 
   const hashers = makeHashers(o);
   const size = fs.statSync(file).size;
   if (o.expectedSize !== undefined && size !== o.expectedSize) return `size ${size} bytes, expected ${o.expectedSize}`;
-  const bar = hashers.length ? progress({ label: `verify ${path.basename(file)}`, unit: 'B', total: size, quiet: o.quiet }) : undefined;
+  const bar = hashers.length
+    ? progress({ label: `verify ${path.basename(file)}`, unit: 'B', total: size, quiet: o.quiet })
+    : undefined;
   await hashFileInto(file, hashers, bar);
   bar?.done();
   return verifyProblem(file, o, hashers);
@@ -99,14 +108,23 @@ export function parseContentRange(v: string | undefined): { start?: number; tota
   return { start: m[1] !== undefined ? Number(m[1]) : undefined, total: m[2] !== '*' ? Number(m[2]) : undefined };
 }
 
-interface Attempt { complete: boolean; resumed: boolean }
+interface Attempt {
+  complete: boolean;
+  resumed: boolean;
+}
 
 /** One HTTP request that appends to (or restarts) the part file. Throws on network errors. */
 async function fetchIntoPart(o: DownloadOptions, part: string): Promise<Attempt> {
   let offset = fs.existsSync(part) ? fs.statSync(part).size : 0;
-  if (o.expectedSize !== undefined && offset > o.expectedSize) { fs.rmSync(part); offset = 0; }
+  if (o.expectedSize !== undefined && offset > o.expectedSize) {
+    fs.rmSync(part);
+    offset = 0;
+  }
   if (o.expectedSize !== undefined && offset === o.expectedSize) return { complete: true, resumed: true };
-  const { res, status, url } = await httpGet(o.url, { headers: offset > 0 ? { range: `bytes=${offset}-` } : {}, idleTimeoutMs: o.idleTimeoutMs });
+  const { res, status, url } = await httpGet(o.url, {
+    headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+    idleTimeoutMs: o.idleTimeoutMs,
+  });
   if (status === 416) {
     res.resume();
     const { total } = parseContentRange(res.headers['content-range']);
@@ -126,7 +144,11 @@ async function fetchIntoPart(o: DownloadOptions, part: string): Promise<Attempt>
   if (status === 206) {
     const range = parseContentRange(res.headers['content-range']);
     total = range.total;
-    if ((range.start ?? 0) !== offset) { res.destroy(); fs.rmSync(part, { force: true }); return { complete: false, resumed: false }; }
+    if ((range.start ?? 0) !== offset) {
+      res.destroy();
+      fs.rmSync(part, { force: true });
+      return { complete: false, resumed: false };
+    }
   } else {
     offset = 0; // 200: the server ignored Range (or there was nothing to resume) → write from the start
     const len = Number(res.headers['content-length']);
@@ -134,16 +156,40 @@ async function fetchIntoPart(o: DownloadOptions, part: string): Promise<Attempt>
   }
   if (o.expectedSize !== undefined && total !== undefined && total !== o.expectedSize) {
     res.destroy();
-    throw new UserError(`${o.url} is ${total} bytes on the server, expected ${o.expectedSize}: wrong file or a changed mirror`);
+    throw new UserError(
+      `${o.url} is ${total} bytes on the server, expected ${o.expectedSize}: wrong file or a changed mirror`,
+    );
   }
   return streamBody(res, o, part, offset, total);
 }
 
 /** Appends (offset > 0) or writes the response body to the part file, with a progress bar. */
-async function streamBody(res: NodeJS.ReadableStream, o: DownloadOptions, part: string, offset: number, total: number | undefined): Promise<Attempt> {
-  checkFreeSpace(path.dirname(part), (total ?? o.expectedSize ?? 0) - offset, o.minFreeBytes ?? GB, `downloading ${path.basename(o.dest)}`);
-  const bar = progress({ label: o.label ?? path.basename(o.dest), unit: 'B', total: total ?? o.expectedSize, start: offset, quiet: o.quiet });
-  const counter = new Transform({ transform(chunk: Buffer, _e, cb) { bar.tick(chunk.length); cb(null, chunk); } });
+async function streamBody(
+  res: NodeJS.ReadableStream,
+  o: DownloadOptions,
+  part: string,
+  offset: number,
+  total: number | undefined,
+): Promise<Attempt> {
+  checkFreeSpace(
+    path.dirname(part),
+    (total ?? o.expectedSize ?? 0) - offset,
+    o.minFreeBytes ?? GB,
+    `downloading ${path.basename(o.dest)}`,
+  );
+  const bar = progress({
+    label: o.label ?? path.basename(o.dest),
+    unit: 'B',
+    total: total ?? o.expectedSize,
+    start: offset,
+    quiet: o.quiet,
+  });
+  const counter = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      bar.tick(chunk.length);
+      cb(null, chunk);
+    },
+  });
   try {
     await pipeline(res, counter, fs.createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' }));
   } finally {
@@ -168,7 +214,12 @@ export async function download(o: DownloadOptions): Promise<DownloadResult> {
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   if (o.expectedSize !== undefined) {
     const have = fs.existsSync(part) ? fs.statSync(part).size : 0;
-    checkFreeSpace(path.dirname(dest), Math.max(0, o.expectedSize - have), o.minFreeBytes ?? GB, `downloading ${path.basename(dest)}`);
+    checkFreeSpace(
+      path.dirname(dest),
+      Math.max(0, o.expectedSize - have),
+      o.minFreeBytes ?? GB,
+      `downloading ${path.basename(dest)}`,
+    );
   }
   const retries = o.retries ?? 3;
   let resumed = false;
@@ -177,13 +228,18 @@ export async function download(o: DownloadOptions): Promise<DownloadResult> {
       const a = await fetchIntoPart(o, part);
       resumed ||= a.resumed;
       if (a.complete) break;
-      if (attempt >= retries + 2) throw new UserError(`${o.url}: the server keeps answering range requests inconsistently; delete ${part} and retry`);
+      if (attempt >= retries + 2)
+        throw new UserError(
+          `${o.url}: the server keeps answering range requests inconsistently; delete ${part} and retry`,
+        );
     } catch (e) {
       if (e instanceof UserError) throw e;
       const have = fs.existsSync(part) ? fs.statSync(part).size : 0;
       if (attempt >= retries) {
-        throw new UserError(`download of ${o.url} failed after ${attempt + 1} attempt(s): ${(e as Error).message}. ` +
-          `${have} bytes are kept in ${part}; run again to resume`);
+        throw new UserError(
+          `download of ${o.url} failed after ${attempt + 1} attempt(s): ${(e as Error).message}. ` +
+            `${have} bytes are kept in ${part}; run again to resume`,
+        );
       }
       await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));
     }
@@ -191,10 +247,16 @@ export async function download(o: DownloadOptions): Promise<DownloadResult> {
   const problem = await verifyExisting(part, o);
   if (problem) {
     fs.rmSync(part, { force: true });
-    throw new UserError(`downloaded ${o.url} but it does not verify (${problem}); the partial file was removed — check the URL/mirror`);
+    throw new UserError(
+      `downloaded ${o.url} but it does not verify (${problem}); the partial file was removed — check the URL/mirror`,
+    );
   }
   const fd = fs.openSync(part, 'r+');
-  try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
   fs.renameSync(part, dest);
   return { path: dest, bytes: fs.statSync(dest).size, resumed, skipped: false };
 }

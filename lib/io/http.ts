@@ -27,7 +27,10 @@ function requestOnce(url: URL, opts: HttpGetOptions): Promise<http.IncomingMessa
   if (!mod) return Promise.reject(new Error(`unsupported protocol '${url.protocol}' in ${url.href}`));
   return new Promise((resolve, reject) => {
     let response: http.IncomingMessage | undefined;
-    const req = mod.get(url, { headers: { 'user-agent': 'detrlab', ...opts.headers } }, (res) => { response = res; resolve(res); });
+    const req = mod.get(url, { headers: { 'user-agent': 'detrlab', ...opts.headers } }, (res) => {
+      response = res;
+      resolve(res);
+    });
     const secs = ((opts.idleTimeoutMs ?? 60_000) / 1000).toFixed(0);
     req.setTimeout(opts.idleTimeoutMs ?? 60_000, () => {
       // the socket timeout also fires while the body streams; the body then fails with this error, not "aborted"

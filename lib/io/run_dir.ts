@@ -8,7 +8,12 @@ import * as path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { readJsonFile } from './json_file.js';
 
-export interface LogRow { split: 'train' | 'val' | string; step: number; epoch: number; [k: string]: number | string | boolean | null }
+export interface LogRow {
+  split: 'train' | 'val' | string;
+  step: number;
+  epoch: number;
+  [k: string]: number | string | boolean | null;
+}
 
 export class RunDir {
   readonly logFile: string;
@@ -18,19 +23,27 @@ export class RunDir {
     this.logFile = path.join(root, 'log.jsonl');
   }
 
-  path(...parts: string[]): string { return path.join(this.root, ...parts); }
+  path(...parts: string[]): string {
+    return path.join(this.root, ...parts);
+  }
 
-  writeConfig(config: Record<string, unknown>): void { writeJsonAtomic(this.path('config.json'), config); }
+  writeConfig(config: Record<string, unknown>): void {
+    writeJsonAtomic(this.path('config.json'), config);
+  }
 
   readConfig<T = Record<string, unknown>>(): T | undefined {
     const f = this.path('config.json');
-    return fs.existsSync(f) ? readJsonFile<T>(f, { what: 'the run\'s recorded settings' }) : undefined;
+    return fs.existsSync(f) ? readJsonFile<T>(f, { what: "the run's recorded settings" }) : undefined;
   }
 
   /** Appends one row (a single write call, so a crash can at worst tear the last line, which readLog skips). */
-  log(row: LogRow): void { fs.appendFileSync(this.logFile, JSON.stringify(row) + '\n'); }
+  log(row: LogRow): void {
+    fs.appendFileSync(this.logFile, JSON.stringify(row) + '\n');
+  }
 
-  readLog(): LogRow[] { return readLog(this.logFile); }
+  readLog(): LogRow[] {
+    return readLog(this.logFile);
+  }
 
   /** Drops log rows after `step` (a resumed run rewrites the steps it repeats). */
   truncateLog(step: number): void {
@@ -44,7 +57,11 @@ export function readLog(file: string): LogRow[] {
   const rows: LogRow[] = [];
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
-    try { rows.push(JSON.parse(line) as LogRow); } catch { /* a torn last line from a killed run */ }
+    try {
+      rows.push(JSON.parse(line) as LogRow);
+    } catch {
+      /* a torn last line from a killed run */
+    }
   }
   return rows;
 }

@@ -12,7 +12,13 @@ import { checkOutputDir } from './output_path.js';
 
 export const LOCK_FILE = '.lock';
 
-interface LockRecord { pid: number; host: string; procStart?: string; command: string; since: string }
+interface LockRecord {
+  pid: number;
+  host: string;
+  procStart?: string;
+  command: string;
+  since: string;
+}
 
 /** Field 22 (starttime, clock ticks since boot) of /proc/<pid>/stat; undefined off Linux or if gone. */
 function procStart(pid: number): string | undefined {
@@ -66,22 +72,38 @@ export class RunLock {
     checkOutputDir(dir, what);
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, LOCK_FILE);
-    const me: LockRecord = { pid: process.pid, host: os.hostname(), procStart: procStart(process.pid), command: process.argv.slice(1).join(' '), since: new Date().toISOString() };
+    const me: LockRecord = {
+      pid: process.pid,
+      host: os.hostname(),
+      procStart: procStart(process.pid),
+      command: process.argv.slice(1).join(' '),
+      since: new Date().toISOString(),
+    };
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const fd = fs.openSync(file, 'wx');
-        try { fs.writeSync(fd, JSON.stringify(me) + '\n'); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+        try {
+          fs.writeSync(fd, JSON.stringify(me) + '\n');
+          fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
         return new RunLock(file);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`cannot lock ${what} ${dir}: ${(e as Error).message}`);
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new UserError(`cannot lock ${what} ${dir}: ${(e as Error).message}`);
       }
       const owner = readRecord(file);
       if (owner && ownerAlive(owner)) {
         const who = owner.pid === process.pid ? 'this process' : `pid ${owner.pid} on ${owner.host}`;
-        throw new UserError(`${what} ${dir} is in use by a live run (${who}, since ${owner.since}); wait for it to finish, stop it, ` +
-          `or use another folder (if that run is over, delete ${file})`);
+        throw new UserError(
+          `${what} ${dir} is in use by a live run (${who}, since ${owner.since}); wait for it to finish, stop it, ` +
+            `or use another folder (if that run is over, delete ${file})`,
+        );
       }
-      console.warn(`warning: ${file} was left by a run that is gone (${owner ? `pid ${owner.pid}, since ${owner.since}` : 'unreadable'}); taking it over`);
+      console.warn(
+        `warning: ${file} was left by a run that is gone (${owner ? `pid ${owner.pid}, since ${owner.since}` : 'unreadable'}); taking it over`,
+      );
       fs.rmSync(file, { force: true });
     }
     throw new UserError(`cannot lock ${what} ${dir}: another process keeps taking ${file}`);

@@ -31,7 +31,12 @@ export interface UnzipOptions {
   quiet?: boolean;
 }
 
-export interface UnzipResult { files: number; written: number; skipped: number; bytes: number }
+export interface UnzipResult {
+  files: number;
+  written: number;
+  skipped: number;
+  bytes: number;
+}
 
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
@@ -50,7 +55,9 @@ export function safeEntryPath(root: string, name: string, zip = 'zip'): string {
 
 function openZip(file: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (err, zf) => (err ? reject(err) : resolve(zf!)));
+    yauzl.open(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (err, zf) =>
+      err ? reject(err) : resolve(zf!),
+    );
   });
 }
 
@@ -58,9 +65,14 @@ function openZip(file: string): Promise<yauzl.ZipFile> {
 function listEntries(zf: yauzl.ZipFile, zipName: string): Promise<yauzl.Entry[]> {
   return new Promise((resolve, reject) => {
     const out: yauzl.Entry[] = [];
-    zf.on('entry', (e: yauzl.Entry) => { out.push(e); zf.readEntry(); });
+    zf.on('entry', (e: yauzl.Entry) => {
+      out.push(e);
+      zf.readEntry();
+    });
     zf.on('end', () => resolve(out));
-    zf.on('error', (e: Error) => reject(/fileName|path/.test(e.message) ? new UserError(`${zipName}: refusing unsafe entry (${e.message})`) : e));
+    zf.on('error', (e: Error) =>
+      reject(/fileName|path/.test(e.message) ? new UserError(`${zipName}: refusing unsafe entry (${e.message})`) : e),
+    );
     zf.readEntry();
   });
 }
@@ -68,20 +80,37 @@ function listEntries(zf: yauzl.ZipFile, zipName: string): Promise<yauzl.Entry[]>
 const isDir = (e: yauzl.Entry) => e.fileName.endsWith('/');
 const isSymlink = (e: yauzl.Entry) => ((e.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK;
 
-async function extractEntry(zf: yauzl.ZipFile, e: yauzl.Entry, out: string, bar: Progress, zipName: string): Promise<void> {
+async function extractEntry(
+  zf: yauzl.ZipFile,
+  e: yauzl.Entry,
+  out: string,
+  bar: Progress,
+  zipName: string,
+): Promise<void> {
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const tmp = `${out}.unzip-${process.pid}.tmp`;
-  const rs = await new Promise<NodeJS.ReadableStream>((res, rej) => zf.openReadStream(e, (err, s) => (err ? rej(err) : res(s!))));
+  const rs = await new Promise<NodeJS.ReadableStream>((res, rej) =>
+    zf.openReadStream(e, (err, s) => (err ? rej(err) : res(s!))),
+  );
   let crc = 0;
-  const check = new Transform({ transform(chunk: Buffer, _enc, cb) { crc = crc32(chunk, crc); bar.tick(chunk.length); cb(null, chunk); } });
+  const check = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      crc = crc32(chunk, crc);
+      bar.tick(chunk.length);
+      cb(null, chunk);
+    },
+  });
   try {
     await pipeline(rs, check, fs.createWriteStream(tmp));
-    if ((crc >>> 0) !== (e.crc32 >>> 0)) throw new UserError(`${zipName}: entry '${e.fileName}' is corrupt (CRC-32 mismatch); download the archive again`);
+    if (crc >>> 0 !== e.crc32 >>> 0)
+      throw new UserError(`${zipName}: entry '${e.fileName}' is corrupt (CRC-32 mismatch); download the archive again`);
     fs.renameSync(tmp, out);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     if (err instanceof UserError) throw err;
-    throw new UserError(`${zipName}: entry '${e.fileName}' could not be extracted (${(err as Error).message}); the archive is damaged, download it again`);
+    throw new UserError(
+      `${zipName}: entry '${e.fileName}' could not be extracted (${(err as Error).message}); the archive is damaged, download it again`,
+    );
   }
 }
 
@@ -90,14 +119,20 @@ export async function unzip(o: UnzipOptions): Promise<UnzipResult> {
   const zipName = path.basename(o.zip);
   if (!fs.existsSync(o.zip)) throw new UserError(`zip archive not found: ${o.zip}`);
   let zf: yauzl.ZipFile;
-  try { zf = await openZip(o.zip); } catch (e) { throw new UserError(`${o.zip} is not a readable zip archive: ${(e as Error).message}`); }
+  try {
+    zf = await openZip(o.zip);
+  } catch (e) {
+    throw new UserError(`${o.zip} is not a readable zip archive: ${(e as Error).message}`);
+  }
   try {
     const entries = (await listEntries(zf, zipName)).filter((e) => !o.filter || o.filter(e.fileName));
     const plan = entries.map((e) => {
       if (isSymlink(e)) throw new UserError(`${zipName}: refusing entry '${e.fileName}': symbolic link`);
       return { e, out: safeEntryPath(o.dest, e.fileName, zipName) };
     });
-    const todo = plan.filter(({ e, out }) => !isDir(e) && !(fs.existsSync(out) && fs.statSync(out).size === e.uncompressedSize));
+    const todo = plan.filter(
+      ({ e, out }) => !isDir(e) && !(fs.existsSync(out) && fs.statSync(out).size === e.uncompressedSize),
+    );
     const bytes = todo.reduce((s, { e }) => s + e.uncompressedSize, 0);
     checkFreeSpace(o.dest, bytes, o.minFreeBytes ?? 1e9, `extracting ${zipName}`);
     for (const { e, out } of plan) if (isDir(e)) fs.mkdirSync(out, { recursive: true });

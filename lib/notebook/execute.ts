@@ -5,8 +5,19 @@
 import { KernelClient } from './kernel_client.js';
 import { Notebook, Output, CodeCell, sourceOf, textOf } from './nbformat.js';
 
-export interface CellError { cellIndex: number; ename: string; evalue: string; traceback: string[] }
-export interface ExecutedNotebook { nb: Notebook; ok: boolean; error?: CellError; ms: number; cellsRun: number }
+export interface CellError {
+  cellIndex: number;
+  ename: string;
+  evalue: string;
+  traceback: string[];
+}
+export interface ExecutedNotebook {
+  nb: Notebook;
+  ok: boolean;
+  error?: CellError;
+  ms: number;
+  cellsRun: number;
+}
 
 type Content = Record<string, unknown>;
 
@@ -20,10 +31,14 @@ class OutputCollector {
 
   handle(type: string, c: Content): void {
     if (type === 'clear_output') {
-      if (c.wait) this.clearPending = true; else this.outputs = [];
+      if (c.wait) this.clearPending = true;
+      else this.outputs = [];
       return;
     }
-    if (this.clearPending && type !== 'update_display_data') { this.outputs = []; this.clearPending = false; }
+    if (this.clearPending && type !== 'update_display_data') {
+      this.outputs = [];
+      this.clearPending = false;
+    }
     switch (type) {
       case 'stream': {
         const name = c.name as 'stdout' | 'stderr';
@@ -33,7 +48,11 @@ class OutputCollector {
         break;
       }
       case 'display_data': {
-        const out = { output_type: 'display_data' as const, data: c.data as Content, metadata: (c.metadata as Content) ?? {} };
+        const out = {
+          output_type: 'display_data' as const,
+          data: c.data as Content,
+          metadata: (c.metadata as Content) ?? {},
+        };
         const id = (c.transient as { display_id?: string } | undefined)?.display_id;
         if (id) this.displays.set(id, [...(this.displays.get(id) ?? []), out]);
         this.outputs.push(out);
@@ -41,14 +60,27 @@ class OutputCollector {
       }
       case 'update_display_data': {
         const id = (c.transient as { display_id?: string } | undefined)?.display_id;
-        for (const out of (id && this.displays.get(id)) || []) { out.data = c.data as Content; out.metadata = (c.metadata as Content) ?? {}; }
+        for (const out of (id && this.displays.get(id)) || []) {
+          out.data = c.data as Content;
+          out.metadata = (c.metadata as Content) ?? {};
+        }
         break;
       }
       case 'execute_result':
-        this.outputs.push({ output_type: 'execute_result', data: c.data as Content, metadata: (c.metadata as Content) ?? {}, execution_count: (c.execution_count as number) ?? null });
+        this.outputs.push({
+          output_type: 'execute_result',
+          data: c.data as Content,
+          metadata: (c.metadata as Content) ?? {},
+          execution_count: (c.execution_count as number) ?? null,
+        });
         break;
       case 'error':
-        this.outputs.push({ output_type: 'error', ename: String(c.ename), evalue: String(c.evalue), traceback: (c.traceback as string[]) ?? [] });
+        this.outputs.push({
+          output_type: 'error',
+          ename: String(c.ename),
+          evalue: String(c.evalue),
+          traceback: (c.traceback as string[]) ?? [],
+        });
         break;
       default:
         return;
@@ -57,7 +89,10 @@ class OutputCollector {
   }
 
   /** Starts a new cell's output list (display ids stay known: a later cell may update an earlier display). */
-  reset(): void { this.outputs = []; this.clearPending = false; }
+  reset(): void {
+    this.outputs = [];
+    this.clearPending = false;
+  }
 }
 
 export interface ExecuteOptions {
@@ -68,12 +103,18 @@ export interface ExecuteOptions {
   onOutput?: (msgType: string, content: Record<string, unknown>) => void;
 }
 
-export async function executeNotebook(input: Notebook, kernel: KernelClient, opts: ExecuteOptions = {}): Promise<ExecutedNotebook> {
+export async function executeNotebook(
+  input: Notebook,
+  kernel: KernelClient,
+  opts: ExecuteOptions = {},
+): Promise<ExecutedNotebook> {
   const nb: Notebook = structuredClone(input);
   const t0 = Date.now();
   let cellsRun = 0;
   let current = -1;
-  const collector = new OutputCollector(() => { if (current >= 0) (nb.cells[current] as CodeCell).outputs = collector.outputs; });
+  const collector = new OutputCollector(() => {
+    if (current >= 0) (nb.cells[current] as CodeCell).outputs = collector.outputs;
+  });
   for (let i = 0; i < nb.cells.length; i++) {
     const cell = nb.cells[i];
     if (cell.cell_type !== 'code') continue;
@@ -84,10 +125,22 @@ export async function executeNotebook(input: Notebook, kernel: KernelClient, opt
     const c0 = Date.now();
     let res: Awaited<ReturnType<KernelClient['execute']>>;
     try {
-      res = await kernel.execute(code, (t, c) => { opts.onOutput?.(t, c); collector.handle(t, c); }, opts.cellTimeoutMs);
+      res = await kernel.execute(
+        code,
+        (t, c) => {
+          opts.onOutput?.(t, c);
+          collector.handle(t, c);
+        },
+        opts.cellTimeoutMs,
+      );
     } catch (e) {
       if (/timed out/.test((e as Error).message)) kernel.interrupt();
-      const err: CellError = { cellIndex: i, ename: 'RunnerError', evalue: (e as Error).message, traceback: [(e as Error).message] };
+      const err: CellError = {
+        cellIndex: i,
+        ename: 'RunnerError',
+        evalue: (e as Error).message,
+        traceback: [(e as Error).message],
+      };
       collector.handle('error', { ...err });
       cell.outputs = collector.outputs;
       return { nb, ok: false, error: err, ms: Date.now() - t0, cellsRun };
@@ -108,9 +161,15 @@ export async function executeNotebook(input: Notebook, kernel: KernelClient, opt
 function cellError(cellIndex: number, outputs: Output[], status: string): CellError {
   const e = outputs.find((o) => o.output_type === 'error') as Extract<Output, { output_type: 'error' }> | undefined;
   if (e) return { cellIndex, ename: e.ename, evalue: e.evalue, traceback: e.traceback };
-  const err = [...outputs].reverse().find((o) => o.output_type === 'stream' && o.name === 'stderr') as Extract<Output, { output_type: 'stream' }> | undefined;
+  const err = [...outputs].reverse().find((o) => o.output_type === 'stream' && o.name === 'stderr') as
+    Extract<Output, { output_type: 'stream' }> | undefined;
   const text = err ? textOf(err.text).trim() : '';
   const first = text.split('\n').find((l) => l.trim() && !l.startsWith('[')) ?? `cell failed (${status})`;
   const m = /^(\w*Error|\w+Exception):\s*(.*)$/.exec(first.trim());
-  return { cellIndex, ename: m ? m[1] : 'Error', evalue: m ? m[2] : first.trim(), traceback: text ? text.split('\n') : [] };
+  return {
+    cellIndex,
+    ename: m ? m[1] : 'Error',
+    evalue: m ? m[2] : first.trim(),
+    traceback: text ? text.split('\n') : [],
+  };
 }

@@ -16,9 +16,17 @@ import * as zmq from 'zeromq';
 const req = createRequire(__filename);
 const DELIM = '<IDS|MSG>';
 
-export interface JupyterMessage { header: Record<string, unknown> & { msg_id: string; msg_type: string }; parent_header: { msg_id?: string }; metadata: Record<string, unknown>; content: Record<string, unknown> }
+export interface JupyterMessage {
+  header: Record<string, unknown> & { msg_id: string; msg_type: string };
+  parent_header: { msg_id?: string };
+  metadata: Record<string, unknown>;
+  content: Record<string, unknown>;
+}
 export type IopubHandler = (msgType: string, content: Record<string, unknown>) => void;
-export interface ExecuteResult { status: 'ok' | 'error' | 'aborted'; executionCount: number | null }
+export interface ExecuteResult {
+  status: 'ok' | 'error' | 'aborted';
+  executionCount: number | null;
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -32,7 +40,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-interface Pending { onIopub: IopubHandler; reply?: Record<string, unknown>; idle: boolean; resolve(): void; reject(e: Error): void }
+interface Pending {
+  onIopub: IopubHandler;
+  reply?: Record<string, unknown>;
+  idle: boolean;
+  resolve(): void;
+  reject(e: Error): void;
+}
 
 export class KernelClient {
   private readonly session = randomUUID();
@@ -48,22 +62,57 @@ export class KernelClient {
     private readonly iopub: zmq.Subscriber,
     private readonly connFile: string,
   ) {
-    proc.stderr?.on('data', (d: Buffer) => { this.stderrTail = (this.stderrTail + d.toString()).slice(-4000); });
-    proc.on('exit', (code, signal) => this.failAll(new Error(`kernel exited (code ${code}, signal ${signal})${this.stderrTail ? `:\n${this.stderrTail}` : ''}`)));
+    proc.stderr?.on('data', (d: Buffer) => {
+      this.stderrTail = (this.stderrTail + d.toString()).slice(-4000);
+    });
+    proc.on('exit', (code, signal) =>
+      this.failAll(
+        new Error(`kernel exited (code ${code}, signal ${signal})${this.stderrTail ? `:\n${this.stderrTail}` : ''}`),
+      ),
+    );
     void this.readLoop(this.shell, (m) => this.onShell(m));
     void this.readLoop(this.iopub, (m) => this.onIopub(m));
   }
 
   /** Starts a tslab kernel with `cwd` as its working directory (where the notebook lives). */
-  static async start(opts: { cwd: string; env?: NodeJS.ProcessEnv; startupTimeoutMs?: number; js?: boolean }): Promise<KernelClient> {
+  static async start(opts: {
+    cwd: string;
+    env?: NodeJS.ProcessEnv;
+    startupTimeoutMs?: number;
+    js?: boolean;
+  }): Promise<KernelClient> {
     const key = randomBytes(16).toString('hex');
-    const [shellPort, iopubPort, stdinPort, controlPort, hbPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const conn = { transport: 'tcp', ip: '127.0.0.1', shell_port: shellPort, iopub_port: iopubPort, stdin_port: stdinPort, control_port: controlPort, hb_port: hbPort, key, signature_scheme: 'hmac-sha256', kernel_name: opts.js ? 'jslab' : 'tslab' };
+    const [shellPort, iopubPort, stdinPort, controlPort, hbPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
+    const conn = {
+      transport: 'tcp',
+      ip: '127.0.0.1',
+      shell_port: shellPort,
+      iopub_port: iopubPort,
+      stdin_port: stdinPort,
+      control_port: controlPort,
+      hb_port: hbPort,
+      key,
+      signature_scheme: 'hmac-sha256',
+      kernel_name: opts.js ? 'jslab' : 'tslab',
+    };
     const connFile = path.join(os.tmpdir(), `detrlab-kernel-${process.pid}-${randomBytes(4).toString('hex')}.json`);
     fs.writeFileSync(connFile, JSON.stringify(conn), { mode: 0o600 });
     const tslabMain = req.resolve('tslab/dist/main.js');
-    const args = ['-e', `require(${JSON.stringify(tslabMain)}).startKernel({configPath: ${JSON.stringify(connFile)}, enableFindLocal: false, jsKernel: ${Boolean(opts.js)}})`];
-    const proc = spawn(process.execPath, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [
+      '-e',
+      `require(${JSON.stringify(tslabMain)}).startKernel({configPath: ${JSON.stringify(connFile)}, enableFindLocal: false, jsKernel: ${Boolean(opts.js)}})`,
+    ];
+    const proc = spawn(process.execPath, args, {
+      cwd: opts.cwd,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     proc.stdout?.resume();
     const addr = (p: number) => `tcp://127.0.0.1:${p}`;
     const shell = new zmq.Dealer({ linger: 0 });
@@ -83,10 +132,15 @@ export class KernelClient {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.closed) throw new Error('kernel exited during startup');
-      const ok = await this.request(this.shell, 'kernel_info_request', {}, () => {}, 2000).then(() => true, () => false);
+      const ok = await this.request(this.shell, 'kernel_info_request', {}, () => {}, 2000).then(
+        () => true,
+        () => false,
+      );
       if (ok) return;
     }
-    throw new Error(`kernel did not start within ${timeoutMs / 1000}s${this.stderrTail ? `:\n${this.stderrTail}` : ''}`);
+    throw new Error(
+      `kernel did not start within ${timeoutMs / 1000}s${this.stderrTail ? `:\n${this.stderrTail}` : ''}`,
+    );
   }
 
   private sign(parts: string[]): string {
@@ -97,20 +151,39 @@ export class KernelClient {
 
   private async send(sock: zmq.Dealer, msgType: string, content: Record<string, unknown>): Promise<string> {
     const msgId = randomUUID();
-    const header = JSON.stringify({ msg_id: msgId, msg_type: msgType, username: 'detrlab', session: this.session, date: new Date().toISOString(), version: '5.3' });
+    const header = JSON.stringify({
+      msg_id: msgId,
+      msg_type: msgType,
+      username: 'detrlab',
+      session: this.session,
+      date: new Date().toISOString(),
+      version: '5.3',
+    });
     const parts = [header, '{}', '{}', JSON.stringify(content)];
     await sock.send([DELIM, this.sign(parts), ...parts]);
     return msgId;
   }
 
   /** Sends a request and resolves when both its reply and IOPub idle have arrived (or rejects on timeout). */
-  private async request(sock: zmq.Dealer, msgType: string, content: Record<string, unknown>, onIopub: IopubHandler, timeoutMs?: number): Promise<Record<string, unknown>> {
+  private async request(
+    sock: zmq.Dealer,
+    msgType: string,
+    content: Record<string, unknown>,
+    onIopub: IopubHandler,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>> {
     let entry!: Pending;
-    const done = new Promise<void>((resolve, reject) => { entry = { onIopub, idle: false, resolve, reject }; });
+    const done = new Promise<void>((resolve, reject) => {
+      entry = { onIopub, idle: false, resolve, reject };
+    });
     const msgId = await this.send(sock, msgType, content);
     this.pending.set(msgId, entry);
     let timer: NodeJS.Timeout | undefined;
-    const timeout = timeoutMs ? new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000}s`)), timeoutMs); }) : undefined;
+    const timeout = timeoutMs
+      ? new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000}s`)), timeoutMs);
+        })
+      : undefined;
     try {
       await (timeout ? Promise.race([done, timeout]) : done);
       return entry.reply!;
@@ -125,7 +198,12 @@ export class KernelClient {
     if (i < 0 || frames.length < i + 6) return undefined;
     const [sig, header, parent, metadata, content] = frames.slice(i + 1, i + 6).map((f) => f.toString());
     if (this.sign([header, parent, metadata, content]) !== sig) return undefined; // not from our kernel
-    return { header: JSON.parse(header), parent_header: JSON.parse(parent), metadata: JSON.parse(metadata), content: JSON.parse(content) };
+    return {
+      header: JSON.parse(header),
+      parent_header: JSON.parse(parent),
+      metadata: JSON.parse(metadata),
+      content: JSON.parse(content),
+    };
   }
 
   private async readLoop(sock: zmq.Dealer | zmq.Subscriber, on: (m: JupyterMessage) => void): Promise<void> {
@@ -139,7 +217,9 @@ export class KernelClient {
     }
   }
 
-  private settle(p: Pending): void { if (p.reply && p.idle) p.resolve(); }
+  private settle(p: Pending): void {
+    if (p.reply && p.idle) p.resolve();
+  }
 
   private onShell(m: JupyterMessage): void {
     const p = m.parent_header.msg_id ? this.pending.get(m.parent_header.msg_id) : undefined;
@@ -152,7 +232,10 @@ export class KernelClient {
     const p = m.parent_header.msg_id ? this.pending.get(m.parent_header.msg_id) : undefined;
     if (!p) return;
     if (m.header.msg_type === 'status') {
-      if (m.content.execution_state === 'idle') { p.idle = true; this.settle(p); }
+      if (m.content.execution_state === 'idle') {
+        p.idle = true;
+        this.settle(p);
+      }
       return;
     }
     p.onIopub(m.header.msg_type, m.content);
@@ -166,18 +249,31 @@ export class KernelClient {
   /** Executes one cell's code; outputs stream to `onIopub` as they arrive. */
   async execute(code: string, onIopub: IopubHandler, timeoutMs?: number): Promise<ExecuteResult> {
     if (this.closed) throw new Error('kernel is not running');
-    const reply = await this.request(this.shell, 'execute_request', { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true }, onIopub, timeoutMs);
-    return { status: reply.status as ExecuteResult['status'], executionCount: (reply.execution_count as number | undefined) ?? null };
+    const reply = await this.request(
+      this.shell,
+      'execute_request',
+      { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true },
+      onIopub,
+      timeoutMs,
+    );
+    return {
+      status: reply.status as ExecuteResult['status'],
+      executionCount: (reply.execution_count as number | undefined) ?? null,
+    };
   }
 
   /** Interrupts the running cell (tslab handles SIGINT). */
-  interrupt(): void { this.proc.kill('SIGINT'); }
+  interrupt(): void {
+    this.proc.kill('SIGINT');
+  }
 
   async shutdown(): Promise<void> {
     if (!this.closed) {
       await this.request(this.control, 'shutdown_request', { restart: false }, () => {}, 3000).catch(() => undefined);
     }
-    const exited = new Promise<void>((r) => (this.proc.exitCode !== null || this.proc.signalCode !== null ? r() : this.proc.once('exit', () => r())));
+    const exited = new Promise<void>((r) =>
+      this.proc.exitCode !== null || this.proc.signalCode !== null ? r() : this.proc.once('exit', () => r()),
+    );
     const timer = setTimeout(() => this.proc.kill('SIGKILL'), 3000);
     await exited;
     clearTimeout(timer);

@@ -9,7 +9,13 @@
 /** The text of a progress display: the html's tag-free text, when the html is a detrlab progress bar. */
 export function progressText(html: string): { text: string; final: boolean } | undefined {
   if (!html.includes('class="detrlab-progress"')) return undefined;
-  const text = html.replace(/<[^>]*>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
+  const text = html
+    .replace(/<[^>]*>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim();
   return { text, final: html.includes('data-final="1"') };
 }
 

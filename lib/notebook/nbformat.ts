@@ -8,17 +8,48 @@ import { UserError } from '../params/user_error.js';
 export type MimeBundle = Record<string, string | string[] | unknown>;
 export type Output =
   | { output_type: 'stream'; name: 'stdout' | 'stderr'; text: string | string[] }
-  | { output_type: 'display_data'; data: MimeBundle; metadata: Record<string, unknown>; transient?: { display_id?: string } }
-  | { output_type: 'execute_result'; data: MimeBundle; metadata: Record<string, unknown>; execution_count: number | null }
+  | {
+      output_type: 'display_data';
+      data: MimeBundle;
+      metadata: Record<string, unknown>;
+      transient?: { display_id?: string };
+    }
+  | {
+      output_type: 'execute_result';
+      data: MimeBundle;
+      metadata: Record<string, unknown>;
+      execution_count: number | null;
+    }
   | { output_type: 'error'; ename: string; evalue: string; traceback: string[] };
 
-export interface CellMetadata { tags?: string[]; [k: string]: unknown }
-export interface CodeCell { cell_type: 'code'; id?: string; metadata: CellMetadata; source: string | string[]; outputs: Output[]; execution_count: number | null }
-export interface MarkdownCell { cell_type: 'markdown' | 'raw'; id?: string; metadata: CellMetadata; source: string | string[] }
+export interface CellMetadata {
+  tags?: string[];
+  [k: string]: unknown;
+}
+export interface CodeCell {
+  cell_type: 'code';
+  id?: string;
+  metadata: CellMetadata;
+  source: string | string[];
+  outputs: Output[];
+  execution_count: number | null;
+}
+export interface MarkdownCell {
+  cell_type: 'markdown' | 'raw';
+  id?: string;
+  metadata: CellMetadata;
+  source: string | string[];
+}
 export type Cell = CodeCell | MarkdownCell;
-export interface Notebook { nbformat: number; nbformat_minor: number; metadata: Record<string, unknown>; cells: Cell[] }
+export interface Notebook {
+  nbformat: number;
+  nbformat_minor: number;
+  metadata: Record<string, unknown>;
+  cells: Cell[];
+}
 
-export const sourceOf = (c: { source: string | string[] }): string => (Array.isArray(c.source) ? c.source.join('') : c.source);
+export const sourceOf = (c: { source: string | string[] }): string =>
+  Array.isArray(c.source) ? c.source.join('') : c.source;
 export const textOf = (t: string | string[] | unknown): string => (Array.isArray(t) ? t.join('') : String(t ?? ''));
 
 /** Splits text into nbformat's list-of-lines form (each line keeps its newline). */

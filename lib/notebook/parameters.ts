@@ -17,14 +17,39 @@ export function declaredParameterKeys(source: string): string[] {
   let quote: string | null = null;
   for (; i < source.length && depth > 0; i++) {
     const ch = source[i];
-    if (quote) { if (ch === '\\') i++; else if (ch === quote) quote = null; continue; }
-    if (ch === '/' && source[i + 1] === '/') { i = source.indexOf('\n', i); if (i < 0) break; continue; }
-    if (ch === '/' && source[i + 1] === '*') { i = source.indexOf('*/', i) + 1; continue; }
-    if (ch === '"' || ch === "'" || ch === '`') { quote = ch; continue; }
-    if ('{[('.includes(ch)) { depth++; token = ''; continue; }
-    if ('}])'.includes(ch)) { depth--; token = ''; continue; }
+    if (quote) {
+      if (ch === '\\') i++;
+      else if (ch === quote) quote = null;
+      continue;
+    }
+    if (ch === '/' && source[i + 1] === '/') {
+      i = source.indexOf('\n', i);
+      if (i < 0) break;
+      continue;
+    }
+    if (ch === '/' && source[i + 1] === '*') {
+      i = source.indexOf('*/', i) + 1;
+      continue;
+    }
+    if (ch === '"' || ch === "'" || ch === '`') {
+      quote = ch;
+      continue;
+    }
+    if ('{[('.includes(ch)) {
+      depth++;
+      token = '';
+      continue;
+    }
+    if ('}])'.includes(ch)) {
+      depth--;
+      token = '';
+      continue;
+    }
     if (depth === 1 && ch === ':' && /^\s*[A-Za-z_$][\w$]*\s*$/.test(token)) keys.push(token.trim());
-    if (depth === 1 && ch === ',') { token = ''; continue; }
+    if (depth === 1 && ch === ',') {
+      token = '';
+      continue;
+    }
     if (depth === 1) token += ch;
   }
   return keys;
@@ -37,7 +62,11 @@ export function parseParamAssignment(s: string): [string, unknown] {
   const key = s.slice(0, eq).trim();
   const raw = s.slice(eq + 1);
   let value: unknown = raw;
-  try { value = JSON.parse(raw); } catch { /* a plain string */ }
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    /* a plain string */
+  }
   return [key, value];
 }
 
@@ -45,7 +74,10 @@ export function parseParamAssignment(s: string): [string, unknown] {
  * Returns a copy of `nb` with an `injected-parameters` cell after the `parameters` cell (replacing an
  * earlier injected cell). Only keys the notebook declares are injected; the rest are returned.
  */
-export function injectParameters(nb: Notebook, values: Record<string, unknown>): { nb: Notebook; injected: string[]; unused: string[] } {
+export function injectParameters(
+  nb: Notebook,
+  values: Record<string, unknown>,
+): { nb: Notebook; injected: string[]; unused: string[] } {
   const idx = parametersCellIndex(nb);
   const keys = Object.keys(values);
   if (idx < 0) return { nb, injected: [], unused: keys };
@@ -55,10 +87,24 @@ export function injectParameters(nb: Notebook, values: Record<string, unknown>):
   if (injected.length > 0) {
     const obj = Object.fromEntries(injected.map((k) => [k, values[k]]));
     const cell: CodeCell = {
-      cell_type: 'code', id: newCellId(), metadata: { tags: ['injected-parameters'] }, execution_count: null, outputs: [],
-      source: toLines(`// Parameters injected by the runner\nvoid Object.assign(params, ${JSON.stringify(obj, null, 2)});\n`),
+      cell_type: 'code',
+      id: newCellId(),
+      metadata: { tags: ['injected-parameters'] },
+      execution_count: null,
+      outputs: [],
+      source: toLines(
+        `// Parameters injected by the runner\nvoid Object.assign(params, ${JSON.stringify(obj, null, 2)});\n`,
+      ),
     };
     cells.splice(cells.indexOf(nb.cells[idx]) + 1, 0, cell);
   }
-  return { nb: { ...nb, cells, metadata: { ...nb.metadata, detrlab: { parameters: Object.fromEntries(injected.map((k) => [k, values[k]])) } } }, injected, unused: keys.filter((k) => !declared.has(k)) };
+  return {
+    nb: {
+      ...nb,
+      cells,
+      metadata: { ...nb.metadata, detrlab: { parameters: Object.fromEntries(injected.map((k) => [k, values[k]])) } },
+    },
+    injected,
+    unused: keys.filter((k) => !declared.has(k)),
+  };
 }

@@ -16,13 +16,24 @@ export interface ReportStage {
   error?: string;
 }
 
-export interface ReportMeta { title: string; profile: string; started: Date; parameters?: Record<string, unknown>; environment?: Record<string, unknown> }
+export interface ReportMeta {
+  title: string;
+  profile: string;
+  started: Date;
+  parameters?: Record<string, unknown>;
+  environment?: Record<string, unknown>;
+}
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 // eslint-disable-next-line no-control-regex
 const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 const anchor = (name: string) => 'stage-' + name.replace(/\.ipynb$/, '').replace(/[^A-Za-z0-9_-]/g, '-');
-export const fmtMs = (ms: number): string => (ms < 1000 ? `${ms} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`);
+export const fmtMs = (ms: number): string =>
+  ms < 1000
+    ? `${ms} ms`
+    : ms < 60_000
+      ? `${(ms / 1000).toFixed(1)} s`
+      : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 
 type MarkedFn = (src: string) => string;
 let markedFn: MarkedFn | undefined;
@@ -52,25 +63,33 @@ function renderOutput(o: Output, md: MarkedFn, environment: boolean): string {
       if (d['image/svg+xml'] !== undefined) return `<div class="out svg">${textOf(d['image/svg+xml'])}</div>`;
       if (d['text/html'] !== undefined) return `<div class="out html">${textOf(d['text/html'])}</div>`;
       for (const mime of ['image/png', 'image/jpeg', 'image/gif']) {
-        if (d[mime] !== undefined) return `<div class="out img"><img class="zoom" title="click: full size" src="data:${mime};base64,${textOf(d[mime]).replace(/\s/g, '')}"/></div>`;
+        if (d[mime] !== undefined)
+          return `<div class="out img"><img class="zoom" title="click: full size" src="data:${mime};base64,${textOf(d[mime]).replace(/\s/g, '')}"/></div>`;
       }
       if (d['text/markdown'] !== undefined) return `<div class="out md">${md(textOf(d['text/markdown']))}</div>`;
-      if (d['text/plain'] !== undefined) return `<pre class="out plain">${esc(stripAnsi(textOf(d['text/plain'])))}</pre>`;
+      if (d['text/plain'] !== undefined)
+        return `<pre class="out plain">${esc(stripAnsi(textOf(d['text/plain'])))}</pre>`;
       return '';
     }
   }
 }
 
 function renderNotebook(nb: Notebook, md: MarkedFn, environment = false): string {
-  return nb.cells.map((c) => {
-    if (c.cell_type === 'markdown') return `<div class="md">${md(sourceOf(c))}</div>`;
-    if (c.cell_type !== 'code') return '';
-    const tags = c.metadata.tags ?? [];
-    const label = tags.includes('parameters') ? 'parameters' : tags.includes('injected-parameters') ? 'injected parameters' : 'code';
-    const dur = (c.metadata.detrlab as { duration_ms?: number } | undefined)?.duration_ms;
-    const code = `<details class="code"${tags.length ? ' open' : ''}><summary>${label}${dur !== undefined ? ` · ${fmtMs(dur)}` : ''}</summary><pre>${esc(sourceOf(c))}</pre></details>`;
-    return code + c.outputs.map((o) => renderOutput(o, md, environment)).join('\n');
-  }).join('\n');
+  return nb.cells
+    .map((c) => {
+      if (c.cell_type === 'markdown') return `<div class="md">${md(sourceOf(c))}</div>`;
+      if (c.cell_type !== 'code') return '';
+      const tags = c.metadata.tags ?? [];
+      const label = tags.includes('parameters')
+        ? 'parameters'
+        : tags.includes('injected-parameters')
+          ? 'injected parameters'
+          : 'code';
+      const dur = (c.metadata.detrlab as { duration_ms?: number } | undefined)?.duration_ms;
+      const code = `<details class="code"${tags.length ? ' open' : ''}><summary>${label}${dur !== undefined ? ` · ${fmtMs(dur)}` : ''}</summary><pre>${esc(sourceOf(c))}</pre></details>`;
+      return code + c.outputs.map((o) => renderOutput(o, md, environment)).join('\n');
+    })
+    .join('\n');
 }
 
 const CSS = `body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
@@ -98,7 +117,8 @@ const f3 = (v: number) => v.toFixed(3);
 /** The report's opening: both experiments' headline figures, each linking to the stage that produced it. */
 function renderSummary(stages: ReportStage[]): string {
   const s = runSummary(stages);
-  const d = s.detection, a = s.ablation;
+  const d = s.detection,
+    a = s.ablation;
   const det = d
     ? `<td><a href="#${anchor(d.stage)}">Detection</a> (DETR fine-tuned, ${esc(d.split)}${d.images ? `, ${d.images} images` : ''})</td>
 <td>mAP <span class="fig">${f3(d.map)}</span></td><td>mAP50 <span class="fig">${f3(d.map50)}</span></td><td>AR@100 <span class="fig">${f3(d.ar100)}</span></td>`
@@ -114,10 +134,24 @@ function renderSummary(stages: ReportStage[]): string {
 export async function renderReport(stages: ReportStage[], meta: ReportMeta): Promise<string> {
   const md = await markdownRenderer();
   const total = stages.reduce((a, s) => a + (s.status === 'not run' ? 0 : s.ms), 0);
-  const toc = stages.map((s) => `<tr><td><a href="#${anchor(s.name)}">${esc(s.name.replace(/\.ipynb$/, ''))}</a></td><td class="${s.status.replace(' ', '-')}">${s.status}</td><td style="text-align:right">${s.status === 'not run' ? '' : fmtMs(s.ms)}</td></tr>`).join('\n');
-  const body = stages.map((s) => `<section class="stage" id="${anchor(s.name)}"><p class="meta">${esc(s.name)} · ${s.status}${s.status === 'not run' ? '' : ` · ${fmtMs(s.ms)}`}</p>
-${s.error ? `<pre class="error">${esc(stripAnsi(s.error))}</pre>` : ''}${s.nb ? renderNotebook(s.nb, md, /^00_/.test(s.name)) : ''}</section>`).join('\n');
-  const params = meta.parameters && Object.keys(meta.parameters).length ? `<p class="meta">parameters: <code>${esc(JSON.stringify(meta.parameters))}</code></p>` : '';
+  const toc = stages
+    .map(
+      (s) =>
+        `<tr><td><a href="#${anchor(s.name)}">${esc(s.name.replace(/\.ipynb$/, ''))}</a></td><td class="${s.status.replace(' ', '-')}">${s.status}</td><td style="text-align:right">${s.status === 'not run' ? '' : fmtMs(s.ms)}</td></tr>`,
+    )
+    .join('\n');
+  const body = stages
+    .map(
+      (
+        s,
+      ) => `<section class="stage" id="${anchor(s.name)}"><p class="meta">${esc(s.name)} · ${s.status}${s.status === 'not run' ? '' : ` · ${fmtMs(s.ms)}`}</p>
+${s.error ? `<pre class="error">${esc(stripAnsi(s.error))}</pre>` : ''}${s.nb ? renderNotebook(s.nb, md, /^00_/.test(s.name)) : ''}</section>`,
+    )
+    .join('\n');
+  const params =
+    meta.parameters && Object.keys(meta.parameters).length
+      ? `<p class="meta">parameters: <code>${esc(JSON.stringify(meta.parameters))}</code></p>`
+      : '';
   return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${esc(meta.title)}</title><style>${CSS}</style></head><body>
 <h1>${esc(meta.title)}</h1><p class="meta">profile <b>${esc(meta.profile)}</b> · started ${meta.started.toISOString()} · total ${fmtMs(total)}</p>${params}
 ${renderSummary(stages)}

@@ -16,7 +16,16 @@ import { renderReport, ReportStage, fmtMs } from './report.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { UserError } from '../params/user_error.js';
 import { ProfileName, profileParameters } from '../pipeline/profiles.js';
-import { readCache, writeCache, snapshot, changed, outputsIntact, codeHash, stageKey, chainKey } from './stage_cache.js';
+import {
+  readCache,
+  writeCache,
+  snapshot,
+  changed,
+  outputsIntact,
+  codeHash,
+  stageKey,
+  chainKey,
+} from './stage_cache.js';
 import { projectRoot } from '../io/paths.js';
 
 export interface RunNotebooksOptions {
@@ -37,11 +46,19 @@ export interface RunNotebooksOptions {
   live?: LiveConsole;
 }
 
-export interface RunNotebooksResult { ok: boolean; stages: ReportStage[]; reportPath: string; failed?: { notebook: string; cellIndex: number; message: string } }
+export interface RunNotebooksResult {
+  ok: boolean;
+  stages: ReportStage[];
+  reportPath: string;
+  failed?: { notebook: string; cellIndex: number; message: string };
+}
 
 export function listNotebooks(dir: string, only: string[] = []): string[] {
   if (!fs.existsSync(dir)) throw new UserError(`notebook folder ${dir} does not exist`);
-  const all = fs.readdirSync(dir).filter((f) => /^\d\d_.+\.ipynb$/.test(f)).sort();
+  const all = fs
+    .readdirSync(dir)
+    .filter((f) => /^\d\d_.+\.ipynb$/.test(f))
+    .sort();
   if (only.length === 0) return all;
   const picked = all.filter((f) => only.some((o) => f === o || f.startsWith(o.replace(/\.ipynb$/, ''))));
   const unknown = only.filter((o) => !all.some((f) => f === o || f.startsWith(o.replace(/\.ipynb$/, ''))));
@@ -50,7 +67,11 @@ export function listNotebooks(dir: string, only: string[] = []): string[] {
 }
 
 /** Forwards a stage's progress bars and printed lines to the runner's console. */
-function forward(live: LiveConsole, name: string, ended: () => boolean): (t: string, c: Record<string, unknown>) => void {
+function forward(
+  live: LiveConsole,
+  name: string,
+  ended: () => boolean,
+): (t: string, c: Record<string, unknown>) => void {
   const prefix = `[${name.replace(/\.ipynb$/, '')}]`;
   return (t, c) => {
     if (ended()) return; // late display updates of a finished stage
@@ -63,12 +84,25 @@ function forward(live: LiveConsole, name: string, ended: () => boolean): (t: str
   };
 }
 
-async function runOne(file: string, nb: Notebook, opts: RunNotebooksOptions, save: (nb: Notebook) => void, live: LiveConsole): Promise<ReportStage> {
+async function runOne(
+  file: string,
+  nb: Notebook,
+  opts: RunNotebooksOptions,
+  save: (nb: Notebook) => void,
+  live: LiveConsole,
+): Promise<ReportStage> {
   const name = path.basename(file);
-  const kernel = await KernelClient.start({ cwd: path.dirname(path.resolve(file)), env: { DETRLAB_PROFILE: opts.profile } });
+  const kernel = await KernelClient.start({
+    cwd: path.dirname(path.resolve(file)),
+    env: { DETRLAB_PROFILE: opts.profile },
+  });
   let ended = false;
   try {
-    const res = await executeNotebook(nb, kernel, { cellTimeoutMs: opts.cellTimeoutMs, onProgress: save, onOutput: forward(live, name, () => ended) });
+    const res = await executeNotebook(nb, kernel, {
+      cellTimeoutMs: opts.cellTimeoutMs,
+      onProgress: save,
+      onOutput: forward(live, name, () => ended),
+    });
     save(res.nb);
     const error = res.error ? `cell ${res.error.cellIndex}: ${res.error.ename}: ${res.error.evalue}` : undefined;
     return { name, status: res.ok ? 'ok' : 'failed', ms: res.ms, nb: res.nb, error };
@@ -86,7 +120,16 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunNotebo
   const started = new Date();
   const stages: ReportStage[] = files.map((f) => ({ name: f, status: 'not run', ms: 0 }));
   const reportPath = path.join(opts.outDir, 'report.html');
-  const writeReport = async () => writeFileAtomic(reportPath, await renderReport(stages, { title: `detrlab ${opts.profile} run`, profile: opts.profile, started, parameters: opts.parameters }));
+  const writeReport = async () =>
+    writeFileAtomic(
+      reportPath,
+      await renderReport(stages, {
+        title: `detrlab ${opts.profile} run`,
+        profile: opts.profile,
+        started,
+        parameters: opts.parameters,
+      }),
+    );
   const used = new Set<string>();
   let failed: RunNotebooksResult['failed'];
   const cacheFile = path.join(opts.outDir, 'stage_cache.json');
@@ -100,15 +143,27 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunNotebo
     const profileValues = profileParameters(opts.profile, files[i]);
     const { nb, injected, unused } = injectParameters(source, { ...profileValues, ...opts.parameters });
     const stale = Object.keys(profileValues).filter((k) => unused.includes(k));
-    if (stale.length) throw new UserError(`profile '${opts.profile}' sets ${stale.join(', ')} for ${files[i]}, which its parameters cell does not declare`);
+    if (stale.length)
+      throw new UserError(
+        `profile '${opts.profile}' sets ${stale.join(', ')} for ${files[i]}, which its parameters cell does not declare`,
+      );
     injected.forEach((k) => used.add(k));
     const outNb = path.join(opts.outDir, 'notebooks', files[i]);
-    const key = stageKey(code, source, Object.fromEntries(injected.map((k) => [k, ({ ...profileValues, ...opts.parameters } as Record<string, unknown>)[k]])), prevKey);
+    const key = stageKey(
+      code,
+      source,
+      Object.fromEntries(
+        injected.map((k) => [k, ({ ...profileValues, ...opts.parameters } as Record<string, unknown>)[k]]),
+      ),
+      prevKey,
+    );
     const hit = cache[files[i]];
     if (!opts.force && hit?.key === key && fs.existsSync(outNb) && outputsIntact(hit.outputs)) {
       prevKey = chainKey(key, hit.outputs);
       stages[i] = { name: files[i], status: 'cached', ms: hit.ms, nb: readNotebook(outNb) };
-      log(`[notebooks] ${files[i]} unchanged since ${hit.finishedAt} (inputs, parameters, code and outputs): skipped; --force re-runs it`);
+      log(
+        `[notebooks] ${files[i]} unchanged since ${hit.finishedAt} (inputs, parameters, code and outputs): skipped; --force re-runs it`,
+      );
       continue;
     }
     log(`[notebooks] ${files[i]} …`);
@@ -124,7 +179,11 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunNotebo
     log(`[notebooks] ${files[i]} ${stage.status} in ${fmtMs(stage.ms)}${stage.error ? ` — ${stage.error}` : ''}`);
     await writeReport();
     if (stage.status === 'failed') {
-      failed = { notebook: files[i], cellIndex: Number(/cell (\d+)/.exec(stage.error ?? '')?.[1] ?? -1), message: stage.error ?? 'failed' };
+      failed = {
+        notebook: files[i],
+        cellIndex: Number(/cell (\d+)/.exec(stage.error ?? '')?.[1] ?? -1),
+        message: stage.error ?? 'failed',
+      };
       break;
     }
   }

@@ -13,7 +13,12 @@ import * as path from 'node:path';
 import { readJson, writeJsonAtomic } from '../io/atomic.js';
 import { Notebook, sourceOf } from './nbformat.js';
 
-export interface CacheEntry { key: string; outputs: Record<string, string>; ms: number; finishedAt: string }
+export interface CacheEntry {
+  key: string;
+  outputs: Record<string, string>;
+  ms: number;
+  finishedAt: string;
+}
 export type StageCache = Record<string, CacheEntry>;
 
 export const readCache = (file: string): StageCache => (fs.existsSync(file) ? readJson<StageCache>(file) : {});
@@ -32,8 +37,14 @@ export function fingerprint(p: string): string {
   if (!fs.existsSync(p)) return 'missing';
   const st = fs.statSync(p);
   if (!st.isDirectory()) return `1:${st.size}:${Math.round(st.mtimeMs)}`;
-  let n = 0, size = 0, mtime = 0;
-  walkFiles(p, (_, s) => { n++; size += s.size; mtime = Math.max(mtime, s.mtimeMs); });
+  let n = 0,
+    size = 0,
+    mtime = 0;
+  walkFiles(p, (_, s) => {
+    n++;
+    size += s.size;
+    mtime = Math.max(mtime, s.mtimeMs);
+  });
   return `${n}:${size}:${Math.round(mtime)}`;
 }
 
@@ -65,7 +76,9 @@ export const outputsIntact = (outputs: Record<string, string>): boolean =>
 export function codeHash(distLib: string): string {
   const h = createHash('sha256');
   const files: string[] = [];
-  walkFiles(distLib, (f) => { if (f.endsWith('.js')) files.push(f); });
+  walkFiles(distLib, (f) => {
+    if (f.endsWith('.js')) files.push(f);
+  });
   for (const f of files.sort()) h.update(path.relative(distLib, f)).update(fs.readFileSync(f));
   return h.digest('hex');
 }
@@ -73,9 +86,17 @@ export function codeHash(distLib: string): string {
 /** Key of a stage: code, the notebook's cells (type + source; not ids or outputs), its parameters, the previous key. */
 export function stageKey(code: string, nb: Notebook, parameters: Record<string, unknown>, prevKey: string): string {
   const cells = nb.cells.map((c) => [c.cell_type, sourceOf(c)]);
-  return createHash('sha256').update(code).update(JSON.stringify(cells)).update(JSON.stringify(parameters)).update(prevKey).digest('hex');
+  return createHash('sha256')
+    .update(code)
+    .update(JSON.stringify(cells))
+    .update(JSON.stringify(parameters))
+    .update(prevKey)
+    .digest('hex');
 }
 
 /** The key handed to the next stage: this stage's key and the fingerprints of what it wrote. */
 export const chainKey = (key: string, outputs: Record<string, string>): string =>
-  createHash('sha256').update(key).update(JSON.stringify(Object.entries(outputs).sort())).digest('hex');
+  createHash('sha256')
+    .update(key)
+    .update(JSON.stringify(Object.entries(outputs).sort()))
+    .digest('hex');

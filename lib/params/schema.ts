@@ -26,17 +26,32 @@ export type Schema<P> = { [K in keyof P]: ParamSpec<P[K]> };
 
 /** `num`, `int`, `str`, … build ParamSpecs tersely. */
 export const num = (d: number, help: string, o: { min?: number; max?: number } = {}): ParamSpec<number> => ({
-  type: { kind: 'number', ...o }, default: d, help });
+  type: { kind: 'number', ...o },
+  default: d,
+  help,
+});
 export const int = (d: number, help: string, o: { min?: number; max?: number } = {}): ParamSpec<number> => ({
-  type: { kind: 'number', integer: true, ...o }, default: d, help });
+  type: { kind: 'number', integer: true, ...o },
+  default: d,
+  help,
+});
 export const str = (d: string, help: string): ParamSpec<string> => ({ type: { kind: 'string' }, default: d, help });
 export const bool = (d: boolean, help: string): ParamSpec<boolean> => ({ type: { kind: 'boolean' }, default: d, help });
 export const oneOf = <T extends string>(values: readonly T[], d: T, help: string): ParamSpec<T> => ({
-  type: { kind: 'enum', values }, default: d, help });
+  type: { kind: 'enum', values },
+  default: d,
+  help,
+});
 export const strList = (d: string[], help: string): ParamSpec<string[]> => ({
-  type: { kind: 'list', of: 'string' }, default: d, help });
+  type: { kind: 'list', of: 'string' },
+  default: d,
+  help,
+});
 export const numList = (d: number[], help: string): ParamSpec<number[]> => ({
-  type: { kind: 'list', of: 'number' }, default: d, help });
+  type: { kind: 'list', of: 'number' },
+  default: d,
+  help,
+});
 
 export const defaultsOf = <P>(schema: Schema<P>): P => {
   const out: Record<string, unknown> = {};
@@ -51,11 +66,16 @@ export const toCamel = (s: string): string => s.replace(/-([a-z0-9])/g, (_, c: s
 
 function describe(t: ParamType): string {
   switch (t.kind) {
-    case 'number': return t.integer ? 'an integer' : 'a number';
-    case 'string': return 'a string';
-    case 'boolean': return 'true or false';
-    case 'enum': return `one of ${t.values.join(', ')}`;
-    case 'list': return `a list of ${t.of}s`;
+    case 'number':
+      return t.integer ? 'an integer' : 'a number';
+    case 'string':
+      return 'a string';
+    case 'boolean':
+      return 'true or false';
+    case 'enum':
+      return `one of ${t.values.join(', ')}`;
+    case 'list':
+      return `a list of ${t.of}s`;
   }
 }
 
@@ -70,11 +90,18 @@ export function checkValue(key: string, t: ParamType, v: unknown, name = `parame
       if (t.max !== undefined && v > t.max) throw bad(`must be ≤ ${t.max}`);
       return v;
     }
-    case 'string': if (typeof v !== 'string') throw bad(); return v;
-    case 'boolean': if (typeof v !== 'boolean') throw bad(); return v;
-    case 'enum': if (typeof v !== 'string' || !t.values.includes(v)) throw bad(); return v;
+    case 'string':
+      if (typeof v !== 'string') throw bad();
+      return v;
+    case 'boolean':
+      if (typeof v !== 'boolean') throw bad();
+      return v;
+    case 'enum':
+      if (typeof v !== 'string' || !t.values.includes(v)) throw bad();
+      return v;
     case 'list': {
-      if (!Array.isArray(v) || v.some((x) => typeof x !== t.of || (t.of === 'number' && !Number.isFinite(x)))) throw bad();
+      if (!Array.isArray(v) || v.some((x) => typeof x !== t.of || (t.of === 'number' && !Number.isFinite(x))))
+        throw bad();
       return [...v];
     }
   }
@@ -91,7 +118,8 @@ export function resolveParams<P>(schema: Schema<P>, overrides: object = {}, wher
     if (v === undefined) continue;
     const spec = specs[k];
     if (!spec) {
-      const keys = Object.keys(specs), hint = didYouMean(k, keys);
+      const keys = Object.keys(specs),
+        hint = didYouMean(k, keys);
       throw new UserError(`unknown ${where} key '${k}'; ${hint || `valid keys: ${keys.join(', ')}`}`);
     }
     out[k] = checkValue(k, spec.type, v, where === 'flag' ? `--${toKebab(k)}` : undefined);
@@ -114,7 +142,10 @@ export function parseValue(key: string, t: ParamType, raw: string): unknown {
     }
     case 'list':
       if (t.split === false) return [raw];
-      return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0)
         .map((s) => (t.of === 'number' ? parseValue(key, { kind: 'number' }, s) : s));
     default:
       return raw;

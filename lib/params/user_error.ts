@@ -12,9 +12,16 @@ export class UserError extends Error {
 export const isUserError = (e: unknown): e is UserError => e instanceof Error && e.name === 'UserError';
 
 const FS_REASONS: Record<string, string> = {
-  ENOENT: 'no such file or folder', ENOTDIR: 'a part of the path is a file, not a folder', EISDIR: 'it is a folder',
-  EACCES: 'permission denied', EPERM: 'operation not permitted', ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded', EROFS: 'read-only file system', EEXIST: 'it already exists', EMFILE: 'too many open files',
+  ENOENT: 'no such file or folder',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EEXIST: 'it already exists',
+  EMFILE: 'too many open files',
 };
 
 /**

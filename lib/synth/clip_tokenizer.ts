@@ -20,17 +20,29 @@ export const BOS_TOKEN = '<|startoftext|>';
 export const EOS_TOKEN = '<|endoftext|>';
 export const CLIP_SPLIT_REGEX = "'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";
 
-interface HfTokenizer { encode(text: string, o?: { add_special_tokens?: boolean }): { ids: number[]; tokens: string[] } }
+interface HfTokenizer {
+  encode(text: string, o?: { add_special_tokens?: boolean }): { ids: number[]; tokens: string[] };
+}
 type TokenizersModule = { Tokenizer: new (json: object, config: object) => HfTokenizer };
 
-export interface ClipTokenizerFiles { vocab: Record<string, number>; merges: string[]; padToken?: string }
+export interface ClipTokenizerFiles {
+  vocab: Record<string, number>;
+  merges: string[];
+  padToken?: string;
+}
 
 export class ClipTokenizer {
   readonly bosId: number;
   readonly eosId: number;
   readonly padId: number;
-  private constructor(private readonly tok: HfTokenizer, ids: { bos: number; eos: number; pad: number }, readonly maxLength: number) {
-    this.bosId = ids.bos; this.eosId = ids.eos; this.padId = ids.pad;
+  private constructor(
+    private readonly tok: HfTokenizer,
+    ids: { bos: number; eos: number; pad: number },
+    readonly maxLength: number,
+  ) {
+    this.bosId = ids.bos;
+    this.eosId = ids.eos;
+    this.padId = ids.pad;
   }
 
   /** Reads `<dir>/vocab.json`, `<dir>/merges.txt` and (if present) the pad token of `special_tokens_map.json`. */
@@ -38,7 +50,11 @@ export class ClipTokenizer {
     return ClipTokenizer.fromFiles(readTokenizerFolder(dir), maxLength, dir);
   }
 
-  static async fromFiles(f: ClipTokenizerFiles, maxLength = CLIP_MAX_LENGTH, where = 'tokenizer'): Promise<ClipTokenizer> {
+  static async fromFiles(
+    f: ClipTokenizerFiles,
+    maxLength = CLIP_MAX_LENGTH,
+    where = 'tokenizer',
+  ): Promise<ClipTokenizer> {
     const idOf = (t: string) => {
       const id = f.vocab[t];
       if (id === undefined) throw new UserError(`${where}: vocab.json has no '${t}' token (not a CLIP vocabulary)`);
@@ -51,7 +67,9 @@ export class ClipTokenizer {
   }
 
   /** BPE tokens of a text (no specials), e.g. `['a</w>', 'photo</w>']`. */
-  tokens(text: string): string[] { return this.tok.encode(unescapeHtml(text), { add_special_tokens: false }).tokens; }
+  tokens(text: string): string[] {
+    return this.tok.encode(unescapeHtml(text), { add_special_tokens: false }).tokens;
+  }
 
   /** `input_ids` of length 77: bos, up to 75 token ids, eos, pad… (HF `padding="max_length", truncation=True`). */
   encode(text: string): number[] {
@@ -63,19 +81,53 @@ export class ClipTokenizer {
 }
 
 /** The tokenizer.json HF writes for CLIP, assembled from the two files (added tokens = the two specials). */
-export function clipTokenizerJson(vocab: Record<string, number>, merges: string[], ids: { bos: number; eos: number }): object {
-  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true });
+export function clipTokenizerJson(
+  vocab: Record<string, number>,
+  merges: string[],
+  ids: { bos: number; eos: number },
+): object {
+  const special = (id: number, content: string) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: true,
+    special: true,
+  });
   return {
-    version: '1.0', truncation: null, padding: null,
+    version: '1.0',
+    truncation: null,
+    padding: null,
     added_tokens: [special(ids.bos, BOS_TOKEN), special(ids.eos, EOS_TOKEN)],
-    normalizer: { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }] },
-    pre_tokenizer: { type: 'Sequence', pretokenizers: [
-      { type: 'Split', pattern: { Regex: CLIP_SPLIT_REGEX }, behavior: 'Removed', invert: true },
-      { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
-    ] },
+    normalizer: {
+      type: 'Sequence',
+      normalizers: [
+        { type: 'NFC' },
+        { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' },
+        { type: 'Lowercase' },
+      ],
+    },
+    pre_tokenizer: {
+      type: 'Sequence',
+      pretokenizers: [
+        { type: 'Split', pattern: { Regex: CLIP_SPLIT_REGEX }, behavior: 'Removed', invert: true },
+        { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
+      ],
+    },
     post_processor: null,
     decoder: { type: 'BPEDecoder', suffix: '</w>' },
-    model: { type: 'BPE', dropout: null, unk_token: EOS_TOKEN, continuing_subword_prefix: '', end_of_word_suffix: '</w>', fuse_unk: false, byte_fallback: false, vocab, merges },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: EOS_TOKEN,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '</w>',
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges,
+    },
   };
 }
 
@@ -83,15 +135,20 @@ export function clipTokenizerJson(vocab: Record<string, number>, merges: string[
 export function readTokenizerFolder(dir: string): ClipTokenizerFiles {
   const need = (f: string) => {
     const p = path.join(dir, f);
-    if (!fs.existsSync(p)) throw new UserError(`tokenizer folder ${dir} has no ${f} (a CLIP tokenizer needs vocab.json and merges.txt)`);
+    if (!fs.existsSync(p))
+      throw new UserError(`tokenizer folder ${dir} has no ${f} (a CLIP tokenizer needs vocab.json and merges.txt)`);
     return fs.readFileSync(p, 'utf8');
   };
   let vocab: Record<string, number>;
-  try { vocab = JSON.parse(need('vocab.json')) as Record<string, number>; } catch (e) {
+  try {
+    vocab = JSON.parse(need('vocab.json')) as Record<string, number>;
+  } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`${path.join(dir, 'vocab.json')} is not valid JSON: ${(e as Error).message}`);
   }
-  const merges = need('merges.txt').split('\n').filter((l, i) => !(i === 0 && l.startsWith('#version')) && l.trim().length > 0);
+  const merges = need('merges.txt')
+    .split('\n')
+    .filter((l, i) => !(i === 0 && l.startsWith('#version')) && l.trim().length > 0);
   return { vocab, merges, padToken: readPadToken(dir) };
 }
 
@@ -106,12 +163,13 @@ const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quo
 
 /** Python `html.unescape` applied twice, for numeric entities and the common named ones. */
 export function unescapeHtml(text: string): string {
-  const once = (s: string) => s.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (m, e: string) => {
-    if (e[0] === '#') {
-      const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-      return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
-    }
-    return NAMED_ENTITIES[e.toLowerCase()] ?? m;
-  });
+  const once = (s: string) =>
+    s.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (m, e: string) => {
+      if (e[0] === '#') {
+        const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+        return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+      }
+      return NAMED_ENTITIES[e.toLowerCase()] ?? m;
+    });
   return once(once(text)).trim();
 }

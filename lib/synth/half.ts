@@ -12,21 +12,22 @@ export function floatToHalfBits(x: number): number {
   const sign = (bits >>> 16) & 0x8000;
   const exp = (bits >>> 23) & 0xff;
   const mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);                 // Inf / NaN
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Inf / NaN
   const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;                                          // overflow → Inf
-  if (e <= 0) {                                                                 // subnormal half (or 0)
+  if (e >= 0x1f) return sign | 0x7c00; // overflow → Inf
+  if (e <= 0) {
+    // subnormal half (or 0)
     if (e < -10) return sign;
     const m = mant | 0x800000;
     const shift = 14 - e;
     const half = m >>> shift;
     const rem = m & ((1 << shift) - 1);
     const mid = 1 << (shift - 1);
-    return sign | (half + (rem > mid || (rem === mid && (half & 1)) ? 1 : 0));
+    return sign | (half + (rem > mid || (rem === mid && half & 1) ? 1 : 0));
   }
   const half = (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
-  return sign | (half + (rem > 0x1000 || (rem === 0x1000 && (half & 1)) ? 1 : 0)); // carry may bump the exponent: still correct
+  return sign | (half + (rem > 0x1000 || (rem === 0x1000 && half & 1) ? 1 : 0)); // carry may bump the exponent: still correct
 }
 
 export function halfBitsToFloat(h: number): number {

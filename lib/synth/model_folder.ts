@@ -15,7 +15,11 @@ import { readJsonFile } from '../io/json_file.js';
 
 export interface ModelFiles {
   dir: string;
-  textEncoder: string; controlnet: string; unet: string; vaeDecoder: string; tokenizer: string;
+  textEncoder: string;
+  controlnet: string;
+  unet: string;
+  vaeDecoder: string;
+  tokenizer: string;
   /** True for detrlab's tiny random-weight models. */
   tiny: boolean;
   /** What produced the images, for metadata and reports ("tiny-sd (…)" or the folder path). */
@@ -24,8 +28,13 @@ export interface ModelFiles {
   fingerprint: string;
 }
 
-const DEFAULTS = { textEncoder: 'text_encoder/model.onnx', controlnet: 'controlnet/model.onnx', unet: 'unet/model.onnx',
-  vaeDecoder: 'vae_decoder/model.onnx', tokenizer: 'tokenizer' };
+const DEFAULTS = {
+  textEncoder: 'text_encoder/model.onnx',
+  controlnet: 'controlnet/model.onnx',
+  unet: 'unet/model.onnx',
+  vaeDecoder: 'vae_decoder/model.onnx',
+  tokenizer: 'tokenizer',
+};
 type Role = keyof typeof DEFAULTS;
 
 export function resolveModelFolder(dir: string): ModelFiles {
@@ -35,7 +44,8 @@ export function resolveModelFolder(dir: string): ModelFiles {
   if (fs.existsSync(mapFile)) {
     overrides = readJsonFile<typeof overrides>(mapFile, { what: 'role → file overrides' });
     const unknown = Object.keys(overrides).filter((k) => !(k in DEFAULTS));
-    if (unknown.length) throw new UserError(`${mapFile}: unknown keys ${unknown.join(', ')}; valid: ${Object.keys(DEFAULTS).join(', ')}`);
+    if (unknown.length)
+      throw new UserError(`${mapFile}: unknown keys ${unknown.join(', ')}; valid: ${Object.keys(DEFAULTS).join(', ')}`);
   }
   const files = {} as Record<Role, string>;
   const missing: string[] = [];
@@ -44,10 +54,21 @@ export function resolveModelFolder(dir: string): ModelFiles {
     if (!fs.existsSync(files[role])) missing.push(`${role}: ${files[role]}`);
   }
   if (missing.length) {
-    throw new UserError(`model folder ${dir} is incomplete; missing ${missing.join('; ')}. See lib/synth/MODELS.md for the layout (or detrlab_models.json to point at other paths)`);
+    throw new UserError(
+      `model folder ${dir} is incomplete; missing ${missing.join('; ')}. See lib/synth/MODELS.md for the layout (or detrlab_models.json to point at other paths)`,
+    );
   }
   const tiny = isTinyFolder(dir);
-  const fingerprint = tiny ? `tiny-sd v${readJson<TinyMarker>(path.join(dir, TINY_MARKER)).version}`
-    : (['textEncoder', 'controlnet', 'unet', 'vaeDecoder'] as const).map((r) => `${r}:${fs.statSync(files[r]).size}`).join(' ');
-  return { dir, ...files, tiny, fingerprint, label: tiny ? `tiny-sd (random-weight test models made by detrlab, ${dir})` : path.resolve(dir) };
+  const fingerprint = tiny
+    ? `tiny-sd v${readJson<TinyMarker>(path.join(dir, TINY_MARKER)).version}`
+    : (['textEncoder', 'controlnet', 'unet', 'vaeDecoder'] as const)
+        .map((r) => `${r}:${fs.statSync(files[r]).size}`)
+        .join(' ');
+  return {
+    dir,
+    ...files,
+    tiny,
+    fingerprint,
+    label: tiny ? `tiny-sd (random-weight test models made by detrlab, ${dir})` : path.resolve(dir),
+  };
 }

@@ -36,24 +36,44 @@ export interface GenerateOptions {
 }
 
 /** stepMs: wall time of each denoising step; stepSessionMs: the part of it inside ControlNet/UNet `session.run`. */
-export interface GenerateResult { image: Float32Array; latents: Float32Array; stepMs: number[]; stepSessionMs: number[] }
+export interface GenerateResult {
+  image: Float32Array;
+  latents: Float32Array;
+  stepMs: number[];
+  stepSessionMs: number[];
+}
 
 export class ControlNetPipeline {
   private readonly embedCache = new Map<string, HostTensor>();
-  private constructor(readonly files: ModelFiles, readonly tokenizer: ClipTokenizer, readonly textEncoder: OnnxModel,
-    readonly controlnet: OnnxModel, readonly unet: OnnxModel, readonly vaeDecoder: OnnxModel) {}
+  private constructor(
+    readonly files: ModelFiles,
+    readonly tokenizer: ClipTokenizer,
+    readonly textEncoder: OnnxModel,
+    readonly controlnet: OnnxModel,
+    readonly unet: OnnxModel,
+    readonly vaeDecoder: OnnxModel,
+  ) {}
 
   /** Opens the four sessions (each checked against its layout) and the tokenizer; `threads` = intra-op threads (0: one per core). */
   static async load(files: ModelFiles, providers?: ExecutionProvider[], threads = 0): Promise<ControlNetPipeline> {
-    const open = (file: string, role: keyof typeof MODEL_SPECS) => OnnxModel.open(file, { providers, spec: MODEL_SPECS[role], threads });
+    const open = (file: string, role: keyof typeof MODEL_SPECS) =>
+      OnnxModel.open(file, { providers, spec: MODEL_SPECS[role], threads });
     const tokenizer = await ClipTokenizer.fromFolder(files.tokenizer);
-    const models = [await open(files.textEncoder, 'text_encoder'), await open(files.controlnet, 'controlnet'),
-      await open(files.unet, 'unet'), await open(files.vaeDecoder, 'vae_decoder')] as const;
+    const models = [
+      await open(files.textEncoder, 'text_encoder'),
+      await open(files.controlnet, 'controlnet'),
+      await open(files.unet, 'unet'),
+      await open(files.vaeDecoder, 'vae_decoder'),
+    ] as const;
     return new ControlNetPipeline(files, tokenizer, ...models);
   }
 
-  get models(): OnnxModel[] { return [this.textEncoder, this.controlnet, this.unet, this.vaeDecoder]; }
-  get provider(): ExecutionProvider { return this.unet.provider; }
+  get models(): OnnxModel[] {
+    return [this.textEncoder, this.controlnet, this.unet, this.vaeDecoder];
+  }
+  get provider(): ExecutionProvider {
+    return this.unet.provider;
+  }
 
   /** last_hidden_state [1,77,D] of one text (cached: every image of a class shares its prompts). */
   async encodeText(text: string): Promise<HostTensor> {
@@ -75,16 +95,29 @@ export class ControlNetPipeline {
   /** The `timestep` feed in the shape ([] or [B]) the model declares; dtype conversion happens in the session. */
   private timestepFeed(model: OnnxModel, t: number, batch: number): HostTensor {
     const rank = model.input('timestep')!.shape.length;
-    return rank === 0 ? { data: Float64Array.of(t), dims: [] } : { data: new Float64Array(batch).fill(t), dims: [batch] };
+    return rank === 0
+      ? { data: Float64Array.of(t), dims: [] }
+      : { data: new Float64Array(batch).fill(t), dims: [batch] };
   }
 
   /** ControlNet residuals for one step, already × conditioning scale (in the graph when it has the input). */
-  async controlResiduals(xIn: HostTensor, t: number, embeds: HostTensor, control: HostTensor, scale: number): Promise<Record<string, HostTensor>> {
+  async controlResiduals(
+    xIn: HostTensor,
+    t: number,
+    embeds: HostTensor,
+    control: HostTensor,
+    scale: number,
+  ): Promise<Record<string, HostTensor>> {
     const batch = xIn.dims[0];
     const scaleMeta = this.controlnet.input('conditioning_scale');
-    const feeds: Record<string, HostTensor> = { sample: xIn, timestep: this.timestepFeed(this.controlnet, t, batch),
-      encoder_hidden_states: embeds, controlnet_cond: control };
-    if (scaleMeta) feeds.conditioning_scale = { data: Float64Array.of(scale), dims: scaleMeta.shape.length === 0 ? [] : [1] };
+    const feeds: Record<string, HostTensor> = {
+      sample: xIn,
+      timestep: this.timestepFeed(this.controlnet, t, batch),
+      encoder_hidden_states: embeds,
+      controlnet_cond: control,
+    };
+    if (scaleMeta)
+      feeds.conditioning_scale = { data: Float64Array.of(scale), dims: scaleMeta.shape.length === 0 ? [] : [1] };
     const out = await this.controlnet.run(feeds);
     const res: Record<string, HostTensor> = {};
     for (const name of RESIDUAL_NAMES) res[name] = scaleMeta ? out[name] : scaled(out[name], scale);
@@ -92,34 +125,60 @@ export class ControlNetPipeline {
   }
 
   /** The guided noise prediction ε [1,4,h,w] for latents x [1,4,h,w] (already scaled by scale_model_input); control [1|B,3,H,W]. */
-  async predictNoise(x: Float32Array, latentDims: number[], t: number, embeds: HostTensor, control: HostTensor, o: { guidance: number; conditioningScale: number }): Promise<Float32Array> {
+  async predictNoise(
+    x: Float32Array,
+    latentDims: number[],
+    t: number,
+    embeds: HostTensor,
+    control: HostTensor,
+    o: { guidance: number; conditioningScale: number },
+  ): Promise<Float32Array> {
     const batch = embeds.dims[0];
-    const xIn = repeatBatch({ data: x, dims: latentDims }, batch);                                   // [B,4,h,w]
-    const controlIn = control.dims[0] === batch ? control : repeatBatch(control, batch);            // [B,3,H,W]
+    const xIn = repeatBatch({ data: x, dims: latentDims }, batch); // [B,4,h,w]
+    const controlIn = control.dims[0] === batch ? control : repeatBatch(control, batch); // [B,3,H,W]
     const residuals = await this.controlResiduals(xIn, t, embeds, controlIn, o.conditioningScale);
-    const out = await this.unet.run({ sample: xIn, timestep: this.timestepFeed(this.unet, t, batch), encoder_hidden_states: embeds, ...residuals });
-    return batch === 2 ? guide(out.out_sample, o.guidance) : (out.out_sample.data as Float32Array);   // [1,4,h,w]
+    const out = await this.unet.run({
+      sample: xIn,
+      timestep: this.timestepFeed(this.unet, t, batch),
+      encoder_hidden_states: embeds,
+      ...residuals,
+    });
+    return batch === 2 ? guide(out.out_sample, o.guidance) : (out.out_sample.data as Float32Array); // [1,4,h,w]
   }
 
   /** vae_decoder(latents / 0.18215) → [1,3,H,W] in [0,1]. */
   async decode(latents: Float32Array, latentDims: number[]): Promise<Float32Array> {
-    const out = await this.vaeDecoder.run({ latent_sample: { data: latents.map((v) => v / VAE_SCALING_FACTOR), dims: latentDims } });
+    const out = await this.vaeDecoder.run({
+      latent_sample: { data: latents.map((v) => v / VAE_SCALING_FACTOR), dims: latentDims },
+    });
     return denormalize(out.sample.data as Float32Array);
   }
 
   async generate(o: GenerateOptions): Promise<GenerateResult> {
-    if (o.width % 8 !== 0 || o.height % 8 !== 0) throw new UserError(`image size must be a multiple of 8, got ${o.width}×${o.height}`);
+    if (o.width % 8 !== 0 || o.height % 8 !== 0)
+      throw new UserError(`image size must be a multiple of 8, got ${o.width}×${o.height}`);
     const latentDims = [1, 4, o.height / 8, o.width / 8];
     const scheduler = makeScheduler(o.scheduler, o.steps);
     const rng = new Rng(o.seed);
-    let x = rng.normals(latentDims.reduce((a, b) => a * b, 1), scheduler.initNoiseSigma);         // [1,4,h,w]
-    const embeds = await this.promptEmbeds(o.prompt, o.negativePrompt, o.guidance);                 // [B,77,D]
-    const control = repeatBatch({ data: o.control, dims: [1, 3, o.height, o.width] }, embeds.dims[0]);   // [B,3,H,W], once per image
-    const stepMs: number[] = [], stepSessionMs: number[] = [];
+    let x = rng.normals(
+      latentDims.reduce((a, b) => a * b, 1),
+      scheduler.initNoiseSigma,
+    ); // [1,4,h,w]
+    const embeds = await this.promptEmbeds(o.prompt, o.negativePrompt, o.guidance); // [B,77,D]
+    const control = repeatBatch({ data: o.control, dims: [1, 3, o.height, o.width] }, embeds.dims[0]); // [B,3,H,W], once per image
+    const stepMs: number[] = [],
+      stepSessionMs: number[] = [];
     const sessionMs = () => this.controlnet.runMs + this.unet.runMs;
     for (let i = 0; i < scheduler.timesteps.length; i++) {
       const [t0, s0] = [performance.now(), sessionMs()];
-      const eps = await this.predictNoise(scheduler.scaleModelInput(x, i), latentDims, scheduler.timesteps[i], embeds, control, o);
+      const eps = await this.predictNoise(
+        scheduler.scaleModelInput(x, i),
+        latentDims,
+        scheduler.timesteps[i],
+        embeds,
+        control,
+        o,
+      );
       x = scheduler.step(eps, i, x, rng);
       stepMs.push(performance.now() - t0);
       stepSessionMs.push(sessionMs() - s0);
@@ -127,5 +186,7 @@ export class ControlNetPipeline {
     return { image: await this.decode(x, latentDims), latents: x, stepMs, stepSessionMs };
   }
 
-  async dispose(): Promise<void> { for (const m of this.models) await m.dispose(); }
+  async dispose(): Promise<void> {
+    for (const m of this.models) await m.dispose();
+  }
 }

@@ -4,14 +4,35 @@ import { DEFAULT_NEGATIVE_PROMPT, DEFAULT_PROMPT_TEMPLATE } from './prompts.js';
 import { SchedulerName, SCHEDULER_NAMES } from './schedulers/scheduler.js';
 
 export interface SynthParams {
-  crops: string; modelDir: string; classes: string[]; perClass: number; steps: number; guidance: number; size: number;
-  seed: number; scheduler: SchedulerName; conditioningScale: number; promptTemplate: string; negativePrompt: string;
-  cannyLow: number; cannyHigh: number; blurSigma: number; out: string; shard: string; examples: string; gridPerClass: number; cpu: boolean; threads: number;
+  crops: string;
+  modelDir: string;
+  classes: string[];
+  perClass: number;
+  steps: number;
+  guidance: number;
+  size: number;
+  seed: number;
+  scheduler: SchedulerName;
+  conditioningScale: number;
+  promptTemplate: string;
+  negativePrompt: string;
+  cannyLow: number;
+  cannyHigh: number;
+  blurSigma: number;
+  out: string;
+  shard: string;
+  examples: string;
+  gridPerClass: number;
+  cpu: boolean;
+  threads: number;
 }
 
 export const SYNTH_SCHEMA: Schema<SynthParams> = {
   crops: str('data/crops', 'crops folder written by `detrlab crops` (manifest.jsonl, classes.json)'),
-  modelDir: str('', 'SD 1.5 + ControlNet ONNX model folder (see lib/synth/MODELS.md); empty = the tiny test models in data/models/tiny-sd, made on first use'),
+  modelDir: str(
+    '',
+    'SD 1.5 + ControlNet ONNX model folder (see lib/synth/MODELS.md); empty = the tiny test models in data/models/tiny-sd, made on first use',
+  ),
   classes: strList([], 'classes to synthesise (default: the rare classes of classes.json)'),
   perClass: int(4, 'images per class', { min: 1 }),
   steps: int(20, 'denoising steps', { min: 1, max: 1000 }),
@@ -22,7 +43,11 @@ export const SYNTH_SCHEMA: Schema<SynthParams> = {
   conditioningScale: num(1, 'ControlNet conditioning scale (0 = no control)', { min: 0 }),
   promptTemplate: str(DEFAULT_PROMPT_TEMPLATE, 'prompt with {class}'),
   negativePrompt: str(DEFAULT_NEGATIVE_PROMPT, 'negative prompt (the unconditional half of CFG)'),
-  cannyLow: num(50, 'Canny low threshold, cv2.Canny threshold1 (diffusers docs: 100; small upscaled crops have soft edges)', { min: 0 }),
+  cannyLow: num(
+    50,
+    'Canny low threshold, cv2.Canny threshold1 (diffusers docs: 100; small upscaled crops have soft edges)',
+    { min: 0 },
+  ),
   cannyHigh: num(100, 'Canny high threshold, cv2.Canny threshold2 (diffusers docs: 200)', { min: 0 }),
   blurSigma: num(0, 'Gaussian blur σ before Canny (0 = none, as cv2.Canny alone)', { min: 0 }),
   out: str('data/synth', 'output folder'),
@@ -30,13 +55,24 @@ export const SYNTH_SCHEMA: Schema<SynthParams> = {
   examples: str('examples_synth', 'folder for the README grid (grid.png + README.md); empty = none'),
   gridPerClass: int(4, 'images per class in the grid', { min: 1 }),
   cpu: bool(false, 'use the CPU execution provider even when CUDA is available'),
-  threads: int(0, 'onnxruntime intra-op threads per model (0 = one per core for real models, 1 for the tiny ones)', { min: 0 }),
+  threads: int(0, 'onnxruntime intra-op threads per model (0 = one per core for real models, 1 for the tiny ones)', {
+    min: 0,
+  }),
 };
 
 export const resolveSynthParams = (p: Partial<SynthParams> = {}): SynthParams => resolveParams(SYNTH_SCHEMA, p);
 
 /** The parameters that change pixels: a folder holds images of one such setting only. */
 export const generationKey = (p: SynthParams, models: string, modelsFingerprint: string) => ({
-  models, modelsFingerprint, steps: p.steps, guidance: p.guidance, size: p.size, seed: p.seed, scheduler: p.scheduler, conditioningScale: p.conditioningScale,
-  promptTemplate: p.promptTemplate, negativePrompt: p.negativePrompt, canny: { low: p.cannyLow, high: p.cannyHigh, blurSigma: p.blurSigma },
+  models,
+  modelsFingerprint,
+  steps: p.steps,
+  guidance: p.guidance,
+  size: p.size,
+  seed: p.seed,
+  scheduler: p.scheduler,
+  conditioningScale: p.conditioningScale,
+  promptTemplate: p.promptTemplate,
+  negativePrompt: p.negativePrompt,
+  canny: { low: p.cannyLow, high: p.cannyHigh, blurSigma: p.blurSigma },
 });

@@ -24,13 +24,23 @@ import type { SynthRecord } from './synth_metadata.js';
 
 export { readSynthMetadata, type SynthRecord } from './synth_metadata.js';
 
-export interface SynthSummary { generated: number; skipped: number; planned: number; models: string; provider: string; msPerStep: number; metadata: string; grid?: string }
+export interface SynthSummary {
+  generated: number;
+  skipped: number;
+  planned: number;
+  models: string;
+  provider: string;
+  msPerStep: number;
+  metadata: string;
+  grid?: string;
+}
 
 /** The classes to synthesise: the given ones, else classes.json's rare ones. */
 export function synthClasses(p: SynthParams): string[] {
   if (p.classes.length) return p.classes;
   const file = path.join(p.crops, 'classes.json');
-  if (!fs.existsSync(file)) throw new UserError(`${file} does not exist; run \`detrlab crops\` first or pass --classes`);
+  if (!fs.existsSync(file))
+    throw new UserError(`${file} does not exist; run \`detrlab crops\` first or pass --classes`);
   return readJson<{ rare: string[] }>(file).rare;
 }
 
@@ -42,8 +52,11 @@ export async function synthesize(overrides: Partial<SynthParams> = {}): Promise<
   const files = resolveModelFolder(p.modelDir || ensureTinyModels());
   claimFolder(p, files.label, files.fingerprint);
   removeStaleTemps(p.out);
-  const todo = jobs.filter((j) => !(fs.existsSync(path.join(p.out, j.file)) && fs.existsSync(path.join(p.out, j.recordFile))));
-  let msPerStep = NaN, provider = 'none';
+  const todo = jobs.filter(
+    (j) => !(fs.existsSync(path.join(p.out, j.file)) && fs.existsSync(path.join(p.out, j.recordFile))),
+  );
+  let msPerStep = NaN,
+    provider = 'none';
   if (todo.length) {
     const pipe = await ControlNetPipeline.load(files, p.cpu ? ['cpu'] : undefined, p.threads || (files.tiny ? 1 : 0));
     provider = pipe.provider;
@@ -51,31 +64,75 @@ export async function synthesize(overrides: Partial<SynthParams> = {}): Promise<
     const stepMs: number[] = [];
     try {
       for (const job of todo) {
-        stepMs.push(...await runJob(pipe, job, p, files.label));
+        stepMs.push(...(await runJob(pipe, job, p, files.label)));
         bar.tick(1, { class: job.class });
       }
-    } finally { await pipe.dispose(); }
+    } finally {
+      await pipe.dispose();
+    }
     bar.done();
     msPerStep = stepMs.reduce((a, b) => a + b, 0) / stepMs.length;
   }
   const metadata = rebuildMetadata(p.out);
   const grid = p.examples ? await writeExamplesGrid(p, files.label) : undefined;
-  return { generated: todo.length, skipped: jobs.length - todo.length, planned: jobs.length, models: files.label, provider, msPerStep, metadata, grid };
+  return {
+    generated: todo.length,
+    skipped: jobs.length - todo.length,
+    planned: jobs.length,
+    models: files.label,
+    provider,
+    msPerStep,
+    metadata,
+    grid,
+  };
 }
 
 /** One image: control image, generation, PNGs, then its record (last, so a kill never leaves a record without its image). */
 async function runJob(pipe: ControlNetPipeline, job: SynthJob, p: SynthParams, models: string): Promise<number[]> {
   const cropFile = path.join(p.crops, job.crop.file);
-  const control = await controlFromCrop(cropFile, p.size, { low: p.cannyLow, high: p.cannyHigh, blurSigma: p.blurSigma });
+  const control = await controlFromCrop(cropFile, p.size, {
+    low: p.cannyLow,
+    high: p.cannyHigh,
+    blurSigma: p.blurSigma,
+  });
   const prompt = promptFor(p.promptTemplate, job.class);
-  const r = await pipe.generate({ prompt, negativePrompt: p.negativePrompt, control: control.nchw, width: p.size, height: p.size,
-    steps: p.steps, guidance: p.guidance, scheduler: p.scheduler, conditioningScale: p.conditioningScale, seed: job.seed });
-  const png = await sharp(Buffer.from(chwToRgbBytes(r.image, p.size, p.size)), { raw: { width: p.size, height: p.size, channels: 3 } }).png().toBuffer();
+  const r = await pipe.generate({
+    prompt,
+    negativePrompt: p.negativePrompt,
+    control: control.nchw,
+    width: p.size,
+    height: p.size,
+    steps: p.steps,
+    guidance: p.guidance,
+    scheduler: p.scheduler,
+    conditioningScale: p.conditioningScale,
+    seed: job.seed,
+  });
+  const png = await sharp(Buffer.from(chwToRgbBytes(r.image, p.size, p.size)), {
+    raw: { width: p.size, height: p.size, channels: 3 },
+  })
+    .png()
+    .toBuffer();
   writeFileAtomic(path.join(p.out, job.controlFile), control.png);
   writeFileAtomic(path.join(p.out, job.file), png);
-  const record: SynthRecord = { file: job.file, class: job.class, index: job.index, prompt, negativePrompt: p.negativePrompt,
-    seed: job.seed, baseSeed: p.seed, steps: p.steps, guidance: p.guidance, scheduler: p.scheduler, conditioningScale: p.conditioningScale,
-    size: p.size, sourceCrop: cropFile, controlImage: job.controlFile, models, provider: pipe.provider };
+  const record: SynthRecord = {
+    file: job.file,
+    class: job.class,
+    index: job.index,
+    prompt,
+    negativePrompt: p.negativePrompt,
+    seed: job.seed,
+    baseSeed: p.seed,
+    steps: p.steps,
+    guidance: p.guidance,
+    scheduler: p.scheduler,
+    conditioningScale: p.conditioningScale,
+    size: p.size,
+    sourceCrop: cropFile,
+    controlImage: job.controlFile,
+    models,
+    provider: pipe.provider,
+  };
   writeJsonAtomic(path.join(p.out, job.recordFile), record);
   return r.stepMs;
 }
@@ -86,8 +143,13 @@ function claimFolder(p: SynthParams, models: string, fingerprint: string): void 
   const key = generationKey(p, models, fingerprint);
   if (fs.existsSync(file)) {
     const old = readJson<Record<string, unknown>>(file);
-    const diff = Object.keys(key).filter((k) => JSON.stringify(old[k]) !== JSON.stringify((key as Record<string, unknown>)[k]));
-    if (diff.length) throw new UserError(`${p.out} holds images made with other settings (${diff.map((k) => `${k}: ${JSON.stringify(old[k])}`).join('; ')}); use another --out or delete it`);
+    const diff = Object.keys(key).filter(
+      (k) => JSON.stringify(old[k]) !== JSON.stringify((key as Record<string, unknown>)[k]),
+    );
+    if (diff.length)
+      throw new UserError(
+        `${p.out} holds images made with other settings (${diff.map((k) => `${k}: ${JSON.stringify(old[k])}`).join('; ')}); use another --out or delete it`,
+      );
     return;
   }
   writeJsonAtomic(file, key);
@@ -108,7 +170,12 @@ function removeStaleTemps(dir: string, depth = 3): void {
 }
 
 function processAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** metadata.jsonl = every record in the folder, sorted by class then index. */
@@ -117,7 +184,8 @@ export function rebuildMetadata(out: string): string {
   const recs: SynthRecord[] = [];
   if (fs.existsSync(dir)) {
     for (const c of fs.readdirSync(dir)) {
-      for (const f of fs.readdirSync(path.join(dir, c))) if (f.endsWith('.json')) recs.push(readJson<SynthRecord>(path.join(dir, c, f)));
+      for (const f of fs.readdirSync(path.join(dir, c)))
+        if (f.endsWith('.json')) recs.push(readJson<SynthRecord>(path.join(dir, c, f)));
     }
   }
   recs.sort((a, b) => a.class.localeCompare(b.class) || a.index - b.index);
@@ -125,4 +193,3 @@ export function rebuildMetadata(out: string): string {
   writeFileAtomic(file, recs.map((r) => JSON.stringify(r)).join('\n') + (recs.length ? '\n' : ''));
   return file;
 }
-

@@ -17,7 +17,10 @@ export function concatBatch(parts: HostTensor[]): HostTensor {
   const total = parts.reduce((n, p) => n + p.data.length, 0);
   const data = new Float32Array(total);
   let off = 0;
-  for (const p of parts) { data.set(p.data as Float32Array, off); off += p.data.length; }
+  for (const p of parts) {
+    data.set(p.data as Float32Array, off);
+    off += p.data.length;
+  }
   return { data, dims: [parts.reduce((n, p) => n + p.dims[0], 0), ...parts[0].dims.slice(1)] };
 }
 
@@ -53,6 +56,7 @@ export function chwToRgbBytes(x: Float32Array, width: number, height: number): U
 export function rgbBytesToNchw(bytes: Uint8Array, width: number, height: number, channels: number): Float32Array {
   const plane = width * height;
   const out = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[c * plane + i] = bytes[i * channels + (channels === 1 ? 0 : c)] / 255;
+  for (let i = 0; i < plane; i++)
+    for (let c = 0; c < 3; c++) out[c * plane + i] = bytes[i * channels + (channels === 1 ? 0 : c)] / 255;
   return out;
 }

@@ -5,7 +5,12 @@
  * so the seed's command line works, recorded in config.json as requested-but-inactive with the reason,
  * and announced in the log. Training is float32 either way; checkpoints can still be saved as float16.
  */
-export interface AmpDecision { requested: boolean; active: false; dtype: 'float32'; reason: string }
+export interface AmpDecision {
+  requested: boolean;
+  active: false;
+  dtype: 'float32';
+  reason: string;
+}
 
 export function decideAmp(requested: boolean, backend: string): AmpDecision {
   const reason = requested

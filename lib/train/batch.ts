@@ -14,11 +14,15 @@ import type { PaddedBatch } from '../predict/padded_batch.js';
 /** One batch (or one worker's share of it) with the matcher's targets. */
 export type TrainBatch = PaddedBatch<DetrTarget>;
 
-export interface LossNormalizers { ceWeightSum: number; numBoxes: number }
+export interface LossNormalizers {
+  ceWeightSum: number;
+  numBoxes: number;
+}
 
 /** DETR's denominators for a set of images: Σ class weights over all queries, and Σ boxes (≥ 1). */
 export function lossNormalizers(targets: DetrTarget[], numQueries: number, eosCoef: number): LossNormalizers {
-  let ce = 0, boxes = 0;
+  let ce = 0,
+    boxes = 0;
   for (const t of targets) {
     const matched = Math.min(numQueries, t.labels.length);
     ce += matched + (numQueries - matched) * eosCoef;

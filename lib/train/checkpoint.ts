@@ -37,8 +37,10 @@ export interface TrainerState {
 /** A checkpoint refused because a tensor holds NaN/Inf (the run diverged): exit 2, nothing written. */
 export class NonFiniteCheckpoint extends Error {
   constructor(dir: string, step: number, tensor: string, value: number) {
-    super(`training diverged by step ${step}: tensor ${tensor} holds ${value}; ${dir} was not overwritten and keeps the last finite checkpoint. ` +
-      'Lower --lr / --lr-backbone or keep --clip-max-norm > 0.');
+    super(
+      `training diverged by step ${step}: tensor ${tensor} holds ${value}; ${dir} was not overwritten and keeps the last finite checkpoint. ` +
+        'Lower --lr / --lr-backbone or keep --clip-max-norm > 0.',
+    );
     this.name = 'UserError';
   }
 }
@@ -54,32 +56,57 @@ export function optimizerTensors(s: AdamWState): Map<string, TensorToWrite> {
  * Writes a complete checkpoint folder atomically from the trainer's exported values (tfjs layout, by HF
  * name) — no tensor reads here, so it works whatever backend trained.
  */
-export function writeCheckpoint(dir: string, model: Pick<DetrModel, 'cfg' | 'params'>, values: Map<string, Float32Array>, labels: LabelInfo, optim: AdamWState, state: TrainerState, dtype: 'F32' | 'F16' = 'F32'): void {
+export function writeCheckpoint(
+  dir: string,
+  model: Pick<DetrModel, 'cfg' | 'params'>,
+  values: Map<string, Float32Array>,
+  labels: LabelInfo,
+  optim: AdamWState,
+  state: TrainerState,
+  dtype: 'F32' | 'F16' = 'F32',
+): void {
   // Never write NaN/Inf: the folder on disk keeps the previous (finite) checkpoint.
-  const bad = firstNonFiniteIn(values) ?? firstNonFiniteIn([...optim.m].map(([k, v]) => [`exp_avg.${k}`, v])) ?? firstNonFiniteIn([...optim.v].map(([k, v]) => [`exp_avg_sq.${k}`, v]));
+  const bad =
+    firstNonFiniteIn(values) ??
+    firstNonFiniteIn([...optim.m].map(([k, v]) => [`exp_avg.${k}`, v])) ??
+    firstNonFiniteIn([...optim.v].map(([k, v]) => [`exp_avg_sq.${k}`, v]));
   if (bad) throw new NonFiniteCheckpoint(dir, state.step, bad.name, bad.value);
   replaceDirAtomic(dir, (tmp) => {
     writeDetrCheckpoint(tmp, model.params.specs.values(), values, model.cfg, labels, dtype);
-    writeSafetensors(path.join(tmp, 'optimizer.safetensors'), optimizerTensors(optim), { step: String(optim.step), lrs: JSON.stringify(optim.lrs), layout: 'tfjs' });
+    writeSafetensors(path.join(tmp, 'optimizer.safetensors'), optimizerTensors(optim), {
+      step: String(optim.step),
+      lrs: JSON.stringify(optim.lrs),
+      layout: 'tfjs',
+    });
     fs.writeFileSync(path.join(tmp, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
   });
 }
 
-export interface LoadedTrainingCheckpoint { state: TrainerState; optimizer: AdamWState; weights: string }
+export interface LoadedTrainingCheckpoint {
+  state: TrainerState;
+  optimizer: AdamWState;
+  weights: string;
+}
 
 /** Reads a checkpoint folder's trainer state and optimizer state (weights are loaded by the caller). */
 export function readCheckpoint(dir: string): LoadedTrainingCheckpoint {
   recoverDir(dir);
   const weights = path.join(dir, 'model.safetensors');
   const stateFile = path.join(dir, 'trainer_state.json');
-  if (!fs.existsSync(stateFile) || !fs.existsSync(weights)) throw new UserError(`no resumable checkpoint in ${dir} (needs model.safetensors and trainer_state.json)`);
+  if (!fs.existsSync(stateFile) || !fs.existsSync(weights))
+    throw new UserError(`no resumable checkpoint in ${dir} (needs model.safetensors and trainer_state.json)`);
   const state = readJson<TrainerState>(stateFile, 'written by `detrlab train`');
   const bad = (['epoch', 'batchInEpoch', 'step'] as const).find((k) => !Number.isInteger(state[k]) || state[k] < 0);
-  if (bad) throw new UserError(`${stateFile}: "${bad}" is ${JSON.stringify(state[bad])}, expected a whole number ≥ 0; the checkpoint is damaged`);
+  if (bad)
+    throw new UserError(
+      `${stateFile}: "${bad}" is ${JSON.stringify(state[bad])}, expected a whole number ≥ 0; the checkpoint is damaged`,
+    );
   const optFile = path.join(dir, 'optimizer.safetensors');
-  if (!fs.existsSync(optFile)) throw new UserError(`no resumable checkpoint in ${dir}: optimizer.safetensors is missing`);
+  if (!fs.existsSync(optFile))
+    throw new UserError(`no resumable checkpoint in ${dir}: optimizer.safetensors is missing`);
   const opt = readSafetensors(optFile);
-  const m = new Map<string, Float32Array>(), v = new Map<string, Float32Array>();
+  const m = new Map<string, Float32Array>(),
+    v = new Map<string, Float32Array>();
   for (const [k, t] of opt.tensors) {
     if (k.startsWith('exp_avg_sq.')) v.set(k.slice('exp_avg_sq.'.length), toFloat32(t));
     else if (k.startsWith('exp_avg.')) m.set(k.slice('exp_avg.'.length), toFloat32(t));

@@ -11,7 +11,9 @@ export function toCocoIdLabels(split: DetectionSplit): DetectionSplit {
   const src = split.labelMap;
   const k = Math.max(91, ...src.categoryIds.map((id) => id + 1));
   const classes: string[] = new Array<string>(k).fill('N/A');
-  src.categoryIds.forEach((id, i) => { classes[id] = src.classes[i]; });
+  src.categoryIds.forEach((id, i) => {
+    classes[id] = src.classes[i];
+  });
   const labelMap: LabelMap = { classes, categoryIds: Array.from({ length: k }, (_, id) => id) };
   const records = split.records.map((r) => ({ ...r, labels: r.labels.map((l) => src.categoryIds[l]) }));
   return { ...split, labelMap, records };

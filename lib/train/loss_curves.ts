@@ -31,14 +31,35 @@ export function lossCurvesSpec(log: LogRow[], title = 'DETR training losses'): V
   return {
     title,
     vconcat: PANELS.map((p) => ({
-      title: p.title, width: 520, height: 150,
+      title: p.title,
+      width: 520,
+      height: 150,
       data: { values: rows.filter((r) => p.terms.includes(r.term)) },
       layer: [
-        { mark: { type: 'line', opacity: 0.3, strokeWidth: 1 }, encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'value', type: 'quantitative', title: 'loss' }, color: { field: 'term', type: 'nominal' } } },
         {
-          transform: [{ aggregate: [{ op: 'mean', field: 'value', as: 'epoch_mean' }, { op: 'max', field: 'step', as: 'step' }], groupby: ['epoch', 'term'] }],
+          mark: { type: 'line', opacity: 0.3, strokeWidth: 1 },
+          encoding: {
+            x: { field: 'step', type: 'quantitative' },
+            y: { field: 'value', type: 'quantitative', title: 'loss' },
+            color: { field: 'term', type: 'nominal' },
+          },
+        },
+        {
+          transform: [
+            {
+              aggregate: [
+                { op: 'mean', field: 'value', as: 'epoch_mean' },
+                { op: 'max', field: 'step', as: 'step' },
+              ],
+              groupby: ['epoch', 'term'],
+            },
+          ],
           mark: { type: 'line', point: true, strokeWidth: 2 },
-          encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'epoch_mean', type: 'quantitative', title: 'loss' }, color: { field: 'term', type: 'nominal' } },
+          encoding: {
+            x: { field: 'step', type: 'quantitative' },
+            y: { field: 'epoch_mean', type: 'quantitative', title: 'loss' },
+            color: { field: 'term', type: 'nominal' },
+          },
         },
       ],
     })),

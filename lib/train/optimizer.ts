@@ -8,27 +8,51 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-export interface ParamGroup { name: string; lr: number; weightDecay: number; params: Map<string, tf.Variable> }
-export interface AdamWOptions { beta1?: number; beta2?: number; eps?: number }
+export interface ParamGroup {
+  name: string;
+  lr: number;
+  weightDecay: number;
+  params: Map<string, tf.Variable>;
+}
+export interface AdamWOptions {
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+}
 /** Serialisable optimizer state (moments by parameter name, step count, group lrs). */
-export interface AdamWState { step: number; lrs: Record<string, number>; m: Map<string, Float32Array>; v: Map<string, Float32Array> }
+export interface AdamWState {
+  step: number;
+  lrs: Record<string, number>;
+  m: Map<string, Float32Array>;
+  v: Map<string, Float32Array>;
+}
 
 export class AdamW {
-  readonly beta1: number; readonly beta2: number; readonly eps: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
   private t = 0;
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
 
-  constructor(readonly groups: ParamGroup[], o: AdamWOptions = {}) {
-    this.beta1 = o.beta1 ?? 0.9; this.beta2 = o.beta2 ?? 0.999; this.eps = o.eps ?? 1e-8;
+  constructor(
+    readonly groups: ParamGroup[],
+    o: AdamWOptions = {},
+  ) {
+    this.beta1 = o.beta1 ?? 0.9;
+    this.beta2 = o.beta2 ?? 0.999;
+    this.eps = o.eps ?? 1e-8;
     const seen = new Set<string>();
-    for (const g of groups) for (const name of g.params.keys()) {
-      if (seen.has(name)) throw new Error(`parameter ${name} is in two optimizer groups`);
-      seen.add(name);
-    }
+    for (const g of groups)
+      for (const name of g.params.keys()) {
+        if (seen.has(name)) throw new Error(`parameter ${name} is in two optimizer groups`);
+        seen.add(name);
+      }
   }
 
-  get step(): number { return this.t; }
+  get step(): number {
+    return this.t;
+  }
 
   /** One update from `grads` (by parameter name; parameters without a gradient are left alone). */
   apply(grads: Map<string, tf.Tensor>): void {
@@ -57,7 +81,10 @@ export class AdamW {
 
   private moment(map: Map<string, tf.Variable>, name: string, p: tf.Variable): tf.Variable {
     let x = map.get(name);
-    if (!x) { x = tf.tidy(() => tf.variable(tf.zerosLike(p), false)); map.set(name, x); } // tidy frees the initial value
+    if (!x) {
+      x = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
+      map.set(name, x);
+    } // tidy frees the initial value
     return x;
   }
 
@@ -68,21 +95,32 @@ export class AdamW {
   }
 
   async state(): Promise<AdamWState> {
-    const read = async (map: Map<string, tf.Variable>) => new Map(await Promise.all([...map].map(async ([k, x]) => [k, (await x.data()) as Float32Array] as const)));
-    return { step: this.t, lrs: Object.fromEntries(this.groups.map((g) => [g.name, g.lr])), m: await read(this.m), v: await read(this.v) };
+    const read = async (map: Map<string, tf.Variable>) =>
+      new Map(await Promise.all([...map].map(async ([k, x]) => [k, (await x.data()) as Float32Array] as const)));
+    return {
+      step: this.t,
+      lrs: Object.fromEntries(this.groups.map((g) => [g.name, g.lr])),
+      m: await read(this.m),
+      v: await read(this.v),
+    };
   }
 
   loadState(s: AdamWState): void {
     this.t = s.step;
     for (const g of this.groups) if (s.lrs[g.name] !== undefined) g.lr = s.lrs[g.name];
     const put = (map: Map<string, tf.Variable>, vals: Map<string, Float32Array>) => {
-      for (const g of this.groups) for (const [name, p] of g.params) {
-        const arr = vals.get(name);
-        if (!arr) continue;
-        if (arr.length !== p.size) throw new Error(`optimizer state for ${name} has ${arr.length} values, the parameter has ${p.size}`);
-        map.get(name)?.dispose();
-        map.set(name, tf.tidy(() => tf.variable(tf.tensor(arr, p.shape), false)));
-      }
+      for (const g of this.groups)
+        for (const [name, p] of g.params) {
+          const arr = vals.get(name);
+          if (!arr) continue;
+          if (arr.length !== p.size)
+            throw new Error(`optimizer state for ${name} has ${arr.length} values, the parameter has ${p.size}`);
+          map.get(name)?.dispose();
+          map.set(
+            name,
+            tf.tidy(() => tf.variable(tf.tensor(arr, p.shape), false)),
+          );
+        }
     };
     put(this.m, s.m);
     put(this.v, s.v);
@@ -96,7 +134,10 @@ export class AdamW {
 }
 
 /** Global L2 norm of all gradients and the clipped gradients (new tensors; inputs untouched). */
-export async function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): Promise<{ grads: Map<string, tf.Tensor>; totalNorm: number }> {
+export async function clipGradNorm(
+  grads: Map<string, tf.Tensor>,
+  maxNorm: number,
+): Promise<{ grads: Map<string, tf.Tensor>; totalNorm: number }> {
   const sq = tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))));
   const totalNorm = Math.sqrt((await sq.data())[0]);
   sq.dispose();

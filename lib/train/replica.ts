@@ -11,19 +11,33 @@ import { variableGradsAsync } from '../engine/async_grads.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
 import { TrainBatch, LossNormalizers, lossNormalizers } from './batch.js';
 
-export interface OptimConfig { lr: number; lrBackbone: number; weightDecay: number; clipMaxNorm: number }
+export interface OptimConfig {
+  lr: number;
+  lrBackbone: number;
+  weightDecay: number;
+  clipMaxNorm: number;
+}
 export interface StepTimings {
-  forwardMs: number; backwardMs: number; matchMs: number;
+  forwardMs: number;
+  backwardMs: number;
+  matchMs: number;
   /** Wall-clock start of the gradient computation, µs since the epoch (comparable across worker threads). */
   startUs?: number;
 }
-export interface GradResult { terms: Record<string, number>; grads: Map<string, tf.Tensor>; timings: StepTimings }
+export interface GradResult {
+  terms: Record<string, number>;
+  grads: Map<string, tf.Tensor>;
+  timings: StepTimings;
+}
 
 export class Replica {
   readonly optimizer: AdamW;
   readonly trainableNames: string[];
 
-  constructor(readonly model: DetrModel, optim: OptimConfig) {
+  constructor(
+    readonly model: DetrModel,
+    optim: OptimConfig,
+  ) {
     const p = model.params;
     this.optimizer = new AdamW([
       { name: 'backbone', lr: optim.lrBackbone, weightDecay: optim.weightDecay, params: p.trainable('backbone') },
@@ -42,15 +56,16 @@ export class Replica {
     const timings: StepTimings = { forwardMs: 0, backwardMs: 0, matchMs: 0 };
     if (b === 0) return { terms: {}, grads: new Map(), timings };
     const local = lossNormalizers(batch.targets, cfg.numQueries, cfg.loss.eosCoef);
-    const scale = (term: string) => (term.startsWith('loss_ce') ? local.ceWeightSum / whole.ceWeightSum : local.numBoxes / whole.numBoxes);
+    const scale = (term: string) =>
+      term.startsWith('loss_ce') ? local.ceWeightSum / whole.ceWeightSum : local.numBoxes / whole.numBoxes;
     const scaled: Record<string, tf.Scalar> = {};
     const vars = this.trainableNames.map((n) => this.model.params.get(n));
     const t0 = performance.now();
     timings.startUs = (performance.timeOrigin + t0) * 1000;
     let tFwd = 0;
     const { value, grads } = await variableGradsAsync(async () => {
-      const pixels = tf.tensor4d(batch.pixels, [b, h, w, 3]);                       // [B, H, W, 3]
-      const mask = tf.tensor3d(batch.mask, [b, h, w], 'int32');                     // [B, H, W]
+      const pixels = tf.tensor4d(batch.pixels, [b, h, w, 3]); // [B, H, W, 3]
+      const mask = tf.tensor3d(batch.mask, [b, h, w], 'int32'); // [B, H, W]
       const out = this.model.forward(pixels, mask as tf.Tensor3D, true, new Rng(dropoutSeed));
       const tm = performance.now();
       const loss = await setCriterion(out, batch.targets, cfg);
@@ -65,7 +80,10 @@ export class Replica {
     for (const [k, v] of Object.entries(scaled)) terms[k] = (await v.data())[0];
     tf.dispose([value, ...Object.values(scaled)]);
     const byName = new Map<string, tf.Tensor>();
-    this.trainableNames.forEach((n, i) => { const g = grads[vars[i].name]; if (g) byName.set(n, g); });
+    this.trainableNames.forEach((n, i) => {
+      const g = grads[vars[i].name];
+      if (g) byName.set(n, g);
+    });
     return { terms, grads: byName, timings };
   }
 
@@ -75,7 +93,11 @@ export class Replica {
    * `applied: false` tells the caller to stop. Every data-parallel replica sees the same summed gradients,
    * so all of them skip together.
    */
-  async apply(grads: Map<string, tf.Tensor>, clipMaxNorm: number, lrs: { lr: number; lrBackbone: number }): Promise<{ gradNorm: number; applied: boolean }> {
+  async apply(
+    grads: Map<string, tf.Tensor>,
+    clipMaxNorm: number,
+    lrs: { lr: number; lrBackbone: number },
+  ): Promise<{ gradNorm: number; applied: boolean }> {
     this.optimizer.setLr('transformer', lrs.lr);
     this.optimizer.setLr('backbone', lrs.lrBackbone);
     const { grads: clipped, totalNorm } = await clipGradNorm(grads, clipMaxNorm);
@@ -85,5 +107,8 @@ export class Replica {
     return { gradNorm: totalNorm, applied };
   }
 
-  dispose(): void { this.optimizer.dispose(); this.model.dispose(); }
+  dispose(): void {
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
 }

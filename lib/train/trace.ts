@@ -14,20 +14,45 @@ import * as path from 'node:path';
 import { writeJsonAtomic } from '../io/atomic.js';
 import type { StepTimings } from './replica.js';
 
-export interface TraceEvent { name: string; cat: string; ph: 'X' | 'C' | 'M' | 'i'; ts: number; dur?: number; pid: number; tid: number; args?: Record<string, unknown>; s?: string }
-export interface KernelTiming { name: string; kernelTimeMs: number | { error: string }; inputShapes?: number[][]; outputShapes?: number[][] }
+export interface TraceEvent {
+  name: string;
+  cat: string;
+  ph: 'X' | 'C' | 'M' | 'i';
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  args?: Record<string, unknown>;
+  s?: string;
+}
+export interface KernelTiming {
+  name: string;
+  kernelTimeMs: number | { error: string };
+  inputShapes?: number[][];
+  outputShapes?: number[][];
+}
 
 export const TID = { phases: 1, kernels: 2, data: 3, worker0: 10 } as const;
 
 /** What `trainStep` reads of a trainer's StepResult. */
-export interface TracedStep { timings: StepTimings; applyMs: number; kernels?: KernelTiming[]; workerTimings?: StepTimings[] }
+export interface TracedStep {
+  timings: StepTimings;
+  applyMs: number;
+  kernels?: KernelTiming[];
+  workerTimings?: StepTimings[];
+}
 
 /**
  * The traced steps [from, to) (0-based, counted before the step runs): `traceSteps` from `traceStart`,
  * moved earlier when the run ends before reaching it (a short run still records its steps), and never
  * before `firstStep` (a resumed run).
  */
-export function traceWindow(traceStart: number, traceSteps: number, totalSteps: number, firstStep = 0): { from: number; to: number } {
+export function traceWindow(
+  traceStart: number,
+  traceSteps: number,
+  totalSteps: number,
+  firstStep = 0,
+): { from: number; to: number } {
   const from = Math.max(firstStep, Math.min(traceStart, totalSteps - traceSteps));
   return { from, to: from + traceSteps };
 }
@@ -54,7 +79,13 @@ export class TraceRecorder {
   }
 
   /** Times `fn` as one complete event; works for sync and async functions. */
-  async span<T>(name: string, cat: string, fn: () => T | Promise<T>, tid: number = TID.phases, args?: Record<string, unknown>): Promise<T> {
+  async span<T>(
+    name: string,
+    cat: string,
+    fn: () => T | Promise<T>,
+    tid: number = TID.phases,
+    args?: Record<string, unknown>,
+  ): Promise<T> {
     const ts = nowUs();
     try {
       return await fn();
@@ -63,8 +94,24 @@ export class TraceRecorder {
     }
   }
 
-  complete(name: string, cat: string, tsUs: number, durUs: number, tid: number = TID.phases, args?: Record<string, unknown>): void {
-    this.events.push({ name, cat, ph: 'X', ts: tsUs, dur: Math.max(0, durUs), pid: this.pid, tid, ...(args ? { args } : {}) });
+  complete(
+    name: string,
+    cat: string,
+    tsUs: number,
+    durUs: number,
+    tid: number = TID.phases,
+    args?: Record<string, unknown>,
+  ): void {
+    this.events.push({
+      name,
+      cat,
+      ph: 'X',
+      ts: tsUs,
+      dur: Math.max(0, durUs),
+      pid: this.pid,
+      tid,
+      ...(args ? { args } : {}),
+    });
   }
 
   /**
@@ -75,7 +122,10 @@ export class TraceRecorder {
     let t = startUs;
     for (const k of list) {
       const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-      this.complete(k.name, cat, t, ms * 1000, TID.kernels, { inputShapes: k.inputShapes, outputShapes: k.outputShapes });
+      this.complete(k.name, cat, t, ms * 1000, TID.kernels, {
+        inputShapes: k.inputShapes,
+        outputShapes: k.outputShapes,
+      });
       t += ms * 1000;
     }
     this.kernelEnd = t;
@@ -94,8 +144,11 @@ export class TraceRecorder {
     const applyStart = Math.max(startUs, endUs - r.applyMs * 1000);
     this.complete(`step ${step}`, 'step', startUs, endUs - startUs, TID.phases, args);
     this.complete('gradients', 'phase', startUs, applyStart - startUs, TID.phases, args);
-    const phases = (t: StepTimings): Array<[string, number]> =>
-      [['forward', t.forwardMs - t.matchMs], ['matching + loss', t.matchMs], ['backward', t.backwardMs]];
+    const phases = (t: StepTimings): Array<[string, number]> => [
+      ['forward', t.forwardMs - t.matchMs],
+      ['matching + loss', t.matchMs],
+      ['backward', t.backwardMs],
+    ];
     let kernelStart = startUs;
     if (!r.workerTimings) {
       const from = Math.min(Math.max(startUs, r.timings.startUs ?? startUs), applyStart);
@@ -104,7 +157,10 @@ export class TraceRecorder {
     } else {
       r.workerTimings.forEach((t, i) => {
         const tid = TID.worker0 + i;
-        if (!this.namedTracks.has(tid)) { this.meta('thread_name', tid, { name: `worker ${i}` }); this.namedTracks.add(tid); }
+        if (!this.namedTracks.has(tid)) {
+          this.meta('thread_name', tid, { name: `worker ${i}` });
+          this.namedTracks.add(tid);
+        }
         const from = Math.min(Math.max(startUs, t.startUs ?? startUs), applyStart);
         const end = Math.min(from + (t.forwardMs + t.backwardMs) * 1000, applyStart);
         this.complete(`gradients (worker ${i})`, 'phase', from, end - from, tid, args);
@@ -117,7 +173,13 @@ export class TraceRecorder {
   }
 
   /** Consecutive slices of the given durations (ms) from `from`, each clipped to end by `end`. */
-  private laidOut(pieces: Array<[string, number]>, from: number, end: number, tid: number, args: Record<string, unknown>): void {
+  private laidOut(
+    pieces: Array<[string, number]>,
+    from: number,
+    end: number,
+    tid: number,
+    args: Record<string, unknown>,
+  ): void {
     let t = from;
     for (const [name, ms] of pieces) {
       const e = Math.min(t + Math.max(0, ms) * 1000, end);

@@ -12,15 +12,20 @@ import { DetrTarget } from '../detr/matcher.js';
 import type { Prediction } from '../predict/prediction.js';
 
 /** Set-loss terms (unscaled, aux terms `loss_ce_<i>` …) and `loss_total` of one predicted batch. */
-export async function predictionLoss(pred: Prediction, targets: DetrTarget[], cfg: DetrConfig): Promise<Record<string, number>> {
+export async function predictionLoss(
+  pred: Prediction,
+  targets: DetrTarget[],
+  cfg: DetrConfig,
+): Promise<Record<string, number>> {
   const [b, q, k1] = pred.shape;
   const layers = cfg.auxLoss && pred.auxLogits && pred.auxBoxes ? pred.auxLogits.length / (b * q * k1) : 0;
   tf.engine().startScope();
   try {
     const out: DetrOutput = {
-      logits: tf.tensor3d(pred.logits, [b, q, k1]), predBoxes: tf.tensor3d(pred.boxes, [b, q, 4]),          // [B, Q, K+1], [B, Q, 4]
-      auxLogits: tf.tensor4d(layers ? pred.auxLogits! : new Float32Array(0), [layers, b, q, k1]),              // [L-1, B, Q, K+1]
-      auxPredBoxes: tf.tensor4d(layers ? pred.auxBoxes! : new Float32Array(0), [layers, b, q, 4]),             // [L-1, B, Q, 4]
+      logits: tf.tensor3d(pred.logits, [b, q, k1]),
+      predBoxes: tf.tensor3d(pred.boxes, [b, q, 4]), // [B, Q, K+1], [B, Q, 4]
+      auxLogits: tf.tensor4d(layers ? pred.auxLogits! : new Float32Array(0), [layers, b, q, k1]), // [L-1, B, Q, K+1]
+      auxPredBoxes: tf.tensor4d(layers ? pred.auxBoxes! : new Float32Array(0), [layers, b, q, 4]), // [L-1, B, Q, 4]
     };
     return await lossValues(await setCriterion(out, targets, { ...cfg, auxLoss: layers > 0 }));
   } finally {

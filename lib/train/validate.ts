@@ -11,9 +11,17 @@ import { evaluateSplit, SplitEvaluation } from '../eval/inference.js';
 import { Trainer } from './trainer.js';
 import { predictionLoss, LossMean } from './val_loss.js';
 
-export interface Validation { evaluation: SplitEvaluation; losses: Record<string, number> }
+export interface Validation {
+  evaluation: SplitEvaluation;
+  losses: Record<string, number>;
+}
 
-export async function validate(trainer: Trainer, loader: DetrLoader, gt: CocoDataset, cfg: DetrConfig): Promise<Validation> {
+export async function validate(
+  trainer: Trainer,
+  loader: DetrLoader,
+  gt: CocoDataset,
+  cfg: DetrConfig,
+): Promise<Validation> {
   const mean = new LossMean();
   const predictor = {
     predict: async (batch: DetrBatch) => {
@@ -22,6 +30,11 @@ export async function validate(trainer: Trainer, loader: DetrLoader, gt: CocoDat
       return pred;
     },
   };
-  const evaluation = await evaluateSplit(predictor, loader, gt, { scoreThr: 0, progress: true, label: 'val', transient: true });
+  const evaluation = await evaluateSplit(predictor, loader, gt, {
+    scoreThr: 0,
+    progress: true,
+    label: 'val',
+    transient: true,
+  });
   return { evaluation, losses: mean.mean() };
 }

@@ -8,16 +8,26 @@
 import { Row } from './table.js';
 
 // danfojs' own typings are not part of the public surface (tslab type-checks notebooks with TS 5.0).
-export interface DataFrameLike { columns: string[]; values: unknown[][]; shape: number[] }
+export interface DataFrameLike {
+  columns: string[];
+  values: unknown[][];
+  shape: number[];
+}
 
 let danfo: Promise<Record<string, unknown>> | undefined;
-export const loadDanfo = (): Promise<Record<string, unknown>> => (danfo ??= import('danfojs-node') as unknown as Promise<Record<string, unknown>>);
+export const loadDanfo = (): Promise<Record<string, unknown>> =>
+  (danfo ??= import('danfojs-node') as unknown as Promise<Record<string, unknown>>);
 
 export const isDataFrame = (x: unknown): x is DataFrameLike =>
-  typeof x === 'object' && x !== null && Array.isArray((x as DataFrameLike).columns) && Array.isArray((x as DataFrameLike).values) && Array.isArray((x as DataFrameLike).shape);
+  typeof x === 'object' &&
+  x !== null &&
+  Array.isArray((x as DataFrameLike).columns) &&
+  Array.isArray((x as DataFrameLike).values) &&
+  Array.isArray((x as DataFrameLike).shape);
 
 /** A DataFrame's rows as plain records. */
-export const frameRows = (df: DataFrameLike): Row[] => df.values.map((v) => Object.fromEntries(df.columns.map((c, i) => [c, v[i]])));
+export const frameRows = (df: DataFrameLike): Row[] =>
+  df.values.map((v) => Object.fromEntries(df.columns.map((c, i) => [c, v[i]])));
 
 /** Rows (e.g. a run's log.jsonl, optionally one split) as a danfo DataFrame. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a danfo DataFrame, untyped (danfojs-node ships no usable types)

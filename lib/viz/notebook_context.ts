@@ -6,11 +6,22 @@ import { createRequire } from 'node:module';
 const req = createRequire(__filename);
 
 export interface TslabDisplay {
-  html(s: string): void; markdown(s: string): void; svg(s: string): void; png(b: Uint8Array): void;
-  jpeg(b: Uint8Array): void; text(s: string): void; raw(mime: string, b: string | Uint8Array): void;
+  html(s: string): void;
+  markdown(s: string): void;
+  svg(s: string): void;
+  png(b: Uint8Array): void;
+  jpeg(b: Uint8Array): void;
+  text(s: string): void;
+  raw(mime: string, b: string | Uint8Array): void;
 }
-interface TslabModule { display: TslabDisplay; newDisplay(): TslabDisplay }
-type WriteDisplayData = (msg: { data: Record<string, string>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
+interface TslabModule {
+  display: TslabDisplay;
+  newDisplay(): TslabDisplay;
+}
+type WriteDisplayData = (
+  msg: { data: Record<string, string>; metadata: Record<string, unknown>; transient: Record<string, unknown> },
+  update: boolean,
+) => void;
 
 /** The tslab module when this process is a tslab kernel executing a cell, else undefined. */
 export function tslab(): TslabModule | undefined {
@@ -32,7 +43,10 @@ export const inNotebook = (): boolean => tslab() !== undefined;
  * one MIME type per output, so this calls the kernel's writer that `display.raw` itself uses. Binary
  * values are base64-encoded as Jupyter expects. Returns false outside a tslab kernel.
  */
-export function displayBundle(data: Record<string, string | Uint8Array>, metadata: Record<string, unknown> = {}): boolean {
+export function displayBundle(
+  data: Record<string, string | Uint8Array>,
+  metadata: Record<string, unknown> = {},
+): boolean {
   if (process.env.DETRLAB_NO_NOTEBOOK === '1') return false;
   let write: WriteDisplayData | null | undefined;
   try {
@@ -41,7 +55,9 @@ export function displayBundle(data: Record<string, string | Uint8Array>, metadat
     return false;
   }
   if (!write) return false;
-  const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? v : Buffer.from(v).toString('base64')]));
+  const encoded = Object.fromEntries(
+    Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? v : Buffer.from(v).toString('base64')]),
+  );
   write({ data: encoded, metadata, transient: {} }, false);
   return true;
 }

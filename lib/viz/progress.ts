@@ -33,7 +33,14 @@ export interface Progress {
   readonly value: number;
 }
 
-const fmtBytes = (b: number) => (b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : b >= 1e3 ? `${(b / 1e3).toFixed(0)} kB` : `${b} B`);
+const fmtBytes = (b: number) =>
+  b >= 1e9
+    ? `${(b / 1e9).toFixed(2)} GB`
+    : b >= 1e6
+      ? `${(b / 1e6).toFixed(1)} MB`
+      : b >= 1e3
+        ? `${(b / 1e3).toFixed(0)} kB`
+        : `${b} B`;
 export const fmtDuration = (s: number): string => {
   if (!Number.isFinite(s)) return '?';
   if (s < 60) return `${s.toFixed(0)}s`;
@@ -41,7 +48,12 @@ export const fmtDuration = (s: number): string => {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 };
 const fmtInfo = (info: Record<string, number | string>) =>
-  Object.entries(info).map(([k, v]) => `${k}=${typeof v === 'number' ? (Math.abs(v) >= 100 || Number.isInteger(v) ? String(Math.round(v * 100) / 100) : v.toPrecision(4)) : v}`).join(' ');
+  Object.entries(info)
+    .map(
+      ([k, v]) =>
+        `${k}=${typeof v === 'number' ? (Math.abs(v) >= 100 || Number.isInteger(v) ? String(Math.round(v * 100) / 100) : v.toPrecision(4)) : v}`,
+    )
+    .join(' ');
 
 export function progress(opts: ProgressOptions): Progress {
   const quiet = opts.quiet ?? process.env.DETRLAB_QUIET === '1';
@@ -61,13 +73,27 @@ export function progress(opts: ProgressOptions): Progress {
   const line = (final: boolean) => {
     const el = (Date.now() - t0) / 1000;
     const rate = (value - startValue) / Math.max(el, 1e-9);
-    const count = unit === 'B' ? `${fmtBytes(value)}${total ? `/${fmtBytes(total)}` : ''}` : `${value}${total ? `/${total}` : ''} ${unit}`;
+    const count =
+      unit === 'B'
+        ? `${fmtBytes(value)}${total ? `/${fmtBytes(total)}` : ''}`
+        : `${value}${total ? `/${total}` : ''} ${unit}`;
     const pct = total ? ` ${((100 * value) / total).toFixed(0).padStart(3)}%` : '';
-    const speed = unit === 'B' ? `${fmtBytes(rate)}/s` : rate >= 1 ? `${rate.toFixed(2)} ${unit}/s` : `${(1 / Math.max(rate, 1e-9)).toFixed(2)} s/${unit}`;
+    const speed =
+      unit === 'B'
+        ? `${fmtBytes(rate)}/s`
+        : rate >= 1
+          ? `${rate.toFixed(2)} ${unit}/s`
+          : `${(1 / Math.max(rate, 1e-9)).toFixed(2)} s/${unit}`;
     const eta = !final && total && rate > 0 ? ` ETA ${fmtDuration((total - value) / rate)}` : '';
     const barW = 20;
     const bar = total ? `[${'#'.repeat(Math.round((barW * Math.min(value, total)) / total)).padEnd(barW, '.')}]` : '';
-    return { el, text: `${label}${pct} ${bar} ${count} ${speed} ${final ? `in ${fmtDuration(el)}` : `elapsed ${fmtDuration(el)}${eta}`}${Object.keys(info).length ? ' | ' + fmtInfo(info) : ''}`.replace(/ +/g, ' ') };
+    return {
+      el,
+      text: `${label}${pct} ${bar} ${count} ${speed} ${final ? `in ${fmtDuration(el)}` : `elapsed ${fmtDuration(el)}${eta}`}${Object.keys(info).length ? ' | ' + fmtInfo(info) : ''}`.replace(
+        / +/g,
+        ' ',
+      ),
+    };
   };
 
   const draw = (final = false) => {
@@ -83,7 +109,9 @@ export function progress(opts: ProgressOptions): Progress {
       const esc = text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
       // The class and data-final attribute let the notebook runner forward this bar to its console.
       const cls = `class="detrlab-progress"${final ? ' data-final="1"' : ''}`;
-      display.html(`<div ${cls} style="font-family:monospace;font-size:12px"><progress value="${pct.toFixed(1)}" max="100" style="width:240px;vertical-align:middle"></progress> ${esc}</div>`);
+      display.html(
+        `<div ${cls} style="font-family:monospace;font-size:12px"><progress value="${pct.toFixed(1)}" max="100" style="width:240px;vertical-align:middle"></progress> ${esc}</div>`,
+      );
     } else if (isTty) {
       process.stderr.write(`\r\x1b[K${final && opts.transient ? '' : text}${final && !opts.transient ? '\n' : ''}`);
     } else {
@@ -92,12 +120,30 @@ export function progress(opts: ProgressOptions): Progress {
   };
 
   return {
-    get value() { return value; },
-    tick(n = 1, i) { value += n; if (i) info = { ...info, ...i }; draw(); },
-    set(v, i) { value = v; if (i) info = { ...info, ...i }; draw(); },
-    setTotal(t) { total = t; },
-    done(i) { if (i) info = { ...info, ...i }; finished = true; draw(true); },
-    setLabel(l) { label = l; },
+    get value() {
+      return value;
+    },
+    tick(n = 1, i) {
+      value += n;
+      if (i) info = { ...info, ...i };
+      draw();
+    },
+    set(v, i) {
+      value = v;
+      if (i) info = { ...info, ...i };
+      draw();
+    },
+    setTotal(t) {
+      total = t;
+    },
+    done(i) {
+      if (i) info = { ...info, ...i };
+      finished = true;
+      draw(true);
+    },
+    setLabel(l) {
+      label = l;
+    },
     log(text) {
       if (!quiet && !nb && isTty && lastDraw > 0 && !finished) {
         process.stderr.write(`\r\x1b[K`);

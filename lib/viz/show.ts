@@ -24,7 +24,10 @@ const isJpeg = (b: Uint8Array) => b[0] === 0xff && b[1] === 0xd8;
  * `clean_html`, which strips every drawing element (a blank box); an image's data URI is left alone.
  * JupyterLab also ranks text/html first, so it still shows the vector chart.
  */
-export async function chartBundle(svg: string, title: string): Promise<{ data: Record<string, string | Uint8Array>; metadata: Record<string, unknown> }> {
+export async function chartBundle(
+  svg: string,
+  title: string,
+): Promise<{ data: Record<string, string | Uint8Array>; metadata: Record<string, unknown> }> {
   const { png, width, height } = await svgToPng(svg, 2);
   const img = `<img src="data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}" width="${width}" height="${height}" alt="${escapeXml(`chart: ${title}`)}"/>`;
   return {
@@ -36,32 +39,43 @@ export async function chartBundle(svg: string, title: string): Promise<{ data: R
 export async function show(x: Showable, opts: { title?: string; digits?: number } = {}): Promise<void> {
   const nb = tslab();
   if (opts.title) {
-    if (nb) nb.display.markdown(`**${opts.title}**`); else console.log(`\n${opts.title}`);
+    if (nb) nb.display.markdown(`**${opts.title}**`);
+    else console.log(`\n${opts.title}`);
   }
   if (x instanceof Uint8Array) {
-    if (nb) { if (isJpeg(x)) nb.display.jpeg(x); else nb.display.png(x); } else console.log(`[image ${x.length} bytes]`);
+    if (nb) {
+      if (isJpeg(x)) nb.display.jpeg(x);
+      else nb.display.png(x);
+    } else console.log(`[image ${x.length} bytes]`);
     return;
   }
   if (typeof x === 'string') {
-    if (nb) nb.display.markdown(x); else console.log(x);
+    if (nb) nb.display.markdown(x);
+    else console.log(x);
     return;
   }
   if (isDataFrame(x)) x = frameRows(x);
   if (Array.isArray(x)) {
-    if (nb) nb.display.html(htmlTable(x, opts.digits)); else console.log(textTable(x, opts.digits));
+    if (nb) nb.display.html(htmlTable(x, opts.digits));
+    else console.log(textTable(x, opts.digits));
     return;
   }
   if ('html' in x && typeof x.html === 'string') {
-    if (nb) nb.display.html(x.html); else console.log(x.html.replace(/<[^>]+>/g, ''));
+    if (nb) nb.display.html(x.html);
+    else console.log(x.html.replace(/<[^>]+>/g, ''));
     return;
   }
   if ('markdown' in x && typeof x.markdown === 'string') {
-    if (nb) nb.display.markdown(x.markdown); else console.log(x.markdown);
+    if (nb) nb.display.markdown(x.markdown);
+    else console.log(x.markdown);
     return;
   }
   if (isVlSpec(x)) {
     const title = String((x as { title?: unknown }).title ?? 'vega-lite');
-    if (!nb) { console.log(`[chart: ${title}]`); return; }
+    if (!nb) {
+      console.log(`[chart: ${title}]`);
+      return;
+    }
     const bundle = await chartBundle(await renderSvg(x), title);
     displayBundle(bundle.data, bundle.metadata);
     return;

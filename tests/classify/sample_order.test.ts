@@ -10,15 +10,22 @@ test('removing the synthetic samples gives back exactly the real order, every ep
     for (let epoch = 0; epoch < 4; epoch++) {
       const without = epochSamples(real, [], seed, epoch);
       const merged = epochSamples(real, synth, seed, epoch);
-      assert.deepEqual(merged.filter((x) => x.startsWith('r')), without);
-      assert.deepEqual([...merged].sort(), [...real, ...synth].sort());   // every sample exactly once
+      assert.deepEqual(
+        merged.filter((x) => x.startsWith('r')),
+        without,
+      );
+      assert.deepEqual([...merged].sort(), [...real, ...synth].sort()); // every sample exactly once
     }
   }
 });
 
 test('the real order is a fresh permutation each epoch, fixed by (seed, epoch)', () => {
-  const a = realOrder(20, 0, 0), b = realOrder(20, 0, 1);
-  assert.deepEqual([...a].sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i));
+  const a = realOrder(20, 0, 0),
+    b = realOrder(20, 0, 1);
+  assert.deepEqual(
+    [...a].sort((x, y) => x - y),
+    Array.from({ length: 20 }, (_, i) => i),
+  );
   assert.notDeepEqual(a, b);
   assert.deepEqual(realOrder(20, 0, 0), a);
 });

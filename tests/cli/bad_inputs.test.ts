@@ -7,7 +7,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const bin = path.resolve(__dirname, '..', '..', '..', 'bin', 'detrlab.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DETRLAB_QUIET: '1' } });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, DETRLAB_QUIET: '1' },
+  });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-bad-'));
 
 function userError(args: string[], re: RegExp): void {
@@ -39,11 +44,29 @@ test('output paths that are files, under files or empty are refused; make-demo n
 });
 
 test('coco-eval: malformed ground truth and detections are one line each', () => {
-  const gt = path.join(tmp, 'gt.json'), dt = path.join(tmp, 'dt.json');
-  fs.writeFileSync(gt, JSON.stringify({ images: [{ id: 1 }], annotations: [{ id: 1, image_id: 1, category_id: 1 }], categories: [{ id: 1 }] }));
+  const gt = path.join(tmp, 'gt.json'),
+    dt = path.join(tmp, 'dt.json');
+  fs.writeFileSync(
+    gt,
+    JSON.stringify({
+      images: [{ id: 1 }],
+      annotations: [{ id: 1, image_id: 1, category_id: 1 }],
+      categories: [{ id: 1 }],
+    }),
+  );
   fs.writeFileSync(dt, '[]');
-  userError(['coco-eval', '--gt', gt, '--dt', dt], /gt\.json: annotations\[0\]\.bbox must be \[x, y, w, h\] \(4 numbers\), got missing/);
-  fs.writeFileSync(gt, JSON.stringify({ images: [{ id: 1 }], annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [0, 0, 2, 2] }], categories: [{ id: 1 }] }));
+  userError(
+    ['coco-eval', '--gt', gt, '--dt', dt],
+    /gt\.json: annotations\[0\]\.bbox must be \[x, y, w, h\] \(4 numbers\), got missing/,
+  );
+  fs.writeFileSync(
+    gt,
+    JSON.stringify({
+      images: [{ id: 1 }],
+      annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [0, 0, 2, 2] }],
+      categories: [{ id: 1 }],
+    }),
+  );
   fs.writeFileSync(dt, '[{"image_id": 1,');
   userError(['coco-eval', '--gt', gt, '--dt', dt], /dt\.json.*truncated/);
   userError(['coco-eval', '--gt', gt, '--dt', tmp], /is a folder/);

@@ -49,9 +49,17 @@ function handle(s: FixtureServer, req: http.IncomingMessage, res: http.ServerRes
   const p = new URL(req.url ?? '/', 'http://x').pathname;
   s.log.push({ path: p, range: req.headers.range });
   const loc = s.redirects.get(p);
-  if (loc) { res.writeHead(302, { location: loc }); res.end(); return; }
+  if (loc) {
+    res.writeHead(302, { location: loc });
+    res.end();
+    return;
+  }
   const file = s.files.get(p);
-  if (!file) { res.writeHead(404); res.end('not found'); return; }
+  if (!file) {
+    res.writeHead(404);
+    res.end('not found');
+    return;
+  }
   const fault = s.faults.get(p);
   if (fault?.status && (fault.times ?? 1) > 0) {
     fault.times = (fault.times ?? 1) - 1;
@@ -76,7 +84,10 @@ function handle(s: FixtureServer, req: http.IncomingMessage, res: http.ServerRes
       res.end();
       return;
     }
-    res.writeHead(206, { 'content-length': file.length - start, 'content-range': `bytes ${start}-${file.length - 1}/${file.length}` });
+    res.writeHead(206, {
+      'content-length': file.length - start,
+      'content-range': `bytes ${start}-${file.length - 1}/${file.length}`,
+    });
     sendBody(res, file.subarray(start), fault);
     return;
   }
@@ -89,7 +100,11 @@ export async function startFixtureServer(): Promise<FixtureServer> {
   const server = http.createServer((req, res) => handle(s, req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   s.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  s.close = () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
+  s.close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
   return s;
 }
 
@@ -97,6 +112,13 @@ export async function startFixtureServer(): Promise<FixtureServer> {
 export function fixtureBytes(n: number, seed = 1): Buffer {
   const b = Buffer.alloc(n);
   let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; b[i] = x & 0xff; }
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    b[i] = x & 0xff;
+  }
   return b;
 }

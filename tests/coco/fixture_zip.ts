@@ -1,13 +1,22 @@
 /** Zip archives for tests, made with yazl in memory (and a byte patch for names yazl refuses to write). */
 import * as yazl from 'yazl';
 
-export interface ZipItem { name: string; data?: Buffer | string; dir?: boolean; mode?: number }
+export interface ZipItem {
+  name: string;
+  data?: Buffer | string;
+  dir?: boolean;
+  mode?: number;
+}
 
 export function makeZip(items: ZipItem[]): Promise<Buffer> {
   const zip = new yazl.ZipFile();
   for (const it of items) {
     if (it.dir) zip.addEmptyDirectory(it.name);
-    else zip.addBuffer(Buffer.isBuffer(it.data) ? it.data : Buffer.from(it.data ?? ''), it.name, { mode: it.mode, compress: true });
+    else
+      zip.addBuffer(Buffer.isBuffer(it.data) ? it.data : Buffer.from(it.data ?? ''), it.name, {
+        mode: it.mode,
+        compress: true,
+      });
   }
   zip.end();
   const chunks: Buffer[] = [];
@@ -27,7 +36,10 @@ export function patchEntryName(zip: Buffer, from: string, to: string): Buffer {
   const out = Buffer.from(zip);
   const a = Buffer.from(from);
   let n = 0;
-  for (let i = out.indexOf(a); i >= 0; i = out.indexOf(a, i + 1)) { out.write(to, i); n++; }
+  for (let i = out.indexOf(a); i >= 0; i = out.indexOf(a, i + 1)) {
+    out.write(to, i);
+    n++;
+  }
   if (n < 2) throw new Error(`expected the name in the local header and central directory, found ${n}`);
   return out;
 }

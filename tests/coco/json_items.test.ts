@@ -9,7 +9,16 @@ import { writeSyntheticCoco } from '../../lib/coco/synthetic_json.js';
 
 const TRICKY = {
   'a"b': 'x]}\\"{,',
-  images: [{ id: 1, file_name: 'é 漢字 "q" [x]' }, [], {}, 3.5e-7, 'str,with]comma', null, true, [[1, [2]], { k: '}' }]],
+  images: [
+    { id: 1, file_name: 'é 漢字 "q" [x]' },
+    [],
+    {},
+    3.5e-7,
+    'str,with]comma',
+    null,
+    true,
+    [[1, [2]], { k: '}' }],
+  ],
   n: -12.5,
   t: true,
   nested: { deep: { arr: [1, 2, { z: '\\' }] } },
@@ -28,7 +37,12 @@ test('TopLevelScanner finds every value range, whatever the chunk size', () => {
     feedInChunks((b, base) => sc.feed(b, base), DOC, size);
     const ranges = sc.finish();
     assert.deepEqual([...ranges.keys()], Object.keys(TRICKY), `chunk ${size}`);
-    for (const [k, r] of ranges) assert.deepEqual(JSON.parse(DOC.subarray(r.start, r.end).toString()), (TRICKY as Record<string, unknown>)[k], `${k} @ chunk ${size}`);
+    for (const [k, r] of ranges)
+      assert.deepEqual(
+        JSON.parse(DOC.subarray(r.start, r.end).toString()),
+        (TRICKY as Record<string, unknown>)[k],
+        `${k} @ chunk ${size}`,
+      );
   }
 });
 
@@ -78,6 +92,12 @@ test('both engines read the same items from a file; the file is located in any k
   assert.equal(whole.annotations.length, st.annotations);
   fs.writeFileSync(file, '{"images":[{"id":1},{"id":2,}],"annotations":[],"categories":[]}');
   const bad = await locateTopLevel(file);
-  await assert.rejects(forEachItem(file, bad.get('images')!, 'images', () => undefined), /item 1 at byte \d+ is not valid JSON/);
-  await assert.rejects(forEachItem(file, bad.get('images')!, 'images', () => undefined, { engine: 'stream-json' }), /not valid JSON/);
+  await assert.rejects(
+    forEachItem(file, bad.get('images')!, 'images', () => undefined),
+    /item 1 at byte \d+ is not valid JSON/,
+  );
+  await assert.rejects(
+    forEachItem(file, bad.get('images')!, 'images', () => undefined, { engine: 'stream-json' }),
+    /not valid JSON/,
+  );
 });

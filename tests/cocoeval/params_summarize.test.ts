@@ -14,7 +14,18 @@ test('recThrs are numpy linspace(0, 1, 101): ten values sit one ulp above i/100'
   const r = defaultEvalParams().recThrs;
   assert.equal(r.length, 101);
   // numpy 2.4: [(k, x) for k, x in enumerate(np.linspace(0, 1, 101)) if x != k/100]
-  const above: Record<number, number> = { 35: 0.35000000000000003, 41: 0.41000000000000003, 47: 0.47000000000000003, 57: 0.5700000000000001, 69: 0.6900000000000001, 70: 0.7000000000000001, 82: 0.8200000000000001, 83: 0.8300000000000001, 94: 0.9400000000000001, 95: 0.9500000000000001 };
+  const above: Record<number, number> = {
+    35: 0.35000000000000003,
+    41: 0.41000000000000003,
+    47: 0.47000000000000003,
+    57: 0.5700000000000001,
+    69: 0.6900000000000001,
+    70: 0.7000000000000001,
+    82: 0.8200000000000001,
+    83: 0.8300000000000001,
+    94: 0.9400000000000001,
+    95: 0.9500000000000001,
+  };
   r.forEach((x, k) => assert.equal(x, above[k] ?? k / 100, `recThrs[${k}]`));
 });
 
@@ -28,7 +39,10 @@ test('pairwiseSum follows numpy: blocks of 8 accumulators, halves past 128', () 
   // numpy 2.4: np.sum(np.array([0.1] * n)) for these n (plain left-to-right differs for n = 10 and 1000)
   assert.equal(pairwiseSum(new Array(10).fill(0.1)), 1.0);
   assert.equal(pairwiseSum(new Array(1000).fill(0.1)), 100.00000000000001);
-  assert.equal(new Array(1000).fill(0.1).reduce((a, b) => a + b, 0), 99.9999999999986);
+  assert.equal(
+    new Array(1000).fill(0.1).reduce((a, b) => a + b, 0),
+    99.9999999999986,
+  );
   assert.equal(pairwiseSum([1, 2, 3]), 6);
 });
 

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEMO_AUGMENT, DETR_AUGMENT, randomSizeCropRegion, trainTransform, valTransform, AugmentConfig } from '../../lib/data/augment.js';
+import {
+  DEMO_AUGMENT,
+  DETR_AUGMENT,
+  randomSizeCropRegion,
+  trainTransform,
+  valTransform,
+  AugmentConfig,
+} from '../../lib/data/augment.js';
 import { hflip } from '../../lib/data/geometry.js';
 import { Rng } from '../../lib/engine/rng.js';
 import { Box } from '../../lib/box/box_ops.js';
@@ -11,16 +18,29 @@ function randomSample(rng: Rng, w: number, h: number, n: number): Sample {
   for (let i = 0; i < data.length; i++) data[i] = rng.int(0, 255);
   const boxes: Box[] = [];
   for (let i = 0; i < n; i++) {
-    const x0 = rng.uniform(0, w - 2), y0 = rng.uniform(0, h - 2);
+    const x0 = rng.uniform(0, w - 2),
+      y0 = rng.uniform(0, h - 2);
     boxes.push([x0, y0, rng.uniform(x0 + 1, w), rng.uniform(y0 + 1, h)]);
   }
-  return { image: { data, width: w, height: h }, targets: { boxesXyxy: boxes, labels: boxes.map((_, i) => i % 7), areas: boxes.map((b) => (b[2] - b[0]) * (b[3] - b[1])) } };
+  return {
+    image: { data, width: w, height: h },
+    targets: {
+      boxesXyxy: boxes,
+      labels: boxes.map((_, i) => i % 7),
+      areas: boxes.map((b) => (b[2] - b[0]) * (b[3] - b[1])),
+    },
+  };
 }
 
 test('train transform: boxes stay inside the image with positive size; sizes follow the recipe', async () => {
   for (let seed = 0; seed < 60; seed++) {
     const rng = new Rng(seed);
-    const [w, h] = rng.pick([[160, 128], [128, 160], [128, 128], [144, 112]]);
+    const [w, h] = rng.pick([
+      [160, 128],
+      [128, 160],
+      [128, 128],
+      [144, 112],
+    ]);
     const s = randomSample(rng, w, h, rng.int(0, 6));
     const out = await trainTransform(s, DEMO_AUGMENT, new Rng(1000 + seed));
     const { width: W, height: H } = out.image;
@@ -30,7 +50,10 @@ test('train transform: boxes stay inside the image with positive size; sizes fol
     assert.equal(out.targets.boxesXyxy.length, out.targets.labels.length);
     assert.ok(out.targets.boxesXyxy.length <= s.targets.boxesXyxy.length);
     for (const [x0, y0, x1, y1] of out.targets.boxesXyxy) {
-      assert.ok(x0 >= 0 && y0 >= 0 && x1 <= W + 1e-9 && y1 <= H + 1e-9 && x1 > x0 && y1 > y0, `seed ${seed}: [${x0}, ${y0}, ${x1}, ${y1}] in ${W}x${H}`);
+      assert.ok(
+        x0 >= 0 && y0 >= 0 && x1 <= W + 1e-9 && y1 <= H + 1e-9 && x1 > x0 && y1 > y0,
+        `seed ${seed}: [${x0}, ${y0}, ${x1}, ${y1}] in ${W}x${H}`,
+      );
     }
   }
 });
@@ -55,7 +78,8 @@ test('val transform is deterministic and resizes the shortest side to valSize', 
 test('random size crop regions lie inside the image and within [cropMin, cropMax]', () => {
   const rng = new Rng(9);
   for (let i = 0; i < 500; i++) {
-    const W = rng.int(400, 900), H = rng.int(400, 900);
+    const W = rng.int(400, 900),
+      H = rng.int(400, 900);
     const [top, left, h, w] = randomSizeCropRegion(rng, W, H, DETR_AUGMENT.cropMin, DETR_AUGMENT.cropMax);
     assert.ok(w >= 384 && w <= Math.min(W, 600) && h >= 384 && h <= Math.min(H, 600));
     assert.ok(top >= 0 && left >= 0 && top + h <= H && left + w <= W);

@@ -7,17 +7,41 @@ import sharp from 'sharp';
 import { decodeRgb, DecodeError } from '../../lib/data/decode.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'decode-'));
-const rawRgb = (w: number, h: number) => { const b = Buffer.alloc(w * h * 3); for (let i = 0; i < w * h; i++) b.set([i * 10, 100, 200 - i * 10], i * 3); return b; };
-const write = async (name: string, img: sharp.Sharp) => { const f = path.join(dir, name); await img.toFile(f); return f; };
+const rawRgb = (w: number, h: number) => {
+  const b = Buffer.alloc(w * h * 3);
+  for (let i = 0; i < w * h; i++) b.set([i * 10, 100, 200 - i * 10], i * 3);
+  return b;
+};
+const write = async (name: string, img: sharp.Sharp) => {
+  const f = path.join(dir, name);
+  await img.toFile(f);
+  return f;
+};
 
 test('grey, alpha, 16-bit and CMYK inputs all come out as 8-bit RGB', async () => {
-  const grey = await write('g.png', sharp(Buffer.from([0, 128, 255, 64]), { raw: { width: 2, height: 2, channels: 1 } }).png());
+  const grey = await write(
+    'g.png',
+    sharp(Buffer.from([0, 128, 255, 64]), { raw: { width: 2, height: 2, channels: 1 } }).png(),
+  );
   assert.deepEqual([...(await decodeRgb(grey)).data], [0, 0, 0, 128, 128, 128, 255, 255, 255, 64, 64, 64]);
-  const rgba = await write('a.png', sharp(Buffer.from([10, 20, 30, 0, 40, 50, 60, 255]), { raw: { width: 2, height: 1, channels: 4 } }).png());
+  const rgba = await write(
+    'a.png',
+    sharp(Buffer.from([10, 20, 30, 0, 40, 50, 60, 255]), { raw: { width: 2, height: 1, channels: 4 } }).png(),
+  );
   assert.deepEqual([...(await decodeRgb(rgba)).data], [10, 20, 30, 40, 50, 60]); // alpha dropped, colour kept (PIL convert('RGB'))
-  const deep = await write('d.png', sharp(rawRgb(4, 2), { raw: { width: 4, height: 2, channels: 3 } }).toColourspace('rgb16').png());
+  const deep = await write(
+    'd.png',
+    sharp(rawRgb(4, 2), { raw: { width: 4, height: 2, channels: 3 } })
+      .toColourspace('rgb16')
+      .png(),
+  );
   assert.deepEqual([...(await decodeRgb(deep)).data], [...rawRgb(4, 2)]);
-  const cmyk = await write('c.jpg', sharp(Buffer.alloc(8 * 8 * 3, 180), { raw: { width: 8, height: 8, channels: 3 } }).toColourspace('cmyk').jpeg({ quality: 100 }));
+  const cmyk = await write(
+    'c.jpg',
+    sharp(Buffer.alloc(8 * 8 * 3, 180), { raw: { width: 8, height: 8, channels: 3 } })
+      .toColourspace('cmyk')
+      .jpeg({ quality: 100 }),
+  );
   assert.equal((await sharp(cmyk).metadata()).space, 'cmyk');
   const c = await decodeRgb(cmyk);
   assert.equal(c.data.length, 8 * 8 * 3);
@@ -25,7 +49,12 @@ test('grey, alpha, 16-bit and CMYK inputs all come out as 8-bit RGB', async () =
 });
 
 test('EXIF orientation is applied, unless the annotation size says the stored pixels are meant', async () => {
-  const f = await write('o.png', sharp(rawRgb(4, 2), { raw: { width: 4, height: 2, channels: 3 } }).withMetadata({ orientation: 6 }).png());
+  const f = await write(
+    'o.png',
+    sharp(rawRgb(4, 2), { raw: { width: 4, height: 2, channels: 3 } })
+      .withMetadata({ orientation: 6 })
+      .png(),
+  );
   const auto = await decodeRgb(f);
   assert.deepEqual([auto.width, auto.height, auto.exifApplied], [2, 4, true]);
   // orientation 6 = rotate 90° clockwise: the stored bottom-left pixel (index 4) becomes the top-left
@@ -37,11 +66,19 @@ test('EXIF orientation is applied, unless the annotation size says the stored pi
 });
 
 test('missing, truncated and wrong-size images are DecodeErrors that name the file', async () => {
-  await assert.rejects(decodeRgb(path.join(dir, 'nope.jpg')), (e: DecodeError) => e instanceof DecodeError && e.reason === 'file not found' && e.message.includes('nope.jpg'));
-  const good = await sharp(Buffer.alloc(64 * 64 * 3, 90), { raw: { width: 64, height: 64, channels: 3 } }).jpeg().toBuffer();
+  await assert.rejects(
+    decodeRgb(path.join(dir, 'nope.jpg')),
+    (e: DecodeError) => e instanceof DecodeError && e.reason === 'file not found' && e.message.includes('nope.jpg'),
+  );
+  const good = await sharp(Buffer.alloc(64 * 64 * 3, 90), { raw: { width: 64, height: 64, channels: 3 } })
+    .jpeg()
+    .toBuffer();
   const cut = path.join(dir, 'cut.jpg');
   fs.writeFileSync(cut, good.subarray(0, good.length >> 1));
-  await assert.rejects(decodeRgb(cut), (e: DecodeError) => e instanceof DecodeError && /corrupt|unreadable/.test(e.reason));
+  await assert.rejects(
+    decodeRgb(cut),
+    (e: DecodeError) => e instanceof DecodeError && /corrupt|unreadable/.test(e.reason),
+  );
   const junk = path.join(dir, 'junk.jpg');
   fs.writeFileSync(junk, 'not an image');
   await assert.rejects(decodeRgb(junk), DecodeError);

@@ -18,18 +18,21 @@ const R50: BackboneConfig = { depth: 50, width: 64, numStages: 4, trainableFrom:
 const numel = (s: TensorSpec): number => s.hfShape.reduce((a, b) => a * b, 1);
 const total = (specs: TensorSpec[]): number => specs.reduce((a, s) => a + numel(s), 0);
 
-before(async () => { await initEngine({ backend: 'wasm', log: null }); });
+before(async () => {
+  await initEngine({ backend: 'wasm', log: null });
+});
 
 test('ResNet-50 spec table: HF names, shapes and the counts of the checkpoint', () => {
   const specs = backboneSpecs(R50);
   const byName = new Map(specs.map((s) => [s.name, s]));
-  const convs = specs.filter((s) => s.layout === 'conv'), bns = specs.filter((s) => s.name.endsWith('.running_var'));
+  const convs = specs.filter((s) => s.layout === 'conv'),
+    bns = specs.filter((s) => s.name.endsWith('.running_var'));
   assert.equal(bns.length, 53);
   assert.equal(convs.length, 53);
-  assert.equal(total(convs), 23_454_912);                                       // backbone parameters
+  assert.equal(total(convs), 23_454_912); // backbone parameters
   assert.equal(total(convs.filter((s) => /layer[234]\./.test(s.name))), 23_232_512);
-  assert.equal(total(specs.filter((s) => s.layout === 'plain')), 106_240);      // BN buffers (4 per BN)
-  assert.equal(total(specs.filter((s) => s.trainable)), 23_232_512);            // HF rule: conv1 + layer1 frozen
+  assert.equal(total(specs.filter((s) => s.layout === 'plain')), 106_240); // BN buffers (4 per BN)
+  assert.equal(total(specs.filter((s) => s.trainable)), 23_232_512); // HF rule: conv1 + layer1 frozen
   const shape = (n: string): number[] | undefined => byName.get(P + n)?.hfShape;
   assert.deepEqual(shape('conv1.weight'), [64, 3, 7, 7]);
   assert.deepEqual(shape('layer1.0.conv1.weight'), [64, 64, 1, 1]);
@@ -39,10 +42,21 @@ test('ResNet-50 spec table: HF names, shapes and the counts of the checkpoint', 
   assert.deepEqual(shape('layer3.5.bn3.running_var'), [1024]);
   assert.deepEqual(shape('layer4.2.conv3.weight'), [2048, 512, 1, 1]);
   assert.deepEqual(shape('layer4.0.downsample.1.bias'), [2048]);
-  for (const [L, n] of [[1, 3], [2, 4], [3, 6], [4, 3]]) {
-    assert.ok(byName.has(`${P}layer${L}.${n - 1}.conv3.weight`) && !byName.has(`${P}layer${L}.${n}.conv1.weight`), `layer${L} has ${n} blocks`);
+  for (const [L, n] of [
+    [1, 3],
+    [2, 4],
+    [3, 6],
+    [4, 3],
+  ]) {
+    assert.ok(
+      byName.has(`${P}layer${L}.${n - 1}.conv3.weight`) && !byName.has(`${P}layer${L}.${n}.conv1.weight`),
+      `layer${L} has ${n} blocks`,
+    );
   }
-  assert.deepEqual(specs.slice(0, 6).map((s) => s.name.slice(P.length)), ['conv1.weight', 'bn1.weight', 'bn1.bias', 'bn1.running_mean', 'bn1.running_var', 'layer1.0.conv1.weight']);
+  assert.deepEqual(
+    specs.slice(0, 6).map((s) => s.name.slice(P.length)),
+    ['conv1.weight', 'bn1.weight', 'bn1.bias', 'bn1.running_mean', 'bn1.running_var', 'layer1.0.conv1.weight'],
+  );
   for (const s of specs) {
     assert.equal(s.group, 'backbone');
     if (s.layout === 'plain') assert.equal(s.trainable, false, `${s.name} is a frozen BN buffer`);
@@ -56,7 +70,11 @@ test('ResNet-50 spec table: HF names, shapes and the counts of the checkpoint', 
 
 test('ResNet-18/34: basic blocks (two 3×3 convs), no layer1 downsample', () => {
   const names = new Set(backboneSpecs({ ...R50, depth: 18 }).map((s) => s.name.slice(P.length)));
-  assert.ok(names.has('layer1.1.conv2.weight') && !names.has('layer1.0.conv3.weight') && !names.has('layer1.0.downsample.0.weight'));
+  assert.ok(
+    names.has('layer1.1.conv2.weight') &&
+      !names.has('layer1.0.conv3.weight') &&
+      !names.has('layer1.0.downsample.0.weight'),
+  );
   assert.ok(names.has('layer2.0.downsample.0.weight'));
   assert.equal(backboneSpecs({ ...R50, depth: 34 }).filter((s) => s.layout === 'conv').length, 1 + 2 * 16 + 3);
 });
@@ -72,10 +90,15 @@ test('output channels and shapes for depths 18/34/50, 3 and 4 stages (PyTorch si
       const cfg: BackboneConfig = { depth, width: 4, numStages, trainableFrom: 'all' };
       const p = new ParamStore(backboneSpecs(cfg)).initAll(new Rng(depth));
       const y = tf.tidy(() => backboneForward(p, cfg, tf.zeros([2, 45, 38, 3]) as tf.Tensor4D));
-      let h = down(down(45, 7, 3), 3, 1), w = down(down(38, 7, 3), 3, 1);      // stem conv + max-pool
-      for (let L = 2; L <= numStages; L++) { h = down(h, 3, 1); w = down(w, 3, 1); }
+      let h = down(down(45, 7, 3), 3, 1),
+        w = down(down(38, 7, 3), 3, 1); // stem conv + max-pool
+      for (let L = 2; L <= numStages; L++) {
+        h = down(h, 3, 1);
+        w = down(w, 3, 1);
+      }
       assert.deepEqual(y.shape, [2, h, w, backboneOutChannels(cfg)], `depth ${depth}, ${numStages} stages`);
-      y.dispose(); p.dispose();
+      y.dispose();
+      p.dispose();
     }
   }
 });
@@ -86,30 +109,41 @@ function randomNet(cfg: BackboneConfig, seed: number): ParamStore {
   const p = new ParamStore(backboneSpecs(cfg)).initAll(rng);
   for (const name of p.names()) {
     const n = p.get(name).size;
-    if (name.endsWith('running_var')) p.set(name, tf.tensor1d(Float32Array.from({ length: n }, () => rng.uniform(0.5, 2))), true);
-    else if (/bn\d\.|downsample\.1\./.test(name)) p.set(name, tf.tensor1d(rng.normals(n, 0.3, name.endsWith('.weight') ? 1 : 0)), true);
+    if (name.endsWith('running_var'))
+      p.set(name, tf.tensor1d(Float32Array.from({ length: n }, () => rng.uniform(0.5, 2))), true);
+    else if (/bn\d\.|downsample\.1\./.test(name))
+      p.set(name, tf.tensor1d(rng.normals(n, 0.3, name.endsWith('.weight') ? 1 : 0)), true);
   }
   return p;
 }
 
-for (const [depth, H, W] of [[18, 37, 29], [18, 32, 24], [50, 35, 30]] as const) {
+for (const [depth, H, W] of [
+  [18, 37, 29],
+  [18, 32, 24],
+  [50, 35, 30],
+] as const) {
   test(`ResNet-${depth} forward on ${H}×${W} equals the loop reference, BN unfolded and folded`, () => {
     const cfg: BackboneConfig = { depth, width: 4, numStages: 3, trainableFrom: 'all' };
     const p = randomNet(cfg, depth + H);
     const img = new Rng(H * W).normals(H * W * 3);
-    const weights = (name: string) => (p.has(name) ? { shape: p.get(name).shape, values: p.get(name).dataSync() as Float32Array } : undefined);
+    const weights = (name: string) =>
+      p.has(name) ? { shape: p.get(name).shape, values: p.get(name).dataSync() as Float32Array } : undefined;
     const ref = resnetRef({ h: H, w: W, c: 3, v: Float64Array.from(img) }, weights, depth, 3);
     const x = tf.tensor4d(img, [1, H, W, 3]);
-    const eval_ = tf.tidy(() => backboneForward(p, cfg, x)).dataSync();        // inference: BN applied after the conv
+    const eval_ = tf.tidy(() => backboneForward(p, cfg, x)).dataSync(); // inference: BN applied after the conv
     let folded: Float32Array = new Float32Array();
-    const { value, grads } = tf.variableGrads(() => {                         // training: BN folded into the conv
+    const { value, grads } = tf.variableGrads(() => {
+      // training: BN folded into the conv
       const y = backboneForward(p, cfg, x);
       folded = y.dataSync() as Float32Array;
       return tf.sum(y) as tf.Scalar;
     }, [...p.trainable().values()]);
     tf.dispose([value, ...Object.values(grads), x]);
     const scale = Math.max(...ref.v.map(Math.abs));
-    for (const [label, got] of [['unfolded', eval_], ['folded', folded]] as const) {
+    for (const [label, got] of [
+      ['unfolded', eval_],
+      ['folded', folded],
+    ] as const) {
       assert.equal(got.length, ref.v.length, `${label}: size`);
       const err = Math.max(...ref.v.map((r, i) => Math.abs(r - got[i])));
       assert.ok(err <= 1e-4 * scale, `${label}: max |diff| ${err} vs scale ${scale}`);
@@ -120,14 +154,20 @@ for (const [depth, H, W] of [[18, 37, 29], [18, 32, 24], [50, 35, 30]] as const)
 
 test('max-pool 3×3/2 pad 1: padding never wins (all-negative input), wasm and cpu', async () => {
   const rng = new Rng(7);
-  for (const [H, W] of [[9, 7], [8, 10]]) {
+  for (const [H, W] of [
+    [9, 7],
+    [8, 10],
+  ]) {
     const v = Float64Array.from(rng.normals(H * W * 2), (a) => -1 - Math.abs(a));
     const ref: Image = maxPoolRef({ h: H, w: W, c: 2, v });
     for (const backend of ['wasm', 'cpu'] as const) {
       await initEngine({ backend, log: null });
       const got = tf.tidy(() => tf.maxPool(tf.tensor4d(Float32Array.from(v), [1, H, W, 2]), 3, 2, 1)).dataSync();
       assert.deepEqual([...got], [...Float32Array.from(ref.v)], `${backend} ${H}×${W}`);
-      assert.ok([...got].every((a) => a < 0), 'no zero from padding');
+      assert.ok(
+        [...got].every((a) => a < 0),
+        'no zero from padding',
+      );
     }
   }
   await initEngine({ backend: 'wasm', log: null });
@@ -139,11 +179,15 @@ test('forward + backward leaks no tensors', () => {
   const x = tf.randomNormal([1, 64, 48, 3]) as tf.Tensor4D;
   const before = tf.memory().numTensors;
   for (let i = 0; i < 2; i++) {
-    const { value, grads } = tf.variableGrads(() => tf.mean(backboneForward(p, cfg, x)) as tf.Scalar, [...p.trainable().values()]);
+    const { value, grads } = tf.variableGrads(
+      () => tf.mean(backboneForward(p, cfg, x)) as tf.Scalar,
+      [...p.trainable().values()],
+    );
     assert.equal(Object.keys(grads).length, p.trainable().size);
     tf.dispose([value, ...Object.values(grads)]);
     tf.dispose(backboneForward(p, cfg, x));
   }
   assert.equal(tf.memory().numTensors, before);
-  x.dispose(); p.dispose();
+  x.dispose();
+  p.dispose();
 });

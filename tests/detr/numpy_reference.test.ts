@@ -17,7 +17,9 @@ import { checkpointTensors } from '../../lib/detr/weights.js';
 import { writeSafetensors } from '../../lib/io/safetensors.js';
 import { TINY, tinyStore, standInFeatures } from './fixtures.js';
 
-before(async () => { await initEngine({ backend: 'cpu', log: null }); });
+before(async () => {
+  await initEngine({ backend: 'cpu', log: null });
+});
 
 const PY = String.raw`
 import json, struct, sys, numpy as np
@@ -69,10 +71,22 @@ print(json.dumps({'logits': logits.tolist(), 'boxes': (1 / (1 + np.exp(-bx))).to
 `;
 
 test('transformer + heads equal an independent NumPy DETR forward (padding included)', (t) => {
-  if (spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status !== 0) { t.skip('python3 with numpy not available'); return; }
+  if (spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status !== 0) {
+    t.skip('python3 with numpy not available');
+    return;
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'np-ref-'));
   const p = tinyStore(TINY, 3);
-  const { features, mask } = standInFeatures(2, 3, 5, [[3, 5], [2, 3]], 4);
+  const { features, mask } = standInFeatures(
+    2,
+    3,
+    5,
+    [
+      [3, 5],
+      [2, 3],
+    ],
+    4,
+  );
   writeSafetensors(path.join(dir, 'w.safetensors'), checkpointTensors(p));
   const nchw = tf.tidy(() => tf.transpose(features, [0, 3, 1, 2]));
   writeSafetensors(path.join(dir, 'x.safetensors'), {
@@ -80,7 +94,11 @@ test('transformer + heads equal an independent NumPy DETR forward (padding inclu
     mask: { dtype: 'F32', shape: mask.shape, data: mask.dataSync() as Float32Array },
   });
   const cfg = { d: TINY.dModel, heads: TINY.nHeads, enc: TINY.encoderLayers, dec: TINY.decoderLayers };
-  const r = spawnSync('python3', ['-c', PY, path.join(dir, 'w.safetensors'), path.join(dir, 'x.safetensors'), JSON.stringify(cfg)], { encoding: 'utf8' });
+  const r = spawnSync(
+    'python3',
+    ['-c', PY, path.join(dir, 'w.safetensors'), path.join(dir, 'x.safetensors'), JSON.stringify(cfg)],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   const want = JSON.parse(r.stdout) as { logits: number[][][][]; boxes: number[][][][] };
   const out = detrFromFeatures(p, TINY, features, mask, EVAL);
@@ -91,10 +109,14 @@ test('transformer + heads equal an independent NumPy DETR forward (padding inclu
   }));
   let maxDiff = 0;
   for (const k of ['logits', 'boxes'] as const) {
-    want[k].flat(3).forEach((v, i) => { maxDiff = Math.max(maxDiff, Math.abs(v - got[k].flat(3)[i])); });
+    want[k].flat(3).forEach((v, i) => {
+      maxDiff = Math.max(maxDiff, Math.abs(v - got[k].flat(3)[i]));
+    });
   }
   t.diagnostic(`max abs difference tfjs (float32) vs numpy (float64): ${maxDiff.toExponential(2)}`);
   assert.equal(want.logits.length, L);
   assert.ok(maxDiff < 1e-4, `max |tfjs − numpy| = ${maxDiff}`);
-  tf.dispose([out, features, mask, nchw]); p.dispose(); fs.rmSync(dir, { recursive: true });
+  tf.dispose([out, features, mask, nchw]);
+  p.dispose();
+  fs.rmSync(dir, { recursive: true });
 });

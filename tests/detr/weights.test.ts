@@ -12,11 +12,19 @@ import { resolveDetr } from '../../lib/detr/config.js';
 import { loadCheckpoint, saveCheckpoint, checkpointTensors, permuteLayout } from '../../lib/detr/weights.js';
 import { fromHf, toHf } from '../../lib/detr/param_store.js';
 import { fromHfConfig, toHfConfig, hfConfigJson } from '../../lib/detr/hf_config.js';
-import { readSafetensors, toFloat32, encodeSafetensors, parseSafetensors, TensorToWrite } from '../../lib/io/safetensors.js';
+import {
+  readSafetensors,
+  toFloat32,
+  encodeSafetensors,
+  parseSafetensors,
+  TensorToWrite,
+} from '../../lib/io/safetensors.js';
 import { isUserError } from '../../lib/params/user_error.js';
 import { TINY, tinyStore, FEATURE_CHANNELS, maxAbsDiff } from './fixtures.js';
 
-before(async () => { await initEngine({ backend: 'cpu', log: null }); });
+before(async () => {
+  await initEngine({ backend: 'cpu', log: null });
+});
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'detr-w-'));
 const emptyStore = (cfg = TINY) => new ParamStore(transformerSpecs(cfg, FEATURE_CHANNELS));
 const userErr = (re: RegExp) => (e: unknown) => isUserError(e) && re.test((e as Error).message);
@@ -29,19 +37,24 @@ test('save → load round trip is exact; files use PyTorch layout and HF names',
   const st = readSafetensors(files.weights);
   assert.deepEqual(st.metadata, { format: 'pt' });
   const fc1 = st.tensors.get('model.encoder.layers.0.fc1.weight')!;
-  assert.deepEqual(fc1.shape, [32, 16]);                                        // [out, in]
+  assert.deepEqual(fc1.shape, [32, 16]); // [out, in]
   const ours = a.get('model.encoder.layers.0.fc1.weight').arraySync() as number[][]; // [in, out]
   assert.equal(toFloat32(fc1)[3 * 16 + 5], ours[5][3]);
   assert.deepEqual(st.tensors.get('model.input_projection.weight')!.shape, [16, FEATURE_CHANNELS, 1, 1]);
   const b = emptyStore();
   const report = loadCheckpoint(b, files.weights, { rng: new Rng(9) });
-  assert.deepEqual({ ...report, loaded: 0 }, { loaded: 0, missing: [], unexpected: [], reinitialised: [], shapeMismatch: [] });
+  assert.deepEqual(
+    { ...report, loaded: 0 },
+    { loaded: 0, missing: [], unexpected: [], reinitialised: [], shapeMismatch: [] },
+  );
   assert.equal(report.loaded, a.specs.size);
   for (const n of a.names()) assert.equal(maxAbsDiff(a.get(n), b.get(n)), 0, n);
   const { cfg, labels } = fromHfConfig(JSON.parse(fs.readFileSync(files.config, 'utf8')));
   assert.deepEqual(cfg, TINY);
   assert.deepEqual(labels, { names, categoryIds: [17, 18, 1] });
-  a.dispose(); b.dispose(); fs.rmSync(dir, { recursive: true });
+  a.dispose();
+  b.dispose();
+  fs.rmSync(dir, { recursive: true });
 });
 
 /** A checkpoint of the same architecture with a 91-class head (92 rows), plus an I64 buffer. */
@@ -65,7 +78,12 @@ test('class head K mismatch: re-init like ignore_mismatched_sizes (N(0, 0.02), b
   const w = Array.from(s.get('class_labels_classifier.weight').dataSync());
   const std = Math.sqrt(w.reduce((a, x) => a + x * x, 0) / w.length);
   assert.ok(std > 0.012 && std < 0.03, `std ${std}`);
-  assert.ok(s.get('class_labels_classifier.bias').dataSync().every((x) => x === 0));
+  assert.ok(
+    s
+      .get('class_labels_classifier.bias')
+      .dataSync()
+      .every((x) => x === 0),
+  );
   s.dispose();
 });
 
@@ -77,26 +95,45 @@ test('--head-init coco-rows takes the pretrained rows of the category ids + the 
   assert.deepEqual(r.reinitialised, []);
   const w = tf.tidy(() => tf.transpose(s.get('class_labels_classifier.weight')).arraySync() as number[][]); // [4, D]
   assert.deepEqual(w, [head[1], head[3], head[90], head[91]]);
-  assert.throws(() => loadCheckpoint(emptyStore(), file, { rng: new Rng(3), headInit: 'coco-rows', categoryIds: [1, 3, 91] }), userErr(/category id 91 has no row/));
-  assert.throws(() => loadCheckpoint(emptyStore(), file, { rng: new Rng(3), headInit: 'coco-rows' }), userErr(/needs the category id/));
+  assert.throws(
+    () => loadCheckpoint(emptyStore(), file, { rng: new Rng(3), headInit: 'coco-rows', categoryIds: [1, 3, 91] }),
+    userErr(/category id 91 has no row/),
+  );
+  assert.throws(
+    () => loadCheckpoint(emptyStore(), file, { rng: new Rng(3), headInit: 'coco-rows' }),
+    userErr(/needs the category id/),
+  );
   s.dispose();
 });
 
 test('missing tensors, other shape mismatches and integer weights are UserErrors (nothing half-loaded)', () => {
   const a = tinyStore(TINY, 1);
   const all = checkpointTensors(a);
-  const without = new Map(all); without.delete('model.decoder.layernorm.bias');
+  const without = new Map(all);
+  without.delete('model.decoder.layernorm.bias');
   const s = emptyStore();
-  assert.throws(() => loadCheckpoint(s, parseSafetensors(encodeSafetensors(without)), { rng: new Rng(1) }), userErr(/1 model tensors missing.*model\.decoder\.layernorm\.bias/));
+  assert.throws(
+    () => loadCheckpoint(s, parseSafetensors(encodeSafetensors(without)), { rng: new Rng(1) }),
+    userErr(/1 model tensors missing.*model\.decoder\.layernorm\.bias/),
+  );
   assert.equal(s.has('model.decoder.layernorm.weight'), false, 'a failed load sets nothing');
   const r = loadCheckpoint(s, parseSafetensors(encodeSafetensors(without)), { rng: new Rng(1), strict: false });
   assert.deepEqual(r.missing, ['model.decoder.layernorm.bias']);
   assert.ok(s.has('model.decoder.layernorm.bias'), 'missing tensors get their init');
-  const wrong = new Map(all); wrong.set('model.encoder.layers.1.fc2.bias', { dtype: 'F32', shape: [15], data: new Float32Array(15) });
-  assert.throws(() => loadCheckpoint(emptyStore(), parseSafetensors(encodeSafetensors(wrong)), { rng: new Rng(1) }), userErr(/shape mismatch for model\.encoder\.layers\.1\.fc2\.bias \[15\] vs model \[16\]/));
-  const ints = new Map(all); ints.set('model.decoder.layernorm.bias', { dtype: 'I32', shape: [16], data: new Int32Array(16) });
-  assert.throws(() => loadCheckpoint(emptyStore(), parseSafetensors(encodeSafetensors(ints)), { rng: new Rng(1) }), userErr(/dtype I32/));
-  a.dispose(); s.dispose();
+  const wrong = new Map(all);
+  wrong.set('model.encoder.layers.1.fc2.bias', { dtype: 'F32', shape: [15], data: new Float32Array(15) });
+  assert.throws(
+    () => loadCheckpoint(emptyStore(), parseSafetensors(encodeSafetensors(wrong)), { rng: new Rng(1) }),
+    userErr(/shape mismatch for model\.encoder\.layers\.1\.fc2\.bias \[15\] vs model \[16\]/),
+  );
+  const ints = new Map(all);
+  ints.set('model.decoder.layernorm.bias', { dtype: 'I32', shape: [16], data: new Int32Array(16) });
+  assert.throws(
+    () => loadCheckpoint(emptyStore(), parseSafetensors(encodeSafetensors(ints)), { rng: new Rng(1) }),
+    userErr(/dtype I32/),
+  );
+  a.dispose();
+  s.dispose();
 });
 
 test('F16 checkpoints load (values rounded to half precision)', () => {
@@ -105,20 +142,38 @@ test('F16 checkpoints load (values rounded to half precision)', () => {
   loadCheckpoint(s, parseSafetensors(encodeSafetensors(checkpointTensors(a, 'F16'))), { rng: new Rng(1) });
   const d = maxAbsDiff(a.get('model.encoder.layers.0.fc1.weight'), s.get('model.encoder.layers.0.fc1.weight'));
   assert.ok(d > 0 && d < 1e-3, `${d}`);
-  a.dispose(); s.dispose();
+  a.dispose();
+  s.dispose();
 });
 
 test('config.json has the keys transformers reads; HF-only configs parse', () => {
   const j = toHfConfig(TINY, { names });
-  for (const k of ['model_type', 'id2label', 'label2id', 'num_labels', 'd_model', 'encoder_layers', 'decoder_layers', 'encoder_attention_heads', 'encoder_ffn_dim', 'num_queries', 'backbone_config', 'auxiliary_loss']) assert.ok(k in j, k);
+  for (const k of [
+    'model_type',
+    'id2label',
+    'label2id',
+    'num_labels',
+    'd_model',
+    'encoder_layers',
+    'decoder_layers',
+    'encoder_attention_heads',
+    'encoder_ffn_dim',
+    'num_queries',
+    'backbone_config',
+    'auxiliary_loss',
+  ])
+    assert.ok(k in j, k);
   // no Hub look-ups: transformers 5 resolves a top-level `backbone` (with backbone_kwargs) on the Hub
   for (const k of ['backbone', 'backbone_kwargs', 'use_timm_backbone']) assert.ok(!(k in j), k);
-  assert.equal((j.backbone_config as { model_type: string }).model_type, 'resnet');   // TINY: a half-width ResNet-18
-  assert.equal(j.auxiliary_loss, false);   // the original DETR decoder, whatever detrlab trains with
+  assert.equal((j.backbone_config as { model_type: string }).model_type, 'resnet'); // TINY: a half-width ResNet-18
+  assert.equal(j.auxiliary_loss, false); // the original DETR decoder, whatever detrlab trains with
   assert.deepEqual(j.id2label, { 0: 'cat', 1: 'dog', 2: 'fish' });
   const hfOnly = { ...j, detrlab: undefined, backbone_config: undefined, backbone: 'resnet50', backbone_kwargs: null };
   const { cfg } = fromHfConfig(JSON.parse(JSON.stringify(hfOnly)));
-  assert.deepEqual([cfg.numClasses, cfg.dModel, cfg.nHeads, cfg.encoderLayers, cfg.decoderLayers, cfg.ffnDim, cfg.numQueries], [3, 16, 2, 2, 3, 32, 5]);
+  assert.deepEqual(
+    [cfg.numClasses, cfg.dModel, cfg.nHeads, cfg.encoderLayers, cfg.decoderLayers, cfg.ffnDim, cfg.numQueries],
+    [3, 16, 2, 2, 3, 32, 5],
+  );
   assert.deepEqual(cfg.backbone, { depth: 50, width: 64, numStages: 4, trainableFrom: 'layer2' });
   assert.throws(() => fromHfConfig({ model_type: 'yolos' }), userErr(/not 'detr'/));
   assert.throws(() => fromHfConfig({ ...hfOnly, dilation: true }), userErr(/dilation/));
@@ -135,12 +190,19 @@ test('config.json text: transformers float fields carry a decimal point, int fie
 
 test('plain-JS layout permutation equals the tensor transposes of param_store', () => {
   const rng = new Rng(4);
-  const cases: Array<[number[], 'conv' | 'linear' | 'plain']> = [[[5, 3, 2, 4], 'conv'], [[6, 7], 'linear'], [[9], 'plain']];
+  const cases: Array<[number[], 'conv' | 'linear' | 'plain']> = [
+    [[5, 3, 2, 4], 'conv'],
+    [[6, 7], 'linear'],
+    [[9], 'plain'],
+  ];
   for (const [shape, layout] of cases) {
     const data = rng.normals(shape.reduce((a, b) => a * b, 1));
     const ours = tf.tidy(() => Array.from(fromHf(tf.tensor(data, [...shape]), layout).dataSync()));
     assert.deepEqual(Array.from(permuteLayout(data, [...shape], layout, 'fromHf')), ours);
     const back = tf.tidy(() => Array.from(toHf(fromHf(tf.tensor(data, [...shape]), layout), layout).dataSync()));
-    assert.deepEqual(Array.from(permuteLayout(permuteLayout(data, [...shape], layout, 'fromHf'), [...shape], layout, 'toHf')), back);
+    assert.deepEqual(
+      Array.from(permuteLayout(permuteLayout(data, [...shape], layout, 'fromHf'), [...shape], layout, 'toHf')),
+      back,
+    );
   }
 });

@@ -19,39 +19,55 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const cfg: TinySdConfig = { ...DEFAULT_TINY_SD, vocabSize: 300 };
-const B = 2, S = 64, h = 8;
+const B = 2,
+  S = 64,
+  h = 8;
 
 function randomValues(seed: number): Map<string, Float32Array> {
   const rng = new Rng(seed);
-  return new Map(paramSpecs(cfg).map((s) => {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    const fanIn = s.shape.length === 4 ? s.shape[0] * s.shape[1] * s.shape[2] : s.shape[0];
-    return [s.name, rng.normals(n, s.name.endsWith('.bias') ? 0.1 : 1 / Math.sqrt(fanIn))];
-  }));
+  return new Map(
+    paramSpecs(cfg).map((s) => {
+      const n = s.shape.reduce((a, b) => a * b, 1);
+      const fanIn = s.shape.length === 4 ? s.shape[0] * s.shape[1] * s.shape[2] : s.shape[0];
+      return [s.name, rng.normals(n, s.name.endsWith('.bias') ? 0.1 : 1 / Math.sqrt(fanIn))];
+    }),
+  );
 }
 
 async function session(role: Role, values: Map<string, Float32Array>, float16: boolean): Promise<OnnxModel> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-tinysd-')), `${role}.onnx`);
   fs.writeFileSync(file, exportPart(role, cfg, values, { float16, scalingFactor: 0.5 }));
-  return OnnxModel.open(file, { providers: ['cpu'], threads: 1, spec: role === 'vae_encoder' ? undefined : MODEL_SPECS[role] });
+  return OnnxModel.open(file, {
+    providers: ['cpu'],
+    threads: 1,
+    spec: role === 'vae_encoder' ? undefined : MODEL_SPECS[role],
+  });
 }
 
-const nchw = (x: Float32Array, dims: number[]): HostTensor => {                       // NHWC data → NCHW host tensor
+const nchw = (x: Float32Array, dims: number[]): HostTensor => {
+  // NHWC data → NCHW host tensor
   const [b, hh, ww, c] = dims;
   const out = new Float32Array(x.length);
-  for (let i = 0; i < b; i++) for (let y = 0; y < hh; y++) for (let xx = 0; xx < ww; xx++) for (let k = 0; k < c; k++) {
-    out[((i * c + k) * hh + y) * ww + xx] = x[((i * hh + y) * ww + xx) * c + k];
-  }
+  for (let i = 0; i < b; i++)
+    for (let y = 0; y < hh; y++)
+      for (let xx = 0; xx < ww; xx++)
+        for (let k = 0; k < c; k++) {
+          out[((i * c + k) * hh + y) * ww + xx] = x[((i * hh + y) * ww + xx) * c + k];
+        }
   return { data: out, dims: [b, c, hh, ww] };
 };
 
 function assertClose(onnx: HostTensor, ref: tf.Tensor, what: string): void {
   const r = ref.dataSync() as Float32Array;
-  const want = ref.rank === 4 ? nchw(r, ref.shape).data as Float32Array : r;
+  const want = ref.rank === 4 ? (nchw(r, ref.shape).data as Float32Array) : r;
   const got = onnx.data as Float32Array;
   assert.equal(got.length, want.length, `${what}: size`);
-  let max = 0, scale = 0;
-  for (let i = 0; i < got.length; i++) { max = Math.max(max, Math.abs(got[i] - want[i])); scale = Math.max(scale, Math.abs(want[i])); }
+  let max = 0,
+    scale = 0;
+  for (let i = 0; i < got.length; i++) {
+    max = Math.max(max, Math.abs(got[i] - want[i]));
+    scale = Math.max(scale, Math.abs(want[i]));
+  }
   assert.ok(scale > 1e-3, `${what}: output is ~0, the comparison would be empty`);
   assert.ok(max <= 1e-4, `${what}: max |onnx − tfjs| = ${max}`);
 }
@@ -61,11 +77,15 @@ for (const float16 of [false, true]) {
     await initEngine({ log: null });
     let values = randomValues(1);
     if (float16) values = new Map([...values].map(([k, v]) => [k, fromHalf(toHalf(v))]));
-    const vars = new Map([...values].map(([k, v]) => [k, tf.tensor(v, paramSpecs(cfg).find((s) => s.name === k)!.shape)]));
+    const vars = new Map(
+      [...values].map(([k, v]) => [k, tf.tensor(v, paramSpecs(cfg).find((s) => s.name === k)!.shape)]),
+    );
     const m = new TinySd(cfg, new TfOps(vars, cfg.vocabSize));
     const rng = new Rng(2);
     const ids = Int32Array.from({ length: B * 77 }, () => rng.int(0, cfg.vocabSize - 1));
-    const lat = rng.normals(B * h * h * 4), img = rng.normals(B * S * S * 3, 0.5), cond = Float32Array.from({ length: B * S * S * 3 }, () => (rng.bool(0.2) ? 1 : 0));
+    const lat = rng.normals(B * h * h * 4),
+      img = rng.normals(B * S * S * 3, 0.5),
+      cond = Float32Array.from({ length: B * S * S * 3 }, () => (rng.bool(0.2) ? 1 : 0));
     const ts = Float32Array.of(981, 17);
     const ctx = m.text(tf.tensor2d(ids, [B, 77], 'int32'));
 
@@ -73,16 +93,29 @@ for (const float16 of [false, true]) {
     assertClose((await te.run({ input_ids: { data: ids, dims: [B, 77] } })).last_hidden_state, ctx, 'text_encoder');
 
     const ctxHost: HostTensor = { data: ctx.dataSync() as Float32Array, dims: [B, 77, cfg.textDim] };
-    const latT = tf.tensor4d(lat, [B, h, h, 4]), condT = tf.tensor4d(cond, [B, S, S, 3]), tT = tf.tensor1d(ts);
+    const latT = tf.tensor4d(lat, [B, h, h, 4]),
+      condT = tf.tensor4d(cond, [B, S, S, 3]),
+      tT = tf.tensor1d(ts);
     const res = m.controlnet(latT, tT, ctx, condT).map((r) => tf.mul(r, 0.7));
     const cn = await session('controlnet', values, float16);
-    const cnOut = await cn.run({ sample: nchw(lat, [B, h, h, 4]), timestep: { data: ts, dims: [B] }, encoder_hidden_states: ctxHost,
-      controlnet_cond: nchw(cond, [B, S, S, 3]), conditioning_scale: { data: Float64Array.of(0.7), dims: [1] } });
+    const cnOut = await cn.run({
+      sample: nchw(lat, [B, h, h, 4]),
+      timestep: { data: ts, dims: [B] },
+      encoder_hidden_states: ctxHost,
+      controlnet_cond: nchw(cond, [B, S, S, 3]),
+      conditioning_scale: { data: Float64Array.of(0.7), dims: [1] },
+    });
     RESIDUAL_NAMES.forEach((n, i) => assertClose(cnOut[n], res[i], `controlnet ${n}`));
 
     const un = await session('unet', values, float16);
-    const feeds: Record<string, HostTensor> = { sample: nchw(lat, [B, h, h, 4]), timestep: { data: ts, dims: [B] }, encoder_hidden_states: ctxHost };
-    RESIDUAL_NAMES.forEach((n, i) => { feeds[n] = nchw(res[i].dataSync() as Float32Array, res[i].shape); });
+    const feeds: Record<string, HostTensor> = {
+      sample: nchw(lat, [B, h, h, 4]),
+      timestep: { data: ts, dims: [B] },
+      encoder_hidden_states: ctxHost,
+    };
+    RESIDUAL_NAMES.forEach((n, i) => {
+      feeds[n] = nchw(res[i].dataSync() as Float32Array, res[i].shape);
+    });
     assertClose((await un.run(feeds)).out_sample, m.unet(latT, tT, ctx, res), 'unet');
 
     const dec = await session('vae_decoder', values, float16);

@@ -19,26 +19,58 @@ import { UserError } from '../../lib/params/user_error.js';
 async function cropsFolder(): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-dcrops-'));
   const lines: string[] = [];
-  for (const [c, label] of [['cat', 0], ['dog', 1]] as const) {
+  for (const [c, label] of [
+    ['cat', 0],
+    ['dog', 1],
+  ] as const) {
     fs.mkdirSync(path.join(dir, 'train', c), { recursive: true });
     for (let i = 0; i < 3; i++) {
       const px = Buffer.alloc(64 * 64 * 3, 128);
-      for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) {
-        const inside = c === 'cat' ? (x - 32 - i * 3) ** 2 + (y - 30) ** 2 < 200 : Math.abs(x - 20 - i * 8) < 5;
-        if (inside) px.set(c === 'cat' ? [220, 30, 30] : [30, 30, 220], (y * 64 + x) * 3);
-      }
+      for (let y = 0; y < 64; y++)
+        for (let x = 0; x < 64; x++) {
+          const inside = c === 'cat' ? (x - 32 - i * 3) ** 2 + (y - 30) ** 2 < 200 : Math.abs(x - 20 - i * 8) < 5;
+          if (inside) px.set(c === 'cat' ? [220, 30, 30] : [30, 30, 220], (y * 64 + x) * 3);
+        }
       const file = `train/${c}/${i}.png`;
-      await sharp(px, { raw: { width: 64, height: 64, channels: 3 } }).png().toFile(path.join(dir, file));
-      lines.push(JSON.stringify({ file, split: 'train', class: c, label, imageId: i, annotationId: label * 10 + i, bboxXywh: [0, 0, 64, 64], source: 'x', cropXywh: [0, 0, 64, 64] }));
+      await sharp(px, { raw: { width: 64, height: 64, channels: 3 } })
+        .png()
+        .toFile(path.join(dir, file));
+      lines.push(
+        JSON.stringify({
+          file,
+          split: 'train',
+          class: c,
+          label,
+          imageId: i,
+          annotationId: label * 10 + i,
+          bboxXywh: [0, 0, 64, 64],
+          source: 'x',
+          cropXywh: [0, 0, 64, 64],
+        }),
+      );
     }
   }
   fs.writeFileSync(path.join(dir, 'manifest.jsonl'), lines.join('\n') + '\n');
-  fs.writeFileSync(path.join(dir, 'classes.json'), JSON.stringify({ classes: ['cat', 'dog'], rare: ['dog'], counts: {}, params: {} }));
+  fs.writeFileSync(
+    path.join(dir, 'classes.json'),
+    JSON.stringify({ classes: ['cat', 'dog'], rare: ['dog'], counts: {}, params: {} }),
+  );
   return dir;
 }
 
 const params = (crops: string, out: string, o: Partial<TrainDiffusionParams> = {}): TrainDiffusionParams =>
-  resolveTrainDiffusionParams({ crops, out, batch: 2, vaeSteps: 3, steps: 4, checkpointEvery: 1, backend: 'wasm', quiet: true, float16: false, ...o });
+  resolveTrainDiffusionParams({
+    crops,
+    out,
+    batch: 2,
+    vaeSteps: 3,
+    steps: 4,
+    checkpointEvery: 1,
+    backend: 'wasm',
+    quiet: true,
+    float16: false,
+    ...o,
+  });
 
 const weights = (out: string) => fs.readFileSync(path.join(out, 'checkpoints', 'last', 'model.safetensors'));
 
@@ -47,20 +79,24 @@ test('train-diffusion: stopped in either phase and resumed = uninterrupted, byte
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-dtrain-'));
   const full = await trainDiffusion(params(crops, path.join(tmp, 'full')));
   assert.equal(full.state.phase, 'done');
-  for (const stopAt of [2, 5]) {                          // 2: inside the autoencoder phase; 5: inside the diffusion phase
+  for (const stopAt of [2, 5]) {
+    // 2: inside the autoencoder phase; 5: inside the diffusion phase
     const out = path.join(tmp, `resumed-${stopAt}`);
     const first = await trainDiffusion(params(crops, out, { maxSteps: stopAt }));
     assert.ok(first.stoppedEarly);
     assert.notDeepEqual(weights(out), weights(path.join(tmp, 'full')));
     const second = await trainDiffusion(params(crops, out));
     assert.equal(second.state.phase, 'done');
-    assert.ok(weights(out).equals(weights(path.join(tmp, 'full'))), `resumed after ${stopAt} steps differs from the uninterrupted run`);
+    assert.ok(
+      weights(out).equals(weights(path.join(tmp, 'full'))),
+      `resumed after ${stopAt} steps differs from the uninterrupted run`,
+    );
     assert.equal(second.state.scalingFactor, full.state.scalingFactor);
   }
   await assert.rejects(trainDiffusion(params(crops, path.join(tmp, 'full'), { lr: 0.5 })), UserError);
 });
 
-test('an exported tiny-sd folder samples deterministically per seed through detrlab synth\'s pipeline', async () => {
+test("an exported tiny-sd folder samples deterministically per seed through detrlab synth's pipeline", async () => {
   const crops = await cropsFolder();
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-dexport-'));
   const p = params(crops, out, { vaeSteps: 2, steps: 2 });
@@ -69,9 +105,20 @@ test('an exported tiny-sd folder samples deterministically per seed through detr
   const files = resolveModelFolder(dir);
   assert.equal(files.tiny, false);
   const pipe = await ControlNetPipeline.load(files, ['cpu'], 1);
-  const control = Float32Array.from({ length: 3 * 64 * 64 }, (_, k) => ((k % 64) === 20 ? 1 : 0));
-  const gen = (seed: number, scheduler: 'ddim' | 'euler-a' | 'dpmpp-2m') => pipe.generate({ prompt: 'a photo of a cat', negativePrompt: '', control,
-    width: 64, height: 64, steps: 4, guidance: 3, scheduler, conditioningScale: 1, seed });
+  const control = Float32Array.from({ length: 3 * 64 * 64 }, (_, k) => (k % 64 === 20 ? 1 : 0));
+  const gen = (seed: number, scheduler: 'ddim' | 'euler-a' | 'dpmpp-2m') =>
+    pipe.generate({
+      prompt: 'a photo of a cat',
+      negativePrompt: '',
+      control,
+      width: 64,
+      height: 64,
+      steps: 4,
+      guidance: 3,
+      scheduler,
+      conditioningScale: 1,
+      seed,
+    });
   for (const s of ['ddim', 'euler-a', 'dpmpp-2m'] as const) {
     const [a, b, c] = [await gen(7, s), await gen(7, s), await gen(8, s)];
     assert.deepEqual(a.image, b.image, `${s}: same seed, different image`);

@@ -12,7 +12,15 @@ import { setSimdEnabled, simdFor } from '../../lib/engine/wasm_kernels/simd.js';
 
 after(() => setSimdEnabled(true));
 
-const SIZES: Array<[number, number, number]> = [[1, 9, 9], [5, 7, 9], [4, 4, 4], [16, 12, 12], [33, 65, 70], [130, 67, 67], [8, 200, 203]];   // R, C, ld
+const SIZES: Array<[number, number, number]> = [
+  [1, 9, 9],
+  [5, 7, 9],
+  [4, 4, 4],
+  [16, 12, 12],
+  [33, 65, 70],
+  [130, 67, 67],
+  [8, 200, 203],
+]; // R, C, ld
 
 test('the SIMD module instantiates on the wasm backend memory', async () => {
   await initEngine({ backend: 'wasm', log: null });
@@ -26,9 +34,15 @@ for (const simd of [true, false]) {
     const be = tf.backend() as unknown as WasmBackend;
     for (const [R, C, ld] of SIZES) {
       withScratch(be, (s) => {
-        const src = s.alloc([R * ld]), t = s.alloc([R * C]), cp = s.alloc([R * C]), acc = s.alloc([R * ld]);
+        const src = s.alloc([R * ld]),
+          t = s.alloc([R * C]),
+          cp = s.alloc([R * C]),
+          acc = s.alloc([R * ld]);
         let h = heapF32(be);
-        for (let i = 0; i < R * ld; i++) { h[s.at(src) + i] = (i * 7919) % 1000 - 500.5; h[s.at(acc) + i] = i; }
+        for (let i = 0; i < R * ld; i++) {
+          h[s.at(src) + i] = ((i * 7919) % 1000) - 500.5;
+          h[s.at(acc) + i] = i;
+        }
         transposeBlock(heapF32(be), s.at(src), ld, s.at(t), R, C);
         copyBlock(heapF32(be), s.at(src), ld, s.at(cp), C, R, C);
         addBlock(heapF32(be), s.at(cp), s.at(acc), ld, R, C);
@@ -40,7 +54,8 @@ for (const simd of [true, false]) {
             assert.equal(h[s.at(cp) + r * C + c], v, `copy at ${r},${c}`);
             assert.equal(h[s.at(acc) + r * ld + c], Math.fround(r * ld + c + v), `add at ${r},${c}`);
           }
-          for (let c = C; c < ld; c++) assert.equal(h[s.at(acc) + r * ld + c], r * ld + c, 'add leaves the stride gap alone');
+          for (let c = C; c < ld; c++)
+            assert.equal(h[s.at(acc) + r * ld + c], r * ld + c, 'add leaves the stride gap alone');
         }
       });
     }

@@ -20,9 +20,25 @@ import { readParams } from '../../lib/predict/prediction.js';
 import { webGpuErrors } from '../../lib/engine/webgpu.js';
 import { asyncDetrStep, costFromArrays } from './webgpu_detr_step.js';
 
-export interface ParityCase { cfg: DetrConfig; batch: number; h: number; w: number }
-interface Inputs { pixels: Float32Array; mask: Int32Array; shape: [number, number, number]; targets: DetrTarget[] }
-interface Reference { params: Map<string, Float32Array>; terms: Record<string, number>; grads: Map<string, Float32Array>; matches: Match[][]; preds: Array<{ logits: Float32Array; boxes: Float32Array }> }
+export interface ParityCase {
+  cfg: DetrConfig;
+  batch: number;
+  h: number;
+  w: number;
+}
+interface Inputs {
+  pixels: Float32Array;
+  mask: Int32Array;
+  shape: [number, number, number];
+  targets: DetrTarget[];
+}
+interface Reference {
+  params: Map<string, Float32Array>;
+  terms: Record<string, number>;
+  grads: Map<string, Float32Array>;
+  matches: Match[][];
+  preds: Array<{ logits: Float32Array; boxes: Float32Array }>;
+}
 
 const DROPOUT_SEED = 7;
 
@@ -30,13 +46,24 @@ const DROPOUT_SEED = 7;
 export function parityInputs(c: ParityCase): Inputs {
   const rng = new Rng(1);
   const mask = new Int32Array(c.batch * c.h * c.w).fill(1);
-  if (c.batch > 1) for (let y = 0; y < c.h; y++) mask.fill(0, c.h * c.w + y * c.w + Math.floor(0.75 * c.w), c.h * c.w + (y + 1) * c.w);
-  const boxes: DetrTarget['boxesCxcywh'] = [[0.3, 0.3, 0.2, 0.3], [0.6, 0.5, 0.4, 0.4], [0.5, 0.7, 0.1, 0.1]];
-  const targets = Array.from({ length: c.batch }, (_, i) => ({ labels: [1, 2, 3].slice(0, 1 + (i % 3)).map((l) => l % c.cfg.numClasses), boxesCxcywh: boxes.slice(0, 1 + (i % 3)) }));
+  if (c.batch > 1)
+    for (let y = 0; y < c.h; y++) mask.fill(0, c.h * c.w + y * c.w + Math.floor(0.75 * c.w), c.h * c.w + (y + 1) * c.w);
+  const boxes: DetrTarget['boxesCxcywh'] = [
+    [0.3, 0.3, 0.2, 0.3],
+    [0.6, 0.5, 0.4, 0.4],
+    [0.5, 0.7, 0.1, 0.1],
+  ];
+  const targets = Array.from({ length: c.batch }, (_, i) => ({
+    labels: [1, 2, 3].slice(0, 1 + (i % 3)).map((l) => l % c.cfg.numClasses),
+    boxesCxcywh: boxes.slice(0, 1 + (i % 3)),
+  }));
   return { pixels: rng.normals(c.batch * c.h * c.w * 3), mask, shape: [c.batch, c.h, c.w], targets };
 }
 
-const tensors = (x: Inputs): { px: tf.Tensor4D; mask: tf.Tensor3D } => ({ px: tf.tensor4d(x.pixels, [...x.shape, 3]), mask: tf.tensor3d(x.mask, x.shape, 'int32') });
+const tensors = (x: Inputs): { px: tf.Tensor4D; mask: tf.Tensor3D } => ({
+  px: tf.tensor4d(x.pixels, [...x.shape, 3]),
+  mask: tf.tensor3d(x.mask, x.shape, 'int32'),
+});
 
 /** The trainer's way on wasm: variableGradsAsync over forward + setCriterion. */
 export async function wasmReference(c: ParityCase, x: Inputs): Promise<Reference> {
@@ -44,18 +71,28 @@ export async function wasmReference(c: ParityCase, x: Inputs): Promise<Reference
   const model = DetrModel.create(c.cfg, new Rng(0));
   const named = [...model.params.trainable().entries()];
   const { px, mask } = tensors(x);
-  let terms: Record<string, number> = {}, matches: Match[][] = [];
+  let terms: Record<string, number> = {},
+    matches: Match[][] = [];
   const preds: Reference['preds'] = [];
-  const { value, grads } = await variableGradsAsync(async () => {
-    const out = model.forward(px, mask, true, new Rng(DROPOUT_SEED));
-    const loss = await setCriterion(out, x.targets, c.cfg);
-    terms = await lossValues(loss);
-    matches = [loss.matches, ...loss.auxMatches];
-    preds.push({ logits: out.logits.dataSync() as Float32Array, boxes: out.predBoxes.dataSync() as Float32Array });
-    const [l, b, q, k1] = out.auxLogits.shape, aL = out.auxLogits.dataSync() as Float32Array, aB = out.auxPredBoxes.dataSync() as Float32Array;
-    for (let i = 0; i < (c.cfg.auxLoss ? l : 0); i++) preds.push({ logits: aL.subarray(i * b * q * k1, (i + 1) * b * q * k1), boxes: aB.subarray(i * b * q * 4, (i + 1) * b * q * 4) });
-    return loss.total;
-  }, named.map(([, v]) => v));
+  const { value, grads } = await variableGradsAsync(
+    async () => {
+      const out = model.forward(px, mask, true, new Rng(DROPOUT_SEED));
+      const loss = await setCriterion(out, x.targets, c.cfg);
+      terms = await lossValues(loss);
+      matches = [loss.matches, ...loss.auxMatches];
+      preds.push({ logits: out.logits.dataSync() as Float32Array, boxes: out.predBoxes.dataSync() as Float32Array });
+      const [l, b, q, k1] = out.auxLogits.shape,
+        aL = out.auxLogits.dataSync() as Float32Array,
+        aB = out.auxPredBoxes.dataSync() as Float32Array;
+      for (let i = 0; i < (c.cfg.auxLoss ? l : 0); i++)
+        preds.push({
+          logits: aL.subarray(i * b * q * k1, (i + 1) * b * q * k1),
+          boxes: aB.subarray(i * b * q * 4, (i + 1) * b * q * 4),
+        });
+      return loss.total;
+    },
+    named.map(([, v]) => v),
+  );
   const out: Reference = { params: await readParams(model), terms, grads: new Map(), matches, preds };
   for (const [name, v] of named) if (grads[v.name]) out.grads.set(name, grads[v.name].dataSync() as Float32Array);
   tf.dispose([value, grads, px, mask]);
@@ -67,21 +104,33 @@ export async function wasmReference(c: ParityCase, x: Inputs): Promise<Reference
 function matchingCost(ref: Reference, layer: number, x: Inputs, c: ParityCase, m: Match[]): number {
   const shape: [number, number, number] = [x.shape[0], c.cfg.numQueries, c.cfg.numClasses + 1];
   return m.reduce((s, mi, img) => {
-    const cost = costFromArrays(ref.preds[layer].logits, ref.preds[layer].boxes, shape, img, x.targets[img], c.cfg.matcher);
+    const cost = costFromArrays(
+      ref.preds[layer].logits,
+      ref.preds[layer].boxes,
+      shape,
+      img,
+      x.targets[img],
+      c.cfg.matcher,
+    );
     return s + mi.pred.reduce((a, p, j) => a + cost[p][mi.tgt[j]], 0);
   }, 0);
 }
 
 /** Runs the step on webgpu with the reference's weights and matches and checks the tolerances. Returns the worst ratios. */
-export async function checkWebGpuParity(c: ParityCase, x: Inputs, ref: Reference): Promise<{ worstTermRel: number; worstGradFrac: number }> {
+export async function checkWebGpuParity(
+  c: ParityCase,
+  x: Inputs,
+  ref: Reference,
+): Promise<{ worstTermRel: number; worstGradFrac: number }> {
   await initEngine({ backend: 'webgpu', log: null });
   const before = tf.memory().numTensors;
   const store = new ParamStore(detrSpecs(c.cfg));
-  for (const [name, spec] of store.specs) store.set(name, tf.tensor(ref.params.get(name)!, tfShape(spec)), true);   // tfjs layout
+  for (const [name, spec] of store.specs) store.set(name, tf.tensor(ref.params.get(name)!, tfShape(spec)), true); // tfjs layout
   const model = new DetrModel(c.cfg, store);
   const { px, mask } = tensors(x);
   const step = await asyncDetrStep(model, px, mask, x.targets, DROPOUT_SEED, ref.matches);
-  let worstTermRel = 0, worstGradFrac = 0;
+  let worstTermRel = 0,
+    worstGradFrac = 0;
   for (const [k, want] of Object.entries(ref.terms)) {
     const rel = Math.abs(step.terms[k] - want) / Math.max(Math.abs(want), 1e-6);
     worstTermRel = Math.max(worstTermRel, rel);
@@ -97,14 +146,22 @@ export async function checkWebGpuParity(c: ParityCase, x: Inputs, ref: Reference
   const maxAbs = (v: Float32Array): number => v.reduce((m, a) => Math.max(m, Math.abs(a)), 0);
   const floor = 1e-4 * Math.max(...[...ref.grads.values()].map(maxAbs));
   for (const [name, want] of ref.grads) {
-    const g = got.get(name)!, max = Math.max(maxAbs(want), floor);
+    const g = got.get(name)!,
+      max = Math.max(maxAbs(want), floor);
     const diff = g.reduce((m, a, i) => Math.max(m, Math.abs(a - want[i])), 0);
     worstGradFrac = Math.max(worstGradFrac, diff / max);
-    assert.ok(diff <= 1e-2 * max, `grad ${name}: max |webgpu − wasm| ${diff.toExponential(3)} > 1e-2 × ${max.toExponential(3)} (max |grad|, floored)`);
+    assert.ok(
+      diff <= 1e-2 * max,
+      `grad ${name}: max |webgpu − wasm| ${diff.toExponential(3)} > 1e-2 × ${max.toExponential(3)} (max |grad|, floored)`,
+    );
   }
   step.matches.forEach((m, layer) => {
-    const own = matchingCost(ref, layer, x, c, m), best = matchingCost(ref, layer, x, c, ref.matches[layer]);
-    assert.ok(Math.abs(own - best) <= 1e-4 * Math.max(1, Math.abs(best)), `layer ${layer}: webgpu's matching costs ${own} on wasm's costs, the optimum is ${best}`);
+    const own = matchingCost(ref, layer, x, c, m),
+      best = matchingCost(ref, layer, x, c, ref.matches[layer]);
+    assert.ok(
+      Math.abs(own - best) <= 1e-4 * Math.max(1, Math.abs(best)),
+      `layer ${layer}: webgpu's matching costs ${own} on wasm's costs, the optimum is ${best}`,
+    );
   });
   tf.dispose([...step.grads.values(), px, mask]);
   model.dispose();

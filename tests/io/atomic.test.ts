@@ -33,6 +33,10 @@ test('a fill that throws leaves the old folder intact', () => {
   const d = tmp();
   const target = path.join(d, 'ckpt');
   replaceDirAtomic(target, (t) => fs.writeFileSync(path.join(t, 'v'), 'good'));
-  assert.throws(() => replaceDirAtomic(target, () => { throw new Error('boom'); }));
+  assert.throws(() =>
+    replaceDirAtomic(target, () => {
+      throw new Error('boom');
+    }),
+  );
   assert.equal(fs.readFileSync(path.join(target, 'v'), 'utf8'), 'good');
 });

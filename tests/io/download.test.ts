@@ -17,7 +17,10 @@ before(async () => {
   srv = await startFixtureServer();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dl-'));
 });
-after(async () => { await srv.close(); fs.rmSync(dir, { recursive: true, force: true }); });
+after(async () => {
+  await srv.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 const fresh = (name: string, data = DATA) => {
   srv.files.set(`/${name}`, data);
@@ -115,7 +118,10 @@ test('HTTP errors and a full disk are UserErrors; the disk check happens before 
 
 test('a refused connection is a UserError naming the URL', async () => {
   const o = { url: 'http://127.0.0.1:1/x.bin', dest: path.join(dir, 'refused.bin'), retries: 0, quiet: true };
-  await assert.rejects(download(o), (e: Error) => e.name === 'UserError' && e.message.includes('http://127.0.0.1:1/x.bin'));
+  await assert.rejects(
+    download(o),
+    (e: Error) => e.name === 'UserError' && e.message.includes('http://127.0.0.1:1/x.bin'),
+  );
 });
 
 test('parseContentRange', () => {
@@ -127,7 +133,11 @@ test('parseContentRange', () => {
 test('without Content-Length, a connection closed early is resumed (compared with the known size), not deleted', async () => {
   const o = { ...fresh('nolen.bin'), expectedSize: DATA.length, md5: MD5, retries: 0 };
   srv.faults.set('/nolen.bin', { noLength: true, cutAfter: 60_000, times: 1 });
-  await assert.rejects(download(o), (e: Error) => e.name === 'UserError' && /connection closed at 60000 of 200000 bytes.*run again to resume/.test(e.message));
+  await assert.rejects(
+    download(o),
+    (e: Error) =>
+      e.name === 'UserError' && /connection closed at 60000 of 200000 bytes.*run again to resume/.test(e.message),
+  );
   assert.equal(fs.statSync(o.dest + '.part').size, 60_000, 'the part is kept');
   const r = await download(o);
   assert.equal(r.resumed, true);
@@ -143,7 +153,10 @@ test('5xx answers are retried, then succeed; when they persist the error names t
   assert.ok(fs.readFileSync(r.path).equals(DATA));
   const p = { ...fresh('down.bin'), retries: 1 };
   srv.faults.set('/down.bin', { status: 502, times: 5 });
-  await assert.rejects(download(p), (e: Error) => e.name === 'UserError' && /failed after 2 attempt\(s\): HTTP 502/.test(e.message));
+  await assert.rejects(
+    download(p),
+    (e: Error) => e.name === 'UserError' && /failed after 2 attempt\(s\): HTTP 502/.test(e.message),
+  );
   const q = { ...fresh('gone.bin'), retries: 3 };
   srv.faults.set('/gone.bin', { status: 404, times: 5 });
   await assert.rejects(download(q), /HTTP 404/);
@@ -153,7 +166,11 @@ test('5xx answers are retried, then succeed; when they persist the error names t
 test('a stalled body says "timed out" and keeps the part for a resume', async () => {
   const o = { ...fresh('stall.bin'), expectedSize: DATA.length, retries: 0, idleTimeoutMs: 300 };
   srv.faults.set('/stall.bin', { stall: true, cutAfter: 30_000, times: 1 });
-  await assert.rejects(download(o), (e: Error) => e.name === 'UserError' && /timed out: no data for 0 s|timed out/.test(e.message) && !/aborted/.test(e.message));
+  await assert.rejects(
+    download(o),
+    (e: Error) =>
+      e.name === 'UserError' && /timed out: no data for 0 s|timed out/.test(e.message) && !/aborted/.test(e.message),
+  );
   assert.ok(fs.statSync(o.dest + '.part').size > 0);
   const r = await download(o);
   assert.equal(r.resumed, true);

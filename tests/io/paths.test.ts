@@ -6,7 +6,11 @@ import * as path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const inNotebooks = (code: string): string =>
-  spawnSync(process.execPath, ['-e', code], { cwd: path.join(root, 'notebooks'), encoding: 'utf8', timeout: 60_000 }).stdout.trim();
+  spawnSync(process.execPath, ['-e', code], {
+    cwd: path.join(root, 'notebooks'),
+    encoding: 'utf8',
+    timeout: 60_000,
+  }).stdout.trim();
 
 test('importing the library leaves the working directory alone; enterProjectRoot() moves from notebooks/ to the root', () => {
   assert.equal(inNotebooks("require('../dist/lib'); console.log(process.cwd())"), path.join(root, 'notebooks'));

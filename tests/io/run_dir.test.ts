@@ -15,7 +15,10 @@ test('log.jsonl appends, survives a torn last line, and truncates for resume', (
   fs.appendFileSync(run.logFile, '{"split":"train","st');
   assert.equal(run.readLog().length, 4);
   run.truncateLog(2);
-  assert.deepEqual(run.readLog().map((r) => r.step), [1, 2]);
+  assert.deepEqual(
+    run.readLog().map((r) => r.step),
+    [1, 2],
+  );
   assert.deepEqual(run.readConfig(), { seed: 1 });
 });
 
@@ -27,7 +30,10 @@ test('loss curves: long rows of the train split and a PNG', async () => {
   ];
   const rows = lossRows(log);
   assert.equal(rows.length, 7);
-  assert.deepEqual(rows.filter((r) => r.term === 'loss_bbox').map((r) => r.value), [1]);
+  assert.deepEqual(
+    rows.filter((r) => r.term === 'loss_bbox').map((r) => r.value),
+    [1],
+  );
   const f = path.join(tmp(), 'plots', 'loss_curves.png');
   await writeLossCurves(log, f);
   assert.deepEqual([...fs.readFileSync(f).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');

@@ -20,7 +20,12 @@ async function writeZip(dir: string, items: Parameters<typeof makeZip>[0], patch
 
 test('extracts files and folders; a re-run skips what is present; a filter selects entries', async () => {
   const dir = tmp();
-  const zip = await writeZip(dir, [{ name: 'top/', dir: true }, { name: 'top/x.bin', data: BIG }, { name: 'top/sub/y.txt', data: 'hello' }, { name: 'z.txt', data: '' }]);
+  const zip = await writeZip(dir, [
+    { name: 'top/', dir: true },
+    { name: 'top/x.bin', data: BIG },
+    { name: 'top/sub/y.txt', data: 'hello' },
+    { name: 'z.txt', data: '' },
+  ]);
   const dest = path.join(dir, 'out');
   const r = await unzip({ zip, dest, quiet: true });
   assert.deepEqual(r, { files: 3, written: 3, skipped: 0, bytes: BIG.length + 5 });
@@ -34,14 +39,27 @@ test('extracts files and folders; a re-run skips what is present; a filter selec
   const only = await unzip({ zip, dest: path.join(dir, 'only'), filter: (n) => n.endsWith('.txt'), quiet: true });
   assert.equal(only.files, 2);
   assert.equal(fs.existsSync(path.join(dir, 'only/top/x.bin')), false);
-  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
 });
 
 test("an entry with '..' is refused and nothing at all is written", async () => {
   const dir = tmp();
-  const zip = await writeZip(dir, [{ name: 'ok.txt', data: 'fine' }, { name: 'xx/evil.txt', data: 'pwned' }], ['xx/evil.txt', '../evil.txt']);
+  const zip = await writeZip(
+    dir,
+    [
+      { name: 'ok.txt', data: 'fine' },
+      { name: 'xx/evil.txt', data: 'pwned' },
+    ],
+    ['xx/evil.txt', '../evil.txt'],
+  );
   const dest = path.join(dir, 'out');
-  await assert.rejects(unzip({ zip, dest, quiet: true }), (e: Error) => e.name === 'UserError' && /\.\.\/evil\.txt/.test(e.message));
+  await assert.rejects(
+    unzip({ zip, dest, quiet: true }),
+    (e: Error) => e.name === 'UserError' && /\.\.\/evil\.txt/.test(e.message),
+  );
   assert.equal(fs.existsSync(path.join(dir, 'evil.txt')), false);
   assert.equal(fs.existsSync(path.join(dest, 'ok.txt')), false, 'validation happens before any write');
 });
@@ -66,7 +84,10 @@ test('a corrupted archive is a UserError and leaves no partial file', async () =
   const zip = path.join(dir, 'bad.zip');
   fs.writeFileSync(zip, bad);
   const dest = path.join(dir, 'out');
-  await assert.rejects(unzip({ zip, dest, quiet: true }), (e: Error) => e.name === 'UserError' && /x\.bin/.test(e.message));
+  await assert.rejects(
+    unzip({ zip, dest, quiet: true }),
+    (e: Error) => e.name === 'UserError' && /x\.bin/.test(e.message),
+  );
   assert.equal(fs.existsSync(path.join(dest, 'x.bin')), false);
   assert.deepEqual(fs.existsSync(dest) ? fs.readdirSync(dest) : [], []);
   fs.writeFileSync(zip, 'not a zip');
@@ -75,5 +96,6 @@ test('a corrupted archive is a UserError and leaves no partial file', async () =
 
 test('safeEntryPath', () => {
   assert.equal(safeEntryPath('/r', 'a/b.txt'), path.resolve('/r/a/b.txt'));
-  for (const bad of ['../x', 'a/../../x', '/etc/passwd', 'C:/x', 'a\\b']) assert.throws(() => safeEntryPath('/r', bad), /refusing/);
+  for (const bad of ['../x', 'a/../../x', '/etc/passwd', 'C:/x', 'a\\b'])
+    assert.throws(() => safeEntryPath('/r', bad), /refusing/);
 });

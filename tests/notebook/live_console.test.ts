@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { LiveConsole, progressText } from '../../lib/notebook/live_console.js';
 
 test('progressText reads the tag-free text of a detrlab progress display, and its final flag', () => {
-  const html = '<div class="detrlab-progress" data-final="1" style="x"><progress value="50"></progress> epoch 1/3 &lt;a&gt; &amp; b</div>';
+  const html =
+    '<div class="detrlab-progress" data-final="1" style="x"><progress value="50"></progress> epoch 1/3 &lt;a&gt; &amp; b</div>';
   assert.deepEqual(progressText(html), { text: 'epoch 1/3 <a> & b', final: true });
   assert.equal(progressText('<table><tr><td>1</td></tr></table>'), undefined);
 });
@@ -11,8 +12,22 @@ test('progressText reads the tag-free text of a detrlab progress display, and it
 function make(isTty: boolean, quiet = false) {
   const out: string[] = [];
   let t = 0;
-  const live = new LiveConsole({ write: (s) => out.push(s), isTty, quiet, columns: 80, everyMs: 30_000, keepMs: 10_000, now: () => t });
-  return { out, live, at: (ms: number) => { t = ms; } };
+  const live = new LiveConsole({
+    write: (s) => out.push(s),
+    isTty,
+    quiet,
+    columns: 80,
+    everyMs: 30_000,
+    keepMs: 10_000,
+    now: () => t,
+  });
+  return {
+    out,
+    live,
+    at: (ms: number) => {
+      t = ms;
+    },
+  };
 }
 
 test('terminal: one line redrawn in place; printed lines go above it; long finished bars stay', () => {
@@ -23,9 +38,13 @@ test('terminal: one line redrawn in place; printed lines go above it; long finis
   at(12_000);
   live.progress('[03]', 'd1', 'epoch 3/3 9/9 step in 12s', true);
   assert.deepEqual(out, [
-    '\r\x1b[K[03] epoch 1/3 1/9 step', '\r\x1b[K[03] epoch 1/3 2/9 step',
-    '\r\x1b[K', '[03]   epoch step\n', '[03] epoch 1/3 2/9 step',
-    '\r\x1b[K', '[03] epoch 3/3 9/9 step in 12s\n',
+    '\r\x1b[K[03] epoch 1/3 1/9 step',
+    '\r\x1b[K[03] epoch 1/3 2/9 step',
+    '\r\x1b[K',
+    '[03]   epoch step\n',
+    '[03] epoch 1/3 2/9 step',
+    '\r\x1b[K',
+    '[03] epoch 3/3 9/9 step in 12s\n',
   ]);
   // A short finished bar (validation) erases the live line and is not redrawn under the next printed line.
   out.length = 0;
@@ -37,7 +56,10 @@ test('terminal: one line redrawn in place; printed lines go above it; long finis
 
 test('not a terminal: a progress line at most every 30 s, no carriage returns; quiet: nothing but runner lines', () => {
   const { out, live, at } = make(false);
-  for (let s = 0; s <= 65; s += 5) { at(s * 1000); live.progress('[09]', 'd', `step ${s}`, false); }
+  for (let s = 0; s <= 65; s += 5) {
+    at(s * 1000);
+    live.progress('[09]', 'd', `step ${s}`, false);
+  }
   assert.deepEqual(out, ['[09] step 0\n', '[09] step 30\n', '[09] step 60\n']);
   assert.ok(out.every((l) => !l.includes('\r')));
   const q = make(false, true);

@@ -4,7 +4,8 @@ import { declaredParameterKeys, injectParameters, parseParamAssignment } from '.
 import { Notebook } from '../../lib/notebook/nbformat.js';
 
 test('top-level keys of the params literal, ignoring nested objects, strings and comments', () => {
-  const src = "const params = {\n  a: 1, // b: 2\n  nested: { c: 3, d: [1, 2] },\n  s: 'x: y, z: {',\n  /* e: 5 */ f: `t`,\n  'g': 1,\n};\nconst other = { h: 1 };";
+  const src =
+    "const params = {\n  a: 1, // b: 2\n  nested: { c: 3, d: [1, 2] },\n  s: 'x: y, z: {',\n  /* e: 5 */ f: `t`,\n  'g': 1,\n};\nconst other = { h: 1 };";
   assert.deepEqual(declaredParameterKeys(src), ['a', 'nested', 's', 'f']);
   assert.deepEqual(declaredParameterKeys('const params: Params = { epochs: 2 };'), ['epochs']);
 });
@@ -18,11 +19,22 @@ test('-p values parse as JSON when they can', () => {
 });
 
 test('injection adds one tagged cell after the parameters cell, with declared keys only', () => {
-  const nb: Notebook = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [
-    { cell_type: 'markdown', metadata: {}, source: '# t' },
-    { cell_type: 'code', metadata: { tags: ['parameters'] }, source: 'const params = { epochs: 1, lr: 0.1 };', outputs: [], execution_count: null },
-    { cell_type: 'code', metadata: {}, source: 'x', outputs: [], execution_count: null },
-  ] };
+  const nb: Notebook = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
+    cells: [
+      { cell_type: 'markdown', metadata: {}, source: '# t' },
+      {
+        cell_type: 'code',
+        metadata: { tags: ['parameters'] },
+        source: 'const params = { epochs: 1, lr: 0.1 };',
+        outputs: [],
+        execution_count: null,
+      },
+      { cell_type: 'code', metadata: {}, source: 'x', outputs: [], execution_count: null },
+    ],
+  };
   const r = injectParameters(nb, { epochs: 3, other: 1 });
   assert.deepEqual(r.injected, ['epochs']);
   assert.deepEqual(r.unused, ['other']);

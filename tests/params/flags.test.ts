@@ -11,10 +11,16 @@ const schema = {
   amp: bool(false, 'amp'),
   profile: oneOf(['demo', 'coco'] as const, 'demo', 'profile'),
   classes: strList(['person'], 'classes'),
-  param: { type: { kind: 'list' as const, of: 'string' as const, split: false }, default: [] as string[], help: 'k=v', alias: 'p' },
+  param: {
+    type: { kind: 'list' as const, of: 'string' as const, split: false },
+    default: [] as string[],
+    help: 'k=v',
+    alias: 'p',
+  },
 };
 
-const throwsUser = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => isUserError(e) && re.test((e as Error).message));
+const throwsUser = (f: () => unknown, re: RegExp) =>
+  assert.throws(f, (e: unknown) => isUserError(e) && re.test((e as Error).message));
 
 test('kebab/camel round trip', () => {
   assert.equal(toKebab('lrBackbone'), 'lr-backbone');
@@ -22,8 +28,28 @@ test('kebab/camel round trip', () => {
 });
 
 test('flags map onto the parameter object with types', () => {
-  const r = parseFlags(['--lr-backbone', '2e-5', '--epochs=3', '--amp', '--classes', 'person', 'traffic light', 'car', '--profile', 'coco'], schema);
-  assert.deepEqual(r.params, { lrBackbone: 2e-5, epochs: 3, amp: true, classes: ['person', 'traffic light', 'car'], profile: 'coco' });
+  const r = parseFlags(
+    [
+      '--lr-backbone',
+      '2e-5',
+      '--epochs=3',
+      '--amp',
+      '--classes',
+      'person',
+      'traffic light',
+      'car',
+      '--profile',
+      'coco',
+    ],
+    schema,
+  );
+  assert.deepEqual(r.params, {
+    lrBackbone: 2e-5,
+    epochs: 3,
+    amp: true,
+    classes: ['person', 'traffic light', 'car'],
+    profile: 'coco',
+  });
   assert.deepEqual(parseFlags(['--no-amp'], schema).params, { amp: false });
   assert.deepEqual(parseFlags(['--amp', 'false'], schema).params, { amp: false });
   assert.deepEqual(parseFlags(['--classes', 'a,b', '--classes', 'c'], schema).params, { classes: ['a', 'b', 'c'] });
@@ -53,6 +79,7 @@ test('resolveParams fills defaults and rejects unknown keys and bad types', () =
 
 test('help lists every flag with its default', () => {
   const h = formatHelp('usage: x', 'summary', schema);
-  for (const f of ['--lr-backbone', '--epochs', '--output-dir', '--amp', '--profile <demo|coco>', '--classes']) assert.ok(h.includes(f), f);
+  for (const f of ['--lr-backbone', '--epochs', '--output-dir', '--amp', '--profile <demo|coco>', '--classes'])
+    assert.ok(h.includes(f), f);
   assert.ok(h.includes('(default: 10)'));
 });

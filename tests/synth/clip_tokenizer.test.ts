@@ -15,7 +15,7 @@ import { Rng } from '../../lib/engine/rng.js';
 
 const MERGES = ['h e', 'l o</w>', 'he l', 'hel lo</w>', 'l l', 'o r', 'w or', 'wor l', 'worl d</w>'];
 const vocab = clipVocab(MERGES);
-const byteId = (ch: string) => bytesToUnicode().indexOf(ch);            // '!' = 0 … as in CLIP's vocab.json
+const byteId = (ch: string) => bytesToUnicode().indexOf(ch); // '!' = 0 … as in CLIP's vocab.json
 const tok = ClipTokenizer.fromFiles({ vocab, merges: MERGES });
 
 test('vocabulary layout: bytes, bytes</w>, merges, then the specials', async () => {
@@ -26,7 +26,7 @@ test('vocabulary layout: bytes, bytes</w>, merges, then the specials', async () 
   const t = await tok;
   assert.equal(t.bosId, 512 + MERGES.length);
   assert.equal(t.eosId, 512 + MERGES.length + 1);
-  assert.equal(t.padId, t.eosId);                                       // SD 1.x: pad = <|endoftext|>
+  assert.equal(t.padId, t.eosId); // SD 1.x: pad = <|endoftext|>
 });
 
 test('hand-worked BPE: hello → one token; hell → hel + l</w>; "ll" inside a word', async () => {
@@ -44,8 +44,8 @@ test('normalisation and the CLIP split: lower-case, whitespace, punctuation runs
   const t = await tok;
   assert.deepEqual(t.tokens('  HELLO,\n\tWorld!! '), ['hello</w>', ',</w>', 'world</w>', '!', '!</w>']);
   assert.deepEqual(t.tokens("it's 42"), ['i', 't</w>', "'", 's</w>', '4</w>', '2</w>']);
-  assert.deepEqual(t.tokens('é'), ['Ã', '©</w>']);                         // UTF-8 bytes 0xC3 0xA9 via bytes_to_unicode
-  assert.equal(unescapeHtml('a &amp;amp; b &#33;'), 'a & b !');             // html.unescape twice
+  assert.deepEqual(t.tokens('é'), ['Ã', '©</w>']); // UTF-8 bytes 0xC3 0xA9 via bytes_to_unicode
+  assert.equal(unescapeHtml('a &amp;amp; b &#33;'), 'a & b !'); // html.unescape twice
 });
 
 test('77 ids: bos, tokens, eos, pad; long prompts keep 75 tokens and end with eos', async () => {
@@ -64,15 +64,22 @@ test('77 ids: bos, tokens, eos, pad; long prompts keep 75 tokens and end with eo
 function referenceBpe(word: string[], ranks: Map<string, number>): string[] {
   let w = [...word];
   for (;;) {
-    let best: [string, string] | undefined, bestRank = Infinity;
+    let best: [string, string] | undefined,
+      bestRank = Infinity;
     for (let i = 0; i + 1 < w.length; i++) {
       const r = ranks.get(`${w[i]} ${w[i + 1]}`);
-      if (r !== undefined && r < bestRank) { bestRank = r; best = [w[i], w[i + 1]]; }
+      if (r !== undefined && r < bestRank) {
+        bestRank = r;
+        best = [w[i], w[i + 1]];
+      }
     }
     if (!best) return w;
     const next: string[] = [];
     for (let i = 0; i < w.length;) {
-      if (i + 1 < w.length && w[i] === best[0] && w[i + 1] === best[1]) { next.push(best[0] + best[1]); i += 2; } else next.push(w[i++]);
+      if (i + 1 < w.length && w[i] === best[0] && w[i + 1] === best[1]) {
+        next.push(best[0] + best[1]);
+        i += 2;
+      } else next.push(w[i++]);
     }
     w = next;
   }
@@ -93,11 +100,14 @@ test('random words over a small alphabet tokenize as the reference BPE does', as
 
 test('folder loading: merges.txt header skipped, pad token from special_tokens_map.json, missing files named', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-tok-'));
-  await assert.rejects(ClipTokenizer.fromFolder(dir), (e) => isUserError(e) && /vocab\.json/.test((e as Error).message));
+  await assert.rejects(
+    ClipTokenizer.fromFolder(dir),
+    (e) => isUserError(e) && /vocab\.json/.test((e as Error).message),
+  );
   fs.writeFileSync(path.join(dir, 'vocab.json'), JSON.stringify(vocab));
   fs.writeFileSync(path.join(dir, 'merges.txt'), mergesTxt(MERGES));
   fs.writeFileSync(path.join(dir, 'special_tokens_map.json'), JSON.stringify({ pad_token: { content: '!' } }));
   const t = await ClipTokenizer.fromFolder(dir);
   assert.deepEqual(t.tokens('hello'), ['hello</w>']);
-  assert.equal(t.padId, 0);                                                  // SD 2.x style pad "!"
+  assert.equal(t.padId, 0); // SD 2.x style pad "!"
 });

@@ -14,13 +14,25 @@ import { qualityTable, synthQuality } from '../../lib/synth/synth_quality.js';
 test('synthQuality: images identical to their source crops have edge IoU 1 with their control maps', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-squal-'));
   const recs: string[] = [];
-  for (const [c, k] of [['cat', 0], ['dog', 1], ['dog', 2]] as const) {
+  for (const [c, k] of [
+    ['cat', 0],
+    ['dog', 1],
+    ['dog', 2],
+  ] as const) {
     const px = Buffer.alloc(64 * 64 * 3, 90);
-    for (let y = 10 + k * 5; y < 40; y++) for (let x = 12; x < 30 + k * 8; x++) px.set([230, 200 - k * 60, 20], (y * 64 + x) * 3);
-    const file = `${c}/${k}.png`, ctl = `control/${c}/${k}.png`;
-    fs.mkdirSync(path.join(dir, c), { recursive: true }); fs.mkdirSync(path.join(dir, 'control', c), { recursive: true });
-    await sharp(px, { raw: { width: 64, height: 64, channels: 3 } }).png().toFile(path.join(dir, file));
-    fs.writeFileSync(path.join(dir, ctl), (await controlFromCrop(path.join(dir, file), 64, { low: 50, high: 100 })).png);
+    for (let y = 10 + k * 5; y < 40; y++)
+      for (let x = 12; x < 30 + k * 8; x++) px.set([230, 200 - k * 60, 20], (y * 64 + x) * 3);
+    const file = `${c}/${k}.png`,
+      ctl = `control/${c}/${k}.png`;
+    fs.mkdirSync(path.join(dir, c), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'control', c), { recursive: true });
+    await sharp(px, { raw: { width: 64, height: 64, channels: 3 } })
+      .png()
+      .toFile(path.join(dir, file));
+    fs.writeFileSync(
+      path.join(dir, ctl),
+      (await controlFromCrop(path.join(dir, file), 64, { low: 50, high: 100 })).png,
+    );
     recs.push(JSON.stringify({ file, class: c, index: k, controlImage: ctl }));
   }
   fs.writeFileSync(path.join(dir, 'metadata.jsonl'), recs.join('\n') + '\n');

@@ -36,13 +36,28 @@ after(async () => fs.rmSync((await setup).base, { recursive: true, force: true }
 
 async function params(out: string, o: Partial<SynthParams> = {}): Promise<Partial<SynthParams>> {
   const { base, crops, models } = await setup;
-  return { crops, modelDir: models, out: path.join(base, out), examples: path.join(base, out + '-examples'), size: 64, steps: 3, perClass: 2, ...o };
+  return {
+    crops,
+    modelDir: models,
+    out: path.join(base, out),
+    examples: path.join(base, out + '-examples'),
+    size: 64,
+    steps: 3,
+    perClass: 2,
+    ...o,
+  };
 }
 
 /** Every file under a folder (relative path → bytes), hidden records included. */
 function snapshot(dir: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
-  const walk = (d: string) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const p = path.join(d, e.name); if (e.isDirectory()) walk(p); else out.set(path.relative(dir, p), fs.readFileSync(p)); } };
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(path.relative(dir, p), fs.readFileSync(p));
+    }
+  };
   walk(dir);
   return out;
 }
@@ -50,12 +65,28 @@ function snapshot(dir: string): Map<string, Buffer> {
 test('contract: one image, control image and metadata line per job; grid and README name the models', async () => {
   const p = await params('contract');
   const s = await synthesize(p);
-  assert.deepEqual([s.generated, s.skipped, s.planned], [6, 0, 6]);                  // rare classes (k = 3) × 2
+  assert.deepEqual([s.generated, s.skipped, s.planned], [6, 0, 6]); // rare classes (k = 3) × 2
   assert.match(s.models, /tiny-sd/);
   const meta = readSynthMetadata(p.out!);
-  assert.deepEqual(meta.map((m) => `${m.class}/${m.index}`), ['square/0', 'square/1', 'star/0', 'star/1', 'triangle/0', 'triangle/1']);
+  assert.deepEqual(
+    meta.map((m) => `${m.class}/${m.index}`),
+    ['square/0', 'square/1', 'star/0', 'star/1', 'triangle/0', 'triangle/1'],
+  );
   for (const m of meta) {
-    for (const k of ['file', 'class', 'prompt', 'negativePrompt', 'seed', 'steps', 'guidance', 'scheduler', 'sourceCrop', 'controlImage', 'models'] as const) assert.ok(m[k] !== undefined, k);
+    for (const k of [
+      'file',
+      'class',
+      'prompt',
+      'negativePrompt',
+      'seed',
+      'steps',
+      'guidance',
+      'scheduler',
+      'sourceCrop',
+      'controlImage',
+      'models',
+    ] as const)
+      assert.ok(m[k] !== undefined, k);
     assert.equal(m.prompt, `a photo of a ${m.class}, high quality, detailed, realistic lighting`);
     const img = await sharp(path.join(p.out!, m.file)).metadata();
     assert.deepEqual([img.width, img.height, img.channels], [64, 64, 3]);
@@ -72,10 +103,14 @@ test('seeds: the same seed gives the same bytes, another seed another image', as
   const a = await synthesize(await params('seed-a', { classes: ['star'], perClass: 1 }));
   await synthesize(await params('seed-b', { classes: ['star'], perClass: 1 }));
   await synthesize(await params('seed-c', { classes: ['star'], perClass: 1, seed: 1 }));
-  const px = async (out: string) => sharp(path.join((await params(out)).out!, 'star', '0.png')).raw().toBuffer();
+  const px = async (out: string) =>
+    sharp(path.join((await params(out)).out!, 'star', '0.png'))
+      .raw()
+      .toBuffer();
   assert.equal(a.generated, 1);
   assert.deepEqual(await px('seed-a'), await px('seed-b'));
-  const x: Buffer = await px('seed-a'), z: Buffer = await px('seed-c');
+  const x: Buffer = await px('seed-a'),
+    z: Buffer = await px('seed-c');
   let meanAbs = 0;
   for (let i = 0; i < x.length; i++) meanAbs += Math.abs(x[i] - z[i]) / x.length;
   assert.ok(meanAbs > 2, `different seeds should differ visibly, mean |Δ| = ${meanAbs}`);
@@ -96,15 +131,28 @@ test('resume after SIGKILL makes exactly the missing images, identical to an uni
   const code = `process.env.DETRLAB_QUIET='1'; require(${JSON.stringify(path.resolve(__dirname, '../../lib/synth/synth_stage.js'))}).synthesize(${JSON.stringify(p)})`;
   const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
   const records = path.join(p.out!, '.records');
-  const count = () => (fs.existsSync(records) ? fs.readdirSync(records).reduce((n, c) => n + fs.readdirSync(path.join(records, c)).filter((f) => f.endsWith('.json')).length, 0) : 0);
-  await new Promise<void>((resolve) => { const h = setInterval(() => { if (count() >= 2) { clearInterval(h); child.kill('SIGKILL'); resolve(); } }, 5); });
+  const count = () =>
+    fs.existsSync(records)
+      ? fs
+          .readdirSync(records)
+          .reduce((n, c) => n + fs.readdirSync(path.join(records, c)).filter((f) => f.endsWith('.json')).length, 0)
+      : 0;
+  await new Promise<void>((resolve) => {
+    const h = setInterval(() => {
+      if (count() >= 2) {
+        clearInterval(h);
+        child.kill('SIGKILL');
+        resolve();
+      }
+    }, 5);
+  });
   await new Promise((r) => child.once('exit', r));
   const done = count();
   const resumed = await synthesize(p);
   assert.ok(done < 12, `the child was killed before finishing (${done} done)`);
   assert.deepEqual([resumed.generated, resumed.skipped], [12 - done, done]);
   await synthesize(ref);
-  assert.deepEqual(snapshot(p.out!), snapshot(ref.out!));                          // no partial or temp file left
+  assert.deepEqual(snapshot(p.out!), snapshot(ref.out!)); // no partial or temp file left
 });
 
 test('without --model-dir the tiny models are written to data/models/tiny-sd on first use', async () => {
@@ -112,11 +160,21 @@ test('without --model-dir the tiny models are written to data/models/tiny-sd on 
   const cwd = process.cwd();
   process.chdir(base);
   try {
-    const s = await synthesize({ crops, out: 'first-use', examples: '', size: 64, steps: 2, perClass: 1, classes: ['star'] });
+    const s = await synthesize({
+      crops,
+      out: 'first-use',
+      examples: '',
+      size: 64,
+      steps: 2,
+      perClass: 1,
+      classes: ['star'],
+    });
     assert.ok(fs.existsSync(path.join(base, 'data', 'models', 'tiny-sd', 'detrlab_tiny.json')));
     assert.match(readSynthMetadata('first-use')[0].models, /tiny-sd \(random-weight/);
     assert.equal(s.grid, undefined);
-  } finally { process.chdir(cwd); }
+  } finally {
+    process.chdir(cwd);
+  }
 });
 
 test('errors: a model with a wrong input name, other settings in a used folder, unknown classes, bad shards', async () => {
@@ -127,11 +185,26 @@ test('errors: a model with a wrong input name, other settings in a used folder, 
   const g = new GraphBuilder('te');
   g.output('last_hidden_state', 'float', ['b', 77, 32], g.op('Identity', [g.input('ids', 'float', ['b', 77, 32])]));
   fs.writeFileSync(path.join(bad, 'text_encoder', 'model.onnx'), g.toBytes());
-  await assert.rejects(synthesize(await params('bad', { modelDir: bad })), (e) =>
-    isUserError(e) && /text_encoder\/model\.onnx/.test((e as Error).message) && /input 'input_ids' is missing/.test((e as Error).message) && /'ids'/.test((e as Error).message));
-  await assert.rejects(synthesize(await params('contract', { steps: 4 })), (e) => isUserError(e) && /other settings.*steps: 3/.test((e as Error).message));
-  await assert.rejects(synthesize(await params('x', { classes: ['unicorn'] })), (e) => isUserError(e) && /'unicorn' has no crops/.test((e as Error).message));
-  assert.throws(() => parseShard('2/2'), (e) => isUserError(e) && /0 ≤ i < n/.test((e as Error).message));
+  await assert.rejects(
+    synthesize(await params('bad', { modelDir: bad })),
+    (e) =>
+      isUserError(e) &&
+      /text_encoder\/model\.onnx/.test((e as Error).message) &&
+      /input 'input_ids' is missing/.test((e as Error).message) &&
+      /'ids'/.test((e as Error).message),
+  );
+  await assert.rejects(
+    synthesize(await params('contract', { steps: 4 })),
+    (e) => isUserError(e) && /other settings.*steps: 3/.test((e as Error).message),
+  );
+  await assert.rejects(
+    synthesize(await params('x', { classes: ['unicorn'] })),
+    (e) => isUserError(e) && /'unicorn' has no crops/.test((e as Error).message),
+  );
+  assert.throws(
+    () => parseShard('2/2'),
+    (e) => isUserError(e) && /0 ≤ i < n/.test((e as Error).message),
+  );
 });
 
 test('jobs: shards partition the job list; seeds and crops do not depend on the shard', async () => {
@@ -141,7 +214,11 @@ test('jobs: shards partition the job list; seeds and crops do not depend on the 
   const parts = [0, 1, 2].flatMap((i) => planJobs(['star', 'circle'], 5, man, 0, [i, 3]));
   assert.deepEqual(parts.map((j) => j.file).sort(), all.map((j) => j.file).sort());
   const byFile = new Map(all.map((j) => [j.file, j]));
-  for (const j of parts) assert.deepEqual([j.seed, j.crop.file], [byFile.get(j.file)!.seed, byFile.get(j.file)!.crop.file]);
+  for (const j of parts)
+    assert.deepEqual([j.seed, j.crop.file], [byFile.get(j.file)!.seed, byFile.get(j.file)!.crop.file]);
   assert.equal(new Set(all.map((j) => j.seed)).size, all.length);
-  assert.ok(all.filter((j) => j.class === 'star').every((j) => j.crop.file === all[0].crop.file), 'star has one train crop, reused');
+  assert.ok(
+    all.filter((j) => j.class === 'star').every((j) => j.crop.file === all[0].crop.file),
+    'star has one train crop, reused',
+  );
 });

@@ -16,9 +16,19 @@ async function render(o: Partial<TinyModelConfig>): Promise<{ image: Float32Arra
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-tiny-'));
   writeTinyFolder(dir, o);
   const pipe = await ControlNetPipeline.load(resolveModelFolder(dir), ['cpu'], 1);
-  const control = Float32Array.from({ length: 3 * 64 * 64 }, (_, k) => ((k % 64) === 20 ? 1 : 0));   // a vertical line
-  const r = await pipe.generate({ prompt: 'a photo of a cat', negativePrompt: '', control, width: 64, height: 64, steps: 6,
-    guidance: 7.5, scheduler: 'euler-a', conditioningScale: 1, seed: 3 });
+  const control = Float32Array.from({ length: 3 * 64 * 64 }, (_, k) => (k % 64 === 20 ? 1 : 0)); // a vertical line
+  const r = await pipe.generate({
+    prompt: 'a photo of a cat',
+    negativePrompt: '',
+    control,
+    width: 64,
+    height: 64,
+    steps: 6,
+    guidance: 7.5,
+    scheduler: 'euler-a',
+    conditioningScale: 1,
+    seed: 3,
+  });
   await pipe.dispose();
   return { image: r.image, dir };
 }
@@ -29,7 +39,8 @@ test('tiny folder: four models in the real layouts, each well under a megabyte, 
   const { image, dir } = await render({});
   const files = resolveModelFolder(dir);
   assert.ok(files.tiny && /^tiny-sd v\d+$/.test(files.fingerprint));
-  for (const f of [files.textEncoder, files.controlnet, files.unet, files.vaeDecoder]) assert.ok(fs.statSync(f).size < 1e6, f);
+  for (const f of [files.textEncoder, files.controlnet, files.unet, files.vaeDecoder])
+    assert.ok(fs.statSync(f).size < 1e6, f);
   assert.ok(image.every(Number.isFinite));
   assert.ok(Math.max(...image) - Math.min(...image) > 0.2, 'not a flat image');
 });
@@ -38,6 +49,8 @@ test('float16, int64 ids, scalar int64 timestep and no conditioning_scale input:
   const ref = (await render({})).image;
   const f16 = (await render({ float16: true })).image;
   assert.ok(meanAbsDiff(ref, f16) < 0.02, `float16 differs by ${meanAbsDiff(ref, f16)}`);
-  const other = (await render({ inputIdsType: 'int64', timestepType: 'int64', timestepRank: 0, conditioningScaleInput: false })).image;
+  const other = (
+    await render({ inputIdsType: 'int64', timestepType: 'int64', timestepRank: 0, conditioningScaleInput: false })
+  ).image;
   assert.ok(meanAbsDiff(ref, other) < 0.05, `int64/scalar variant differs by ${meanAbsDiff(ref, other)}`);
 });

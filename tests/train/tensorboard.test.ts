@@ -4,23 +4,45 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import { SummaryWriter, readScalars, maskedCrc32c, eventFiles, readRecords } from '../../lib/train/tensorboard/index.js';
+import {
+  SummaryWriter,
+  readScalars,
+  maskedCrc32c,
+  eventFiles,
+  readRecords,
+} from '../../lib/train/tensorboard/index.js';
 
 /** An independent protobuf wire-format walker: field number → list of raw values. */
 function fields(buf: Uint8Array): Map<number, Array<number | Uint8Array>> {
   const out = new Map<number, Array<number | Uint8Array>>();
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let i = 0;
-  const varint = () => { let x = 0n, s = 0n; for (;;) { const b = buf[i++]; x |= BigInt(b & 0x7f) << s; s += 7n; if (!(b & 0x80)) return x; } };
+  const varint = () => {
+    let x = 0n,
+      s = 0n;
+    for (;;) {
+      const b = buf[i++];
+      x |= BigInt(b & 0x7f) << s;
+      s += 7n;
+      if (!(b & 0x80)) return x;
+    }
+  };
   while (i < buf.length) {
     const key = Number(varint());
     const [field, wire] = [key >>> 3, key & 7];
     let v: number | Uint8Array;
     if (wire === 0) v = Number(varint());
-    else if (wire === 1) { v = dv.getFloat64(i, true); i += 8; }
-    else if (wire === 5) { v = dv.getFloat32(i, true); i += 4; }
-    else if (wire === 2) { const n = Number(varint()); v = buf.subarray(i, i + n); i += n; }
-    else throw new Error(`wire type ${wire}`);
+    else if (wire === 1) {
+      v = dv.getFloat64(i, true);
+      i += 8;
+    } else if (wire === 5) {
+      v = dv.getFloat32(i, true);
+      i += 4;
+    } else if (wire === 2) {
+      const n = Number(varint());
+      v = buf.subarray(i, i + n);
+      i += n;
+    } else throw new Error(`wire type ${wire}`);
     out.set(field, [...(out.get(field) ?? []), v]);
   }
   return out;
@@ -58,11 +80,20 @@ test('event files decode (by TensorBoard field numbers) to the logged tags, step
   assert.equal(new TextDecoder().decode(value.get(1)![0] as Uint8Array), 'train/loss_ce');
   assert.equal(value.get(2)![0], 1.25);
   // Image: value field 4 = Image{height=1, width=2, colorspace=3, encoded=4}
-  const img = fields(fields(fields(fields(records[4]).get(5)![0] as Uint8Array).get(1)![0] as Uint8Array).get(4)![0] as Uint8Array);
+  const img = fields(
+    fields(fields(fields(records[4]).get(5)![0] as Uint8Array).get(1)![0] as Uint8Array).get(4)![0] as Uint8Array,
+  );
   assert.deepEqual([img.get(1)![0], img.get(2)![0], img.get(3)![0]], [2, 4, 3]);
   assert.deepEqual(Buffer.from(img.get(4)![0] as Uint8Array), png);
   // The project's own reader agrees; NaN was not logged.
-  assert.deepEqual(readScalars(dir).map((s) => [s.tag, s.step, s.value]), [['train/loss_ce', 1, 1.25], ['train/loss_bbox', 2, 0.5], ['train/loss_giou', 2, 0.75]]);
+  assert.deepEqual(
+    readScalars(dir).map((s) => [s.tag, s.step, s.value]),
+    [
+      ['train/loss_ce', 1, 1.25],
+      ['train/loss_bbox', 2, 0.5],
+      ['train/loss_giou', 2, 0.75],
+    ],
+  );
 });
 
 test('a torn final record (killed writer) is reported as truncated; a flipped byte is a CRC error', () => {

@@ -11,14 +11,18 @@ import { textTable } from '../../viz/table.js';
 
 export const ablationCommand = defineCommand({
   name: 'ablation',
-  summary: 'train the crop classifier on real crops and on real + synthetic rare-class images (same seed, split, schedule, real order); write the ablation tables',
+  summary:
+    'train the crop classifier on real crops and on real + synthetic rare-class images (same seed, split, schedule, real order); write the ablation tables',
   schema: ABLATION_SCHEMA,
-  usage: 'Examples:\n  detrlab ablation --crops data/crops --synth data/synth --output-dir runs/ablation\n  detrlab ablation --epochs 6 --seeds 0,1,2',
+  usage:
+    'Examples:\n  detrlab ablation --crops data/crops --synth data/synth --output-dir runs/ablation\n  detrlab ablation --epochs 6 --seeds 0,1,2',
   async run(p) {
     const j = await runAblation(p);
     console.log(`\n${j.synth.note}\n`);
     console.log(textTable(ablationTable(j)));
     console.log('\n' + textTable(rareClassesTable(j)));
-    console.log(`\nwrote ${path.join(p.outputDir, 'ablation.md')}, ablation.json, charts, and the runs in ${j.runs.map((r) => r.dir).join(', ')}`);
+    console.log(
+      `\nwrote ${path.join(p.outputDir, 'ablation.md')}, ablation.json, charts, and the runs in ${j.runs.map((r) => r.dir).join(', ')}`,
+    );
   },
 });

@@ -8,6 +8,8 @@ export const cropsCommand = defineCommand({
   async run(p) {
     const r = await buildCrops(p);
     const n = (s: 'train' | 'val') => Object.values(r.classes.counts[s]).reduce((a, b) => a + b, 0);
-    console.log(`${p.out}: ${n('train')} train + ${n('val')} val crops (${r.written} written, ${r.skipped} already there); rare: ${r.classes.rare.join(', ')}`);
+    console.log(
+      `${p.out}: ${n('train')} train + ${n('val')} val crops (${r.written} written, ${r.skipped} already there); rare: ${r.classes.rare.join(', ')}`,
+    );
   },
 });

@@ -11,8 +11,16 @@ export const environmentCommand = defineCommand({
   },
   async run(p) {
     const info = await initEngine({ backend: p.backend });
-    console.log(JSON.stringify({ backend: info.backend, reason: info.reason, attempts: info.attempts, versions: info.versions }, null, 2));
+    console.log(
+      JSON.stringify(
+        { backend: info.backend, reason: info.reason, attempts: info.attempts, versions: info.versions },
+        null,
+        2,
+      ),
+    );
     const r = await tinyTrainingRun(p.steps);
-    console.log(`tiny training run on ${r.backend}: loss ${r.losses[0].toFixed(4)} → ${r.losses[r.losses.length - 1].toFixed(4)} in ${r.steps} steps, ${r.msPerStep.toFixed(1)} ms/step, ${r.numTensorsLeaked} tensors leaked`);
+    console.log(
+      `tiny training run on ${r.backend}: loss ${r.losses[0].toFixed(4)} → ${r.losses[r.losses.length - 1].toFixed(4)} in ${r.steps} steps, ${r.msPerStep.toFixed(1)} ms/step, ${r.numTensorsLeaked} tensors leaked`,
+    );
   },
 });

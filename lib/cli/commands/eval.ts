@@ -15,6 +15,8 @@ export const evalCommand = defineCommand({
     for (const w of r.metrics.warnings) process.stderr.write(`warning: ${w}\n`);
     console.log(r.metrics.summary.join('\n'));
     console.log(`wrote ${r.files.metrics}, ${r.files.detections}, ${r.files.tables}, ${r.diagnosticFiles.join(', ')}`);
-    console.log(`F1-optimal score threshold ${r.bestScoreThr.toFixed(2)} (IoU ≥ 0.5): the default of visualize and error-analysis on this run`);
+    console.log(
+      `F1-optimal score threshold ${r.bestScoreThr.toFixed(2)} (IoU ≥ 0.5): the default of visualize and error-analysis on this run`,
+    );
   },
 });

@@ -11,6 +11,8 @@ export const prepareCocoCommand = defineCommand({
   async run(p) {
     const r = await prepareCoco(p);
     console.log(r.actions.map((a) => `  ${a}`).join('\n'));
-    console.log(`\n${textTable(datasetTotals(r.manifest))}\n\nwrote ${r.root}/dataset.json (${r.seconds.toFixed(1)} s)`);
+    console.log(
+      `\n${textTable(datasetTotals(r.manifest))}\n\nwrote ${r.root}/dataset.json (${r.seconds.toFixed(1)} s)`,
+    );
   },
 });

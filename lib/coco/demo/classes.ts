@@ -55,6 +55,9 @@ export const demoClass = (name: string): DemoClass => {
 export function sampleClass(rng: Rng): DemoClass {
   const total = DEMO_CLASSES.reduce((s, c) => s + c.weight, 0);
   let u = rng.random() * total;
-  for (const c of DEMO_CLASSES) { u -= c.weight; if (u < 0) return c; }
+  for (const c of DEMO_CLASSES) {
+    u -= c.weight;
+    if (u < 0) return c;
+  }
   return DEMO_CLASSES[DEMO_CLASSES.length - 1];
 }

@@ -13,9 +13,13 @@ export function car(rng: Rng): Figure {
   const roof = rng.uniform(2, 8);
   return figure([
     P(shade(c, 0.85), 16, 22, 30, roof, 72, roof, 88, 22),
-    P(GLASS, 26, 20, 34, roof + 4, 48, roof + 4, 48, 20), P(GLASS, 52, 20, 52, roof + 4, 68, roof + 4, 78, 20),
-    R(0, 20, 100, 22, c, 6), R(94, 25, 6, 5, '#ffe680', 2), R(0, 26, 4, 5, '#d33', 1),
-    ...wheel(24, 42, 9), ...wheel(76, 42, 9),
+    P(GLASS, 26, 20, 34, roof + 4, 48, roof + 4, 48, 20),
+    P(GLASS, 52, 20, 52, roof + 4, 68, roof + 4, 78, 20),
+    R(0, 20, 100, 22, c, 6),
+    R(94, 25, 6, 5, '#ffe680', 2),
+    R(0, 26, 4, 5, '#d33', 1),
+    ...wheel(24, 42, 9),
+    ...wheel(76, 42, 9),
   ]);
 }
 
@@ -24,8 +28,13 @@ export function truck(rng: Rng): Figure {
   const cargo = rng.bool(0.5) ? tint(rng, [0, 360], [0, 0.15], [0.55, 0.9]) : anyPaint(rng);
   const h = rng.uniform(34, 46);
   return figure([
-    R(0, 40 - h, 68, h, cargo, 2), R(70, 10, 28, 34, cab, 4), R(80, 14, 14, 12, GLASS, 2),
-    R(0, 40, 98, 6, '#333333'), ...wheel(16, 47, 8), ...wheel(36, 47, 8), ...wheel(84, 47, 8),
+    R(0, 40 - h, 68, h, cargo, 2),
+    R(70, 10, 28, 34, cab, 4),
+    R(80, 14, 14, 12, GLASS, 2),
+    R(0, 40, 98, 6, '#333333'),
+    ...wheel(16, 47, 8),
+    ...wheel(36, 47, 8),
+    ...wheel(84, 47, 8),
   ]);
 }
 
@@ -58,19 +67,28 @@ export function bicycle(rng: Rng): Figure {
   const c = anyPaint(rng);
   const t = rng.uniform(2.5, 3.5);
   return figure([
-    O(20, 40, 16, t, DARK), O(84, 40, 16, t, DARK),
-    L(c, 3, 20, 40, 44, 40, 70, 14, 36, 14, 20, 40), L(c, 3, 44, 40, 34, 8), L(DARK, 4, 27, 6, 39, 6),
-    L(c, 3, 70, 14, 84, 40), L(c, 3, 70, 14, 70, 6), L(DARK, 3, 64, 6, 76, 6),
+    O(20, 40, 16, t, DARK),
+    O(84, 40, 16, t, DARK),
+    L(c, 3, 20, 40, 44, 40, 70, 14, 36, 14, 20, 40),
+    L(c, 3, 44, 40, 34, 8),
+    L(DARK, 4, 27, 6, 39, 6),
+    L(c, 3, 70, 14, 84, 40),
+    L(c, 3, 70, 14, 70, 6),
+    L(DARK, 3, 64, 6, 76, 6),
   ]);
 }
 
 export function motorcycle(rng: Rng): Figure {
   const c = anyPaint(rng);
   return figure([
-    ...wheel(18, 40, 14), ...wheel(86, 40, 14),
-    L('#888888', 4, 78, 28, 86, 40), L('#888888', 3, 34, 38, 8, 36),
-    P(c, 30, 30, 44, 16, 70, 16, 80, 28, 62, 38, 36, 38), E(56, 22, 12, 7, shade(c, 1.2)),
-    R(34, 11, 26, 6, DARK, 3), L(DARK, 3, 74, 18, 78, 6, 88, 6),
+    ...wheel(18, 40, 14),
+    ...wheel(86, 40, 14),
+    L('#888888', 4, 78, 28, 86, 40),
+    L('#888888', 3, 34, 38, 8, 36),
+    P(c, 30, 30, 44, 16, 70, 16, 80, 28, 62, 38, 36, 38),
+    E(56, 22, 12, 7, shade(c, 1.2)),
+    R(34, 11, 26, 6, DARK, 3),
+    L(DARK, 3, 74, 18, 78, 6, 88, 6),
   ]);
 }
 
@@ -81,7 +99,12 @@ export function boat(rng: Rng): Figure {
     const sail = rng.bool(0.7) ? '#f7f7f2' : anyPaint(rng);
     prims.push(L('#6b4a2b', 2.5, 50, 30, 50, -34), P(sail, 53, -32, 53, 26, 90, 26), P(sail, 47, -24, 47, 26, 18, 26));
   } else {
-    prims.push(R(28, 14, 40, 16, '#f2f2f2', 3), R(33, 18, 8, 7, GLASS, 1), R(45, 18, 8, 7, GLASS, 1), R(57, 18, 8, 7, GLASS, 1));
+    prims.push(
+      R(28, 14, 40, 16, '#f2f2f2', 3),
+      R(33, 18, 8, 7, GLASS, 1),
+      R(45, 18, 8, 7, GLASS, 1),
+      R(57, 18, 8, 7, GLASS, 1),
+    );
   }
   return figure(prims);
 }

@@ -4,12 +4,34 @@
 import { Rng } from '../../engine/rng.js';
 import { Prim } from './shapes.js';
 
-export const R = (x: number, y: number, w: number, h: number, fill: string, rx = 0): Prim => ({ k: 'rect', x, y, w, h, rx, fill });
+export const R = (x: number, y: number, w: number, h: number, fill: string, rx = 0): Prim => ({
+  k: 'rect',
+  x,
+  y,
+  w,
+  h,
+  rx,
+  fill,
+});
 export const C = (cx: number, cy: number, r: number, fill: string): Prim => ({ k: 'circle', cx, cy, r, fill });
-export const E = (cx: number, cy: number, rx: number, ry: number, fill: string): Prim => ({ k: 'ellipse', cx, cy, rx, ry, fill });
+export const E = (cx: number, cy: number, rx: number, ry: number, fill: string): Prim => ({
+  k: 'ellipse',
+  cx,
+  cy,
+  rx,
+  ry,
+  fill,
+});
 export const P = (fill: string, ...pts: number[]): Prim => ({ k: 'poly', pts, fill });
 export const L = (stroke: string, sw: number, ...pts: number[]): Prim => ({ k: 'line', pts, sw, stroke });
-export const O = (cx: number, cy: number, r: number, sw: number, stroke: string): Prim => ({ k: 'ring', cx, cy, r, sw, stroke });
+export const O = (cx: number, cy: number, r: number, sw: number, stroke: string): Prim => ({
+  k: 'ring',
+  cx,
+  cy,
+  r,
+  sw,
+  stroke,
+});
 
 /** HSL (h in degrees, s and l in 0..1) → `#rrggbb`. */
 export function hsl(h: number, s: number, l: number): string {
@@ -17,7 +39,9 @@ export function hsl(h: number, s: number, l: number): string {
   const f = (n: number) => {
     const k = (n + h / 30) % 12;
     const v = l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
-    return Math.round(255 * Math.min(1, Math.max(0, v))).toString(16).padStart(2, '0');
+    return Math.round(255 * Math.min(1, Math.max(0, v)))
+      .toString(16)
+      .padStart(2, '0');
   };
   return `#${f(0)}${f(8)}${f(4)}`;
 }

@@ -20,31 +20,49 @@ export type Prim =
   | { k: 'ring'; cx: number; cy: number; r: number; sw: number; stroke: string };
 
 /** A figure in its own frame; `box` is the union of its primitives' boxes. */
-export interface Figure { prims: Prim[]; box: BoxXyxy }
+export interface Figure {
+  prims: Prim[];
+  box: BoxXyxy;
+}
 
 const ptsBox = (pts: number[], grow = 0): BoxXyxy => {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   for (let i = 0; i < pts.length; i += 2) {
-    x0 = Math.min(x0, pts[i]); x1 = Math.max(x1, pts[i]);
-    y0 = Math.min(y0, pts[i + 1]); y1 = Math.max(y1, pts[i + 1]);
+    x0 = Math.min(x0, pts[i]);
+    x1 = Math.max(x1, pts[i]);
+    y0 = Math.min(y0, pts[i + 1]);
+    y1 = Math.max(y1, pts[i + 1]);
   }
   return [x0 - grow, y0 - grow, x1 + grow, y1 + grow];
 };
 
 export function primBox(p: Prim): BoxXyxy {
   switch (p.k) {
-    case 'rect': return [p.x, p.y, p.x + p.w, p.y + p.h];
-    case 'circle': return [p.cx - p.r, p.cy - p.r, p.cx + p.r, p.cy + p.r];
-    case 'ellipse': return [p.cx - p.rx, p.cy - p.ry, p.cx + p.rx, p.cy + p.ry];
-    case 'poly': return ptsBox(p.pts);
-    case 'line': return ptsBox(p.pts, p.sw / 2);
-    case 'ring': { const r = p.r + p.sw / 2; return [p.cx - r, p.cy - r, p.cx + r, p.cy + r]; }
+    case 'rect':
+      return [p.x, p.y, p.x + p.w, p.y + p.h];
+    case 'circle':
+      return [p.cx - p.r, p.cy - p.r, p.cx + p.r, p.cy + p.r];
+    case 'ellipse':
+      return [p.cx - p.rx, p.cy - p.ry, p.cx + p.rx, p.cy + p.ry];
+    case 'poly':
+      return ptsBox(p.pts);
+    case 'line':
+      return ptsBox(p.pts, p.sw / 2);
+    case 'ring': {
+      const r = p.r + p.sw / 2;
+      return [p.cx - r, p.cy - r, p.cx + r, p.cy + r];
+    }
   }
 }
 
 export function unionBox(boxes: BoxXyxy[]): BoxXyxy {
-  return boxes.reduce<BoxXyxy>((u, b) => [Math.min(u[0], b[0]), Math.min(u[1], b[1]), Math.max(u[2], b[2]), Math.max(u[3], b[3])],
-    [Infinity, Infinity, -Infinity, -Infinity]);
+  return boxes.reduce<BoxXyxy>(
+    (u, b) => [Math.min(u[0], b[0]), Math.min(u[1], b[1]), Math.max(u[2], b[2]), Math.max(u[3], b[3])],
+    [Infinity, Infinity, -Infinity, -Infinity],
+  );
 }
 
 const q2 = (x: number) => Math.round(x * 100) / 100;
@@ -62,25 +80,42 @@ export function figure(prims: Prim[]): Figure {
 }
 
 /** Placement values as printed in the SVG (x, y to 0.01; scales to 1e-4). */
-export const quantizePlacement = (p: Placement): Placement =>
-  ({ x: q2(p.x), y: q2(p.y), sx: Math.round(p.sx * 1e4) / 1e4, sy: Math.round(p.sy * 1e4) / 1e4, mirror: p.mirror });
+export const quantizePlacement = (p: Placement): Placement => ({
+  x: q2(p.x),
+  y: q2(p.y),
+  sx: Math.round(p.sx * 1e4) / 1e4,
+  sy: Math.round(p.sy * 1e4) / 1e4,
+  mirror: p.mirror,
+});
 
 const f2 = (x: number) => (Math.round(x * 100) / 100).toString();
 const pts = (a: number[]) => a.map(f2).join(' ');
 
 export function primSvg(p: Prim): string {
   switch (p.k) {
-    case 'rect': return `<rect x="${f2(p.x)}" y="${f2(p.y)}" width="${f2(p.w)}" height="${f2(p.h)}"${p.rx ? ` rx="${f2(p.rx)}"` : ''} fill="${p.fill}"/>`;
-    case 'circle': return `<circle cx="${f2(p.cx)}" cy="${f2(p.cy)}" r="${f2(p.r)}" fill="${p.fill}"/>`;
-    case 'ellipse': return `<ellipse cx="${f2(p.cx)}" cy="${f2(p.cy)}" rx="${f2(p.rx)}" ry="${f2(p.ry)}" fill="${p.fill}"/>`;
-    case 'poly': return `<polygon points="${pts(p.pts)}" fill="${p.fill}"/>`;
-    case 'line': return `<polyline points="${pts(p.pts)}" fill="none" stroke="${p.stroke}" stroke-width="${f2(p.sw)}" stroke-linecap="round" stroke-linejoin="round"/>`;
-    case 'ring': return `<circle cx="${f2(p.cx)}" cy="${f2(p.cy)}" r="${f2(p.r)}" fill="none" stroke="${p.stroke}" stroke-width="${f2(p.sw)}"/>`;
+    case 'rect':
+      return `<rect x="${f2(p.x)}" y="${f2(p.y)}" width="${f2(p.w)}" height="${f2(p.h)}"${p.rx ? ` rx="${f2(p.rx)}"` : ''} fill="${p.fill}"/>`;
+    case 'circle':
+      return `<circle cx="${f2(p.cx)}" cy="${f2(p.cy)}" r="${f2(p.r)}" fill="${p.fill}"/>`;
+    case 'ellipse':
+      return `<ellipse cx="${f2(p.cx)}" cy="${f2(p.cy)}" rx="${f2(p.rx)}" ry="${f2(p.ry)}" fill="${p.fill}"/>`;
+    case 'poly':
+      return `<polygon points="${pts(p.pts)}" fill="${p.fill}"/>`;
+    case 'line':
+      return `<polyline points="${pts(p.pts)}" fill="none" stroke="${p.stroke}" stroke-width="${f2(p.sw)}" stroke-linecap="round" stroke-linejoin="round"/>`;
+    case 'ring':
+      return `<circle cx="${f2(p.cx)}" cy="${f2(p.cy)}" r="${f2(p.r)}" fill="none" stroke="${p.stroke}" stroke-width="${f2(p.sw)}"/>`;
   }
 }
 
 /** Where a figure goes: its box's top-left at (x, y), scaled by (sx, sy) > 0, optionally mirrored. */
-export interface Placement { x: number; y: number; sx: number; sy: number; mirror: boolean }
+export interface Placement {
+  x: number;
+  y: number;
+  sx: number;
+  sy: number;
+  mirror: boolean;
+}
 
 /** The image-space box of a placed figure (before clipping to the image). */
 export function placedBox(f: Figure, p: Placement): BoxXyxy {

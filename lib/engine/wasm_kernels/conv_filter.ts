@@ -16,19 +16,36 @@ import { convShape, im2colT, isPointwise, numPixels } from './im2col.js';
 interface Conv2DBackpropFilterArgs {
   inputs: { x: TensorInfo; dy: TensorInfo };
   backend: WasmBackend;
-  attrs: { strides: number | [number, number]; pad: unknown; dataFormat?: string; dimRoundingMode?: string; filterShape: number[] };
+  attrs: {
+    strides: number | [number, number];
+    pad: unknown;
+    dataFormat?: string;
+    dimRoundingMode?: string;
+    filterShape: number[];
+  };
 }
 
 function conv2DBackpropFilter(args: Conv2DBackpropFilterArgs): TensorInfo {
-  const { inputs: { x, dy }, backend, attrs } = args;
+  const {
+    inputs: { x, dy },
+    backend,
+    attrs,
+  } = args;
   const info = convGeometry(x.shape, attrs.filterShape, attrs);
   const g = convShape(info);
   const want = [g.B, g.Ho, g.Wo, g.Co];
-  util.assert(dy.shape.join() === want.join(), () => `Conv2DBackpropFilter: dy shape [${dy.shape}] does not match the conv output [${want}]`);
+  util.assert(
+    dy.shape.join() === want.join(),
+    () => `Conv2DBackpropFilter: dy shape [${dy.shape}] does not match the conv output [${want}]`,
+  );
   return withScratch(backend, (s) => {
-    const dW = s.output([g.KH, g.KW, g.Ci, g.Co]);                      // [kh, kw, ci, co]
-    const P = numPixels(g), rows = g.KH * g.KW * g.Ci;
-    if (P === 0 || rows * g.Co === 0) { s.zero(dW); return dW; }
+    const dW = s.output([g.KH, g.KW, g.Ci, g.Co]); // [kh, kw, ci, co]
+    const P = numPixels(g),
+      rows = g.KH * g.KW * g.Ci;
+    if (P === 0 || rows * g.Co === 0) {
+      s.zero(dW);
+      return dW;
+    }
     if (isPointwise(g)) matmul2d(s, { at: s.at(x), t: true }, { at: s.at(dy), t: false }, s.at(dW), g.Ci, P, g.Co);
     else gemmTiled(s, im2colT(g, s.at(x)), { at: s.at(dy), t: false }, s.at(dW), rows, P, g.Co);
     return dW;

@@ -12,12 +12,20 @@
  * around so that the activations are packed instead.
  */
 import { type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { CLAMP_ACTIVATIONS, convGeometry, fcRaw, heapF32, numel, withScratch, type ClampActivation, type WasmBackend } from './heap.js';
+import {
+  CLAMP_ACTIVATIONS,
+  convGeometry,
+  fcRaw,
+  heapF32,
+  numel,
+  withScratch,
+  type ClampActivation,
+  type WasmBackend,
+} from './heap.js';
 import { convShape, im2col, isPointwise, numPixels, type ConvShape } from './im2col.js';
 import { gemmTiled } from './gemm.js';
 import { COST_NS } from './costs.js';
 import { transposeBlock } from './blocks.js';
-
 
 /**
  * 'conv': tfjs' XNNPACK convolution; 'gemm': im2col · W through the fully connected operator (W packed
@@ -28,11 +36,15 @@ export type ForwardPlan = 'conv' | 'gemm' | 'gemmT';
 const seen = new WeakMap<object, ForwardPlan>();
 let forced: ForwardPlan | null = null;
 /** Forces one way (tests and the benchmark compare them); null: by cost, see `forwardPlan`. */
-export function setForwardPlan(plan: ForwardPlan | null): void { forced = plan; }
+export function setForwardPlan(plan: ForwardPlan | null): void {
+  forced = plan;
+}
 
 /** Packing and data movement (ns) of each plan for a filter XNNPACK has not packed yet. */
 function freshCosts(g: ConvShape): Record<ForwardPlan, number> {
-  const rows = g.KH * g.KW * g.Ci, w = rows * g.Co, patches = numPixels(g) * rows;
+  const rows = g.KH * g.KW * g.Ci,
+    w = rows * g.Co,
+    patches = numPixels(g) * rows;
   const im2col = isPointwise(g) ? 0 : COST_NS.im2col * patches;
   return {
     conv: COST_NS.convPack * w,
@@ -63,33 +75,55 @@ function forwardPlan(g: ConvShape, filter: TensorInfo): ForwardPlan {
 interface ConvArgs {
   inputs: { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
   backend: WasmBackend;
-  attrs: { strides: number | [number, number]; pad: unknown; dataFormat?: string; dilations?: number | [number, number]; dimRoundingMode?: string; activation?: string };
+  attrs: {
+    strides: number | [number, number];
+    pad: unknown;
+    dataFormat?: string;
+    dilations?: number | [number, number];
+    dimRoundingMode?: string;
+    activation?: string;
+  };
 }
 
 /** The cases the gemm path handles; anything else goes to tfjs' kernel. */
 function supported(a: ConvArgs): boolean {
   const { inputs: i, attrs: t } = a;
   const dil = t.dilations === undefined ? [1] : [t.dilations].flat();
-  return i.x.dtype === 'float32' && (t.dataFormat ?? 'NHWC') === 'NHWC' && dil.every((d) => d === 1) && !i.preluActivationWeights
-    && (t.activation ?? 'linear') in CLAMP_ACTIVATIONS && (!i.bias || (i.bias.shape.length === 1 && i.bias.shape[0] === i.filter.shape[3]));
+  return (
+    i.x.dtype === 'float32' &&
+    (t.dataFormat ?? 'NHWC') === 'NHWC' &&
+    dil.every((d) => d === 1) &&
+    !i.preluActivationWeights &&
+    (t.activation ?? 'linear') in CLAMP_ACTIVATIONS &&
+    (!i.bias || (i.bias.shape.length === 1 && i.bias.shape[0] === i.filter.shape[3]))
+  );
 }
 
 function convViaGemm(args: ConvArgs, g: ConvShape, plan: 'gemm' | 'gemmT'): TensorInfo {
-  const { inputs: { x, filter, bias }, backend } = args;
+  const {
+    inputs: { x, filter, bias },
+    backend,
+  } = args;
   const act = (args.attrs.activation ?? 'linear') as ClampActivation;
   return withScratch(backend, (s) => {
-    const out = s.output([g.B, g.Ho, g.Wo, g.Co]);                     // [B, Ho, Wo, co]
-    const P = numPixels(g), rows = g.KH * g.KW * g.Ci;
+    const out = s.output([g.B, g.Ho, g.Wo, g.Co]); // [B, Ho, Wo, co]
+    const P = numPixels(g),
+      rows = g.KH * g.KW * g.Ci;
     if (P === 0) return out;
-    let patches = x;                                                      // [B·Ho·Wo, kh·kw·ci]
+    let patches = x; // [B·Ho·Wo, kh·kw·ci]
     if (!isPointwise(g)) {
       patches = s.alloc([P, rows]);
       im2col(heapF32(s.be), g, s.at(x), s.at(patches));
     }
-    if (plan === 'gemm') { fcRaw(s, patches, filter, out, P, rows, g.Co, bias ?? null, act); return out; }
-    const wT = s.alloc([g.Co, rows]), pT = s.alloc([rows, P]), outT = s.alloc([g.Co, P]);
-    transposeBlock(heapF32(s.be), s.at(filter), g.Co, s.at(wT), rows, g.Co);     // Wᵀ [co, rows]
-    transposeBlock(heapF32(s.be), s.at(patches), rows, s.at(pT), P, rows);      // Pᵀ [rows, P]
+    if (plan === 'gemm') {
+      fcRaw(s, patches, filter, out, P, rows, g.Co, bias ?? null, act);
+      return out;
+    }
+    const wT = s.alloc([g.Co, rows]),
+      pT = s.alloc([rows, P]),
+      outT = s.alloc([g.Co, P]);
+    transposeBlock(heapF32(s.be), s.at(filter), g.Co, s.at(wT), rows, g.Co); // Wᵀ [co, rows]
+    transposeBlock(heapF32(s.be), s.at(patches), rows, s.at(pT), P, rows); // Pᵀ [rows, P]
     gemmTiled(s, { at: s.at(wT), t: false }, { at: s.at(pT), t: false }, s.at(outT), g.Co, rows, P);
     transposeBlock(heapF32(s.be), s.at(outT), P, s.at(out), g.Co, P);
     biasActivation(heapF32(s.be), s.at(out), P, g.Co, bias ? s.at(bias) : -1, act);
@@ -100,7 +134,8 @@ function convViaGemm(args: ConvArgs, g: ConvShape, plan: 'gemm' | 'gemmT'): Tens
 /** y[p, c] = act(y[p, c] + bias[c]) in place (bias index -1: none). */
 function biasActivation(h: Float32Array, y: number, P: number, C: number, bias: number, act: ClampActivation): void {
   if (bias < 0 && act === 'linear') return;
-  const hi = act === 'relu6' ? 6 : Infinity, lo = act === 'linear' ? -Infinity : 0;
+  const hi = act === 'relu6' ? 6 : Infinity,
+    lo = act === 'linear' ? -Infinity : 0;
   for (let p = 0; p < P; p++) {
     const row = y + p * C;
     for (let c = 0; c < C; c++) h[row + c] = Math.min(hi, Math.max(lo, h[row + c] + (bias < 0 ? 0 : h[bias + c])));

@@ -13,7 +13,13 @@
 import { backend_util, util, type DataId, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
 import { bindSimd, type WasmMemory } from './simd.js';
 
-interface TensorData { id: number; memoryOffset: number; shape: number[]; dtype: DataType; refCount: number }
+interface TensorData {
+  id: number;
+  memoryOffset: number;
+  shape: number[];
+  dtype: DataType;
+  refCount: number;
+}
 type CwrapArg = 'number' | 'array';
 interface WasmModule {
   HEAPF32: Float32Array;
@@ -51,16 +57,27 @@ export class Scratch {
   constructor(readonly be: WasmBackend) {}
 
   /** A new float32 buffer (uninitialised), freed at the end of the call. */
-  alloc(shape: number[]): TensorInfo { return this.track(this.owned, this.be.makeOutput(shape, 'float32')); }
+  alloc(shape: number[]): TensorInfo {
+    return this.track(this.owned, this.be.makeOutput(shape, 'float32'));
+  }
   /** The kernel's result buffer (uninitialised). */
-  output(shape: number[], dtype: DataType = 'float32'): TensorInfo { return this.track(this.outputs, this.be.makeOutput(shape, dtype)); }
+  output(shape: number[], dtype: DataType = 'float32'): TensorInfo {
+    return this.track(this.outputs, this.be.makeOutput(shape, dtype));
+  }
   /** A tensor id over `numel(shape)` floats of the heap starting at float index `f32Index`. */
-  view(f32Index: number, shape: number[]): TensorInfo { return this.track(this.views, this.be.makeOutput(shape, 'float32', f32Index * 4)); }
+  view(f32Index: number, shape: number[]): TensorInfo {
+    return this.track(this.views, this.be.makeOutput(shape, 'float32', f32Index * 4));
+  }
 
   /** Float index of `t` in `heapF32`. */
-  at(t: TensorInfo): number { return f32Offset(this.be, t); }
+  at(t: TensorInfo): number {
+    return f32Offset(this.be, t);
+  }
   /** Sets every element of `t` to 0. */
-  zero(t: TensorInfo): void { const at = this.at(t); heapF32(this.be).fill(0, at, at + numel(t.shape)); }
+  zero(t: TensorInfo): void {
+    const at = this.at(t);
+    heapF32(this.be).fill(0, at, at + numel(t.shape));
+  }
   /** Frees a temporary made by `alloc` now rather than at the end of the call. */
   free(t: TensorInfo): void {
     const i = this.owned.indexOf(t);
@@ -82,13 +99,17 @@ export class Scratch {
     this.be.dataIdMap.delete(v.dataId);
   }
 
-  private track(list: TensorInfo[], t: TensorInfo): TensorInfo { list.push(t); return t; }
+  private track(list: TensorInfo[], t: TensorInfo): TensorInfo {
+    list.push(t);
+    return t;
+  }
 
   /** Releases views and temporaries; on failure (`ok` false) the outputs too. */
   dispose(ok: boolean): void {
     for (const v of this.views) this.unregister(v);
     for (const t of ok ? this.owned : [...this.owned, ...this.outputs]) this.be.disposeData(t.dataId);
-    this.views.length = 0; this.owned.length = 0;
+    this.views.length = 0;
+    this.owned.length = 0;
   }
 }
 
@@ -106,14 +127,25 @@ export function withScratch<T>(be: WasmBackend, fn: (s: Scratch) => T): T {
 }
 
 type RawFn = (...a: Array<number | Uint8Array>) => void;
-interface RawEntryPoints { fusedMatMul: RawFn; conv2d: RawFn }
+interface RawEntryPoints {
+  fusedMatMul: RawFn;
+  conv2d: RawFn;
+}
 const raw = new WeakMap<WasmBackend, RawEntryPoints>();
 function entryPoints(be: WasmBackend): RawEntryPoints {
   let r = raw.get(be);
   if (!r) {
     r = {
       // Same signatures as tfjs-backend-wasm's kernels/_FusedMatMul.js and kernels/Conv2D.js.
-      fusedMatMul: be.wasm.cwrap('_FusedMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', ...new Array<CwrapArg>(7).fill('number')]),
+      fusedMatMul: be.wasm.cwrap('_FusedMatMul', null, [
+        'number',
+        'array',
+        'number',
+        'number',
+        'array',
+        'number',
+        ...new Array<CwrapArg>(7).fill('number'),
+      ]),
       conv2d: be.wasm.cwrap('Conv2D', null, new Array<CwrapArg>(19).fill('number')),
     };
     raw.set(be, r);
@@ -132,33 +164,102 @@ export type ClampActivation = keyof typeof CLAMP_ACTIVATIONS;
  * floats; XNNPACK caches the packed `b` under b's tensor id (with bias and activation), so a tensor
  * that is used again is not re-packed, while a fresh id costs a packing pass (3–10 ns per element).
  */
-export function fcRaw(s: Scratch, a: TensorInfo, b: TensorInfo, out: TensorInfo, M: number, K: number, N: number,
-  bias: TensorInfo | null = null, activation: ClampActivation = 'linear'): void {
-  entryPoints(s.be).fusedMatMul(tensorId(s.be, a), shapeBytes([1, M, K]), 3, tensorId(s.be, b), shapeBytes([1, K, N]), 3, 0, 0,
-    CLAMP_ACTIVATIONS[activation], bias ? tensorId(s.be, bias) : 0, 0, 0, tensorId(s.be, out));
+export function fcRaw(
+  s: Scratch,
+  a: TensorInfo,
+  b: TensorInfo,
+  out: TensorInfo,
+  M: number,
+  K: number,
+  N: number,
+  bias: TensorInfo | null = null,
+  activation: ClampActivation = 'linear',
+): void {
+  entryPoints(s.be).fusedMatMul(
+    tensorId(s.be, a),
+    shapeBytes([1, M, K]),
+    3,
+    tensorId(s.be, b),
+    shapeBytes([1, K, N]),
+    3,
+    0,
+    0,
+    CLAMP_ACTIVATIONS[activation],
+    bias ? tensorId(s.be, bias) : 0,
+    0,
+    0,
+    tensorId(s.be, out),
+  );
 }
 
 /** `fcRaw` on heap regions given by float index (through temporary views: `b` is always re-packed). */
 export function gemmRaw(s: Scratch, a: number, b: number, out: number, M: number, K: number, N: number): void {
-  const av = s.view(a, [M, K]), bv = s.view(b, [K, N]), ov = s.view(out, [M, N]);
+  const av = s.view(a, [M, K]),
+    bv = s.view(b, [K, N]),
+    ov = s.view(out, [M, N]);
   fcRaw(s, av, bv, ov, M, K, N);
   for (const v of [av, bv, ov]) s.release(v);
 }
 
-export interface ExplicitPad { top: number; bottom: number; left: number; right: number }
+export interface ExplicitPad {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
 /**
  * XNNPACK convolution (NHWC, dilation 1) of `x` with `filter` [kh,kw,ci,co] into `out`, which must hold
  * [B, (H+top+bottom-kh)/sh+1, …, co] floats. Tensors are TensorInfos of this backend (views allowed).
  */
-export function conv2dRaw(s: Scratch, x: TensorInfo, filter: TensorInfo, out: TensorInfo, pad: ExplicitPad, strides: [number, number]): void {
-  const [B, H, W, ci] = x.shape, [kh, kw, , co] = filter.shape;
-  entryPoints(s.be).conv2d(tensorId(s.be, x), B, H, W, tensorId(s.be, filter), kh, kw, pad.top, pad.right, pad.bottom, pad.left, 0,
-    1, 1, strides[0], strides[1], ci, co, tensorId(s.be, out));
+export function conv2dRaw(
+  s: Scratch,
+  x: TensorInfo,
+  filter: TensorInfo,
+  out: TensorInfo,
+  pad: ExplicitPad,
+  strides: [number, number],
+): void {
+  const [B, H, W, ci] = x.shape,
+    [kh, kw, , co] = filter.shape;
+  entryPoints(s.be).conv2d(
+    tensorId(s.be, x),
+    B,
+    H,
+    W,
+    tensorId(s.be, filter),
+    kh,
+    kw,
+    pad.top,
+    pad.right,
+    pad.bottom,
+    pad.left,
+    0,
+    1,
+    1,
+    strides[0],
+    strides[1],
+    ci,
+    co,
+    tensorId(s.be, out),
+  );
 }
 
 /** Conv geometry of a Conv2DBackprop* call (NHWC only; dilation 1, as tfjs' conv2d gradient requires). */
-export function convGeometry(xShape: number[], filterShape: number[], attrs: { strides: number | [number, number]; pad: unknown; dataFormat?: string; dimRoundingMode?: string }): backend_util.Conv2DInfo {
-  if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') throw new Error(`detrlab wasm conv gradients support NHWC only, got ${attrs.dataFormat}`);
-  return backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number],
-    attrs.strides, 1, attrs.pad as 'same', attrs.dimRoundingMode as 'floor' | undefined, false, 'channelsLast');
+export function convGeometry(
+  xShape: number[],
+  filterShape: number[],
+  attrs: { strides: number | [number, number]; pad: unknown; dataFormat?: string; dimRoundingMode?: string },
+): backend_util.Conv2DInfo {
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC')
+    throw new Error(`detrlab wasm conv gradients support NHWC only, got ${attrs.dataFormat}`);
+  return backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad as 'same',
+    attrs.dimRoundingMode as 'floor' | undefined,
+    false,
+    'channelsLast',
+  );
 }

@@ -45,7 +45,9 @@ const REPLACEMENTS: Replacement[] = [
 ];
 
 function unsupported(name: string): KernelFunc {
-  return (() => { throw new Error(`${name}: case not supported by detrlab's wasm kernel`); }) as KernelFunc;
+  return (() => {
+    throw new Error(`${name}: case not supported by detrlab's wasm kernel`);
+  }) as KernelFunc;
 }
 
 /** Names of the kernels detrlab provides for the wasm backend. */
@@ -57,16 +59,24 @@ const originals = new Map<string, KernelConfig>();
 
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
-  if (!getKernel('Conv2D', 'wasm')) throw new Error('registerWasmTrainingKernels: load @tensorflow/tfjs-backend-wasm first');
+  if (!getKernel('Conv2D', 'wasm'))
+    throw new Error('registerWasmTrainingKernels: load @tensorflow/tfjs-backend-wasm first');
   for (const r of REPLACEMENTS) {
     const existing = getKernel(r.name, 'wasm') as Marked | undefined;
     if (existing?.[MARK]) continue;
-    if (existing) { originals.set(r.name, existing); unregisterKernel(r.name, 'wasm'); }
+    if (existing) {
+      originals.set(r.name, existing);
+      unregisterKernel(r.name, 'wasm');
+    }
     // tfjs' kernel stays reachable as a fallback, so its setup (cwrap of its C entry point, run when the
     // backend initialises) must stay registered with ours.
     const config: Marked = {
-      kernelName: r.name, backendName: 'wasm', kernelFunc: r.make(existing?.kernelFunc),
-      setupFunc: existing?.setupFunc, disposeFunc: existing?.disposeFunc, [MARK]: true,
+      kernelName: r.name,
+      backendName: 'wasm',
+      kernelFunc: r.make(existing?.kernelFunc),
+      setupFunc: existing?.setupFunc,
+      disposeFunc: existing?.disposeFunc,
+      [MARK]: true,
     };
     registerKernel(config);
   }
@@ -81,13 +91,19 @@ export function registerWasmTrainingKernels(): void {
 export function withTfjsWasmKernels<T>(names: readonly string[], fn: () => T): T {
   const swapped: KernelConfig[] = [];
   for (const name of names) {
-    const orig = originals.get(name), mine = getKernel(name, 'wasm');
+    const orig = originals.get(name),
+      mine = getKernel(name, 'wasm');
     if (!orig || !mine) continue;
     unregisterKernel(name, 'wasm');
     registerKernel(orig);
     swapped.push(mine);
   }
-  const restore = (): void => { for (const mine of swapped) { unregisterKernel(mine.kernelName, 'wasm'); registerKernel(mine); } };
+  const restore = (): void => {
+    for (const mine of swapped) {
+      unregisterKernel(mine.kernelName, 'wasm');
+      registerKernel(mine);
+    }
+  };
   let result: T;
   try {
     result = fn();
@@ -95,7 +111,7 @@ export function withTfjsWasmKernels<T>(names: readonly string[], fn: () => T): T
     restore();
     throw e;
   }
-  if (result instanceof Promise) return result.finally(restore) as T;   // async fn: restore when it settles
+  if (result instanceof Promise) return result.finally(restore) as T; // async fn: restore when it settles
   restore();
   return result;
 }

@@ -11,69 +11,229 @@
  */
 
 /** The WebAssembly API surface used here (the project's TypeScript libs do not declare it). */
-export interface WasmMemory { readonly buffer: ArrayBufferLike }
+export interface WasmMemory {
+  readonly buffer: ArrayBufferLike;
+}
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 };
 
 // ---- a minimal WebAssembly encoder (only what the two functions need) --------------------------
-const uleb = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return o; };
+const uleb = (n: number): number[] => {
+  const o: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    o.push(b);
+  } while (n);
+  return o;
+};
 const sleb = (n: number): number[] => {
   const o: number[] = [];
-  for (;;) { const b = n & 0x7f; n >>= 7; if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) { o.push(b); return o; } o.push(b | 0x80); }
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
+      o.push(b);
+      return o;
+    }
+    o.push(b | 0x80);
+  }
 };
 const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
 const str = (s: string): number[] => vec([...Buffer.from(s, 'utf8')].map((b) => [b]));
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 
-const I32 = 0x7f, V128 = 0x7b;
-const get = (i: number): number[] => [0x20, ...uleb(i)], set = (i: number): number[] => [0x21, ...uleb(i)];
+const I32 = 0x7f,
+  V128 = 0x7b;
+const get = (i: number): number[] => [0x20, ...uleb(i)],
+  set = (i: number): number[] => [0x21, ...uleb(i)];
 const i32 = (n: number): number[] => [0x41, ...sleb(n)];
-const ADD = [0x6a], MUL = [0x6c], AND = [0x71], GE_U = [0x4f], LT_U = [0x49], SELECT = [0x1b];
+const ADD = [0x6a],
+  MUL = [0x6c],
+  AND = [0x71],
+  GE_U = [0x4f],
+  LT_U = [0x49],
+  SELECT = [0x1b];
 const v128Load = (off = 0): number[] => [0xfd, 0x00, 0x00, ...uleb(off)];
 const v128Store = (off = 0): number[] => [0xfd, 0x0b, 0x00, ...uleb(off)];
 const F32X4_ADD = [0xfd, 0xe4, 0x01];
-const f32Load = [0x2a, 0x02, 0x00], f32Store = [0x38, 0x02, 0x00], F32_ADD = [0x92];
+const f32Load = [0x2a, 0x02, 0x00],
+  f32Store = [0x38, 0x02, 0x00],
+  F32_ADD = [0x92];
 /** i8x16.shuffle picking four 32-bit lanes from the 8 lanes of two vectors. */
-const shuffle32 = (l: number[]): number[] => [0xfd, 0x0d, ...l.flatMap((x) => [4 * x, 4 * x + 1, 4 * x + 2, 4 * x + 3])];
+const shuffle32 = (l: number[]): number[] => [
+  0xfd,
+  0x0d,
+  ...l.flatMap((x) => [4 * x, 4 * x + 1, 4 * x + 2, 4 * x + 3]),
+];
 /** while (local[i] < local[end]) { body; local[i] += step } */
 const forLoop = (i: number, end: number, step: number[], body: number[]): number[] => [
-  0x02, 0x40, 0x03, 0x40, ...get(i), ...get(end), ...GE_U, 0x0d, 0x01, ...body, ...get(i), ...step, ...ADD, ...set(i), 0x0c, 0x00, 0x0b, 0x0b,
+  0x02,
+  0x40,
+  0x03,
+  0x40,
+  ...get(i),
+  ...get(end),
+  ...GE_U,
+  0x0d,
+  0x01,
+  ...body,
+  ...get(i),
+  ...step,
+  ...ADD,
+  ...set(i),
+  0x0c,
+  0x00,
+  0x0b,
+  0x0b,
 ];
 
 // ---- transpose4(src, ld, dst, R, C) ---------------------------------------------------------------
 // locals: 0 src 1 ld 2 dst 3 R 4 C | 5 R4 6 C4 7 strip 8 stripEnd 9 r 10 c 11 s 12 d 13 ldB 14 RB | 15–18 v128 a b c d
 const STRIP = 64;
 function transposeBody(): number[] {
-  const [src, ld, dst, R, C, R4, C4, strip, stripEnd, r, c, s, d, ldB, RB, a, b, cc, dd] = Array.from({ length: 19 }, (_, k) => k);
+  const [src, ld, dst, R, C, R4, C4, strip, stripEnd, r, c, s, d, ldB, RB, a, b, cc, dd] = Array.from(
+    { length: 19 },
+    (_, k) => k,
+  );
   const tile = [
     // s = src + (r·ld + c)·4 ; d = dst + (c·R + r)·4
-    ...get(r), ...get(ld), ...MUL, ...get(c), ...ADD, ...i32(4), ...MUL, ...get(src), ...ADD, ...set(s),
-    ...get(c), ...get(R), ...MUL, ...get(r), ...ADD, ...i32(4), ...MUL, ...get(dst), ...ADD, ...set(d),
-    ...get(s), ...v128Load(), ...set(a),
-    ...get(s), ...get(ldB), ...ADD, ...v128Load(), ...set(b),
-    ...get(s), ...get(ldB), ...i32(2), ...MUL, ...ADD, ...v128Load(), ...set(cc),
-    ...get(s), ...get(ldB), ...i32(3), ...MUL, ...ADD, ...v128Load(), ...set(dd),
+    ...get(r),
+    ...get(ld),
+    ...MUL,
+    ...get(c),
+    ...ADD,
+    ...i32(4),
+    ...MUL,
+    ...get(src),
+    ...ADD,
+    ...set(s),
+    ...get(c),
+    ...get(R),
+    ...MUL,
+    ...get(r),
+    ...ADD,
+    ...i32(4),
+    ...MUL,
+    ...get(dst),
+    ...ADD,
+    ...set(d),
+    ...get(s),
+    ...v128Load(),
+    ...set(a),
+    ...get(s),
+    ...get(ldB),
+    ...ADD,
+    ...v128Load(),
+    ...set(b),
+    ...get(s),
+    ...get(ldB),
+    ...i32(2),
+    ...MUL,
+    ...ADD,
+    ...v128Load(),
+    ...set(cc),
+    ...get(s),
+    ...get(ldB),
+    ...i32(3),
+    ...MUL,
+    ...ADD,
+    ...v128Load(),
+    ...set(dd),
     // columns: col0 = a0 b0 c0 d0 … ; t0 = a0 b0 a1 b1, t1 = a2 b2 a3 b3, t2 = c0 d0 c1 d1, t3 = c2 d2 c3 d3
-    ...get(d), ...get(a), ...get(b), ...shuffle32([0, 4, 1, 5]), ...get(cc), ...get(dd), ...shuffle32([0, 4, 1, 5]), ...shuffle32([0, 1, 4, 5]), ...v128Store(),
-    ...get(d), ...get(RB), ...ADD, ...get(a), ...get(b), ...shuffle32([0, 4, 1, 5]), ...get(cc), ...get(dd), ...shuffle32([0, 4, 1, 5]), ...shuffle32([2, 3, 6, 7]), ...v128Store(),
-    ...get(d), ...get(RB), ...i32(2), ...MUL, ...ADD, ...get(a), ...get(b), ...shuffle32([2, 6, 3, 7]), ...get(cc), ...get(dd), ...shuffle32([2, 6, 3, 7]), ...shuffle32([0, 1, 4, 5]), ...v128Store(),
-    ...get(d), ...get(RB), ...i32(3), ...MUL, ...ADD, ...get(a), ...get(b), ...shuffle32([2, 6, 3, 7]), ...get(cc), ...get(dd), ...shuffle32([2, 6, 3, 7]), ...shuffle32([2, 3, 6, 7]), ...v128Store(),
+    ...get(d),
+    ...get(a),
+    ...get(b),
+    ...shuffle32([0, 4, 1, 5]),
+    ...get(cc),
+    ...get(dd),
+    ...shuffle32([0, 4, 1, 5]),
+    ...shuffle32([0, 1, 4, 5]),
+    ...v128Store(),
+    ...get(d),
+    ...get(RB),
+    ...ADD,
+    ...get(a),
+    ...get(b),
+    ...shuffle32([0, 4, 1, 5]),
+    ...get(cc),
+    ...get(dd),
+    ...shuffle32([0, 4, 1, 5]),
+    ...shuffle32([2, 3, 6, 7]),
+    ...v128Store(),
+    ...get(d),
+    ...get(RB),
+    ...i32(2),
+    ...MUL,
+    ...ADD,
+    ...get(a),
+    ...get(b),
+    ...shuffle32([2, 6, 3, 7]),
+    ...get(cc),
+    ...get(dd),
+    ...shuffle32([2, 6, 3, 7]),
+    ...shuffle32([0, 1, 4, 5]),
+    ...v128Store(),
+    ...get(d),
+    ...get(RB),
+    ...i32(3),
+    ...MUL,
+    ...ADD,
+    ...get(a),
+    ...get(b),
+    ...shuffle32([2, 6, 3, 7]),
+    ...get(cc),
+    ...get(dd),
+    ...shuffle32([2, 6, 3, 7]),
+    ...shuffle32([2, 3, 6, 7]),
+    ...v128Store(),
   ];
   const stripBody = [
     // stripEnd = min(strip + STRIP, C4)
-    ...get(strip), ...i32(STRIP), ...ADD, ...get(C4), ...get(strip), ...i32(STRIP), ...ADD, ...get(C4), ...LT_U, ...SELECT, ...set(stripEnd),
-    ...i32(0), ...set(r),
+    ...get(strip),
+    ...i32(STRIP),
+    ...ADD,
+    ...get(C4),
+    ...get(strip),
+    ...i32(STRIP),
+    ...ADD,
+    ...get(C4),
+    ...LT_U,
+    ...SELECT,
+    ...set(stripEnd),
+    ...i32(0),
+    ...set(r),
     ...forLoop(r, R4, i32(4), [...get(strip), ...set(c), ...forLoop(c, stripEnd, i32(4), tile)]),
   ];
   return [
-    ...get(R), ...i32(-4), ...AND, ...set(R4), ...get(C), ...i32(-4), ...AND, ...set(C4),
-    ...get(ld), ...i32(4), ...MUL, ...set(ldB), ...get(R), ...i32(4), ...MUL, ...set(RB),
-    ...i32(0), ...set(strip), ...forLoop(strip, C4, i32(STRIP), stripBody),
+    ...get(R),
+    ...i32(-4),
+    ...AND,
+    ...set(R4),
+    ...get(C),
+    ...i32(-4),
+    ...AND,
+    ...set(C4),
+    ...get(ld),
+    ...i32(4),
+    ...MUL,
+    ...set(ldB),
+    ...get(R),
+    ...i32(4),
+    ...MUL,
+    ...set(RB),
+    ...i32(0),
+    ...set(strip),
+    ...forLoop(strip, C4, i32(STRIP), stripBody),
   ];
 }
-const TRANSPOSE_LOCALS = [[10, I32], [4, V128]];
+const TRANSPOSE_LOCALS = [
+  [10, I32],
+  [4, V128],
+];
 
 // ---- addInto(src, dst, n) ---------------------------------------------------------------------------
 // locals: 0 src 1 dst 2 n | 3 i (bytes) 4 n4B 5 nB
@@ -81,21 +241,60 @@ function addBody(): number[] {
   const [src, dst, n, i, n4B, nB] = [0, 1, 2, 3, 4, 5];
   const at = (base: number): number[] => [...get(base), ...get(i), ...ADD];
   return [
-    ...get(n), ...i32(-4), ...AND, ...i32(4), ...MUL, ...set(n4B), ...get(n), ...i32(4), ...MUL, ...set(nB),
-    ...forLoop(i, n4B, i32(16), [...at(dst), ...at(dst), ...v128Load(), ...at(src), ...v128Load(), ...F32X4_ADD, ...v128Store()]),
+    ...get(n),
+    ...i32(-4),
+    ...AND,
+    ...i32(4),
+    ...MUL,
+    ...set(n4B),
+    ...get(n),
+    ...i32(4),
+    ...MUL,
+    ...set(nB),
+    ...forLoop(i, n4B, i32(16), [
+      ...at(dst),
+      ...at(dst),
+      ...v128Load(),
+      ...at(src),
+      ...v128Load(),
+      ...F32X4_ADD,
+      ...v128Store(),
+    ]),
     ...forLoop(i, nB, i32(4), [...at(dst), ...at(dst), ...f32Load, ...at(src), ...f32Load, ...F32_ADD, ...f32Store]),
   ];
 }
 const ADD_LOCALS = [[3, I32]];
 
 function moduleBytes(): Uint8Array {
-  const fn = (locals: number[][], body: number[]): number[] => { const b = [...vec(locals.map(([n, t]) => [...uleb(n), t])), ...body, 0x0b]; return [...uleb(b.length), ...b]; };
+  const fn = (locals: number[][], body: number[]): number[] => {
+    const b = [...vec(locals.map(([n, t]) => [...uleb(n), t])), ...body, 0x0b];
+    return [...uleb(b.length), ...b];
+  };
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec(Array(5).fill([I32])), 0x00], [0x60, ...vec(Array(3).fill([I32])), 0x00]])),
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(
+      1,
+      vec([
+        [0x60, ...vec(Array(5).fill([I32])), 0x00],
+        [0x60, ...vec(Array(3).fill([I32])), 0x00],
+      ]),
+    ),
     ...section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x00]])),
     ...section(3, vec([[0], [1]])),
-    ...section(7, vec([[...str('transpose4'), 0x00, 0x00], [...str('addInto'), 0x00, 0x01]])),
+    ...section(
+      7,
+      vec([
+        [...str('transpose4'), 0x00, 0x00],
+        [...str('addInto'), 0x00, 0x01],
+      ]),
+    ),
     ...section(10, vec([fn(TRANSPOSE_LOCALS, transposeBody()), fn(ADD_LOCALS, addBody())])),
   ]);
 }
@@ -107,10 +306,12 @@ export function bindSimd(h: Float32Array, memory: WasmMemory | undefined): void 
   if (!byBuffer.has(h.buffer)) byBuffer.set(h.buffer, simdLoops(memory));
 }
 /** The loops for the memory under `h`, if bound (null: use JavaScript). */
-export const simdFor = (h: Float32Array): SimdLoops | null => (enabled ? byBuffer.get(h.buffer) ?? null : null);
+export const simdFor = (h: Float32Array): SimdLoops | null => (enabled ? (byBuffer.get(h.buffer) ?? null) : null);
 let enabled = true;
 /** Turns the SIMD loops off (tests and the benchmark compare with the JavaScript loops). */
-export function setSimdEnabled(on: boolean): void { enabled = on; }
+export function setSimdEnabled(on: boolean): void {
+  enabled = on;
+}
 
 export interface SimdLoops {
   transpose4(src: number, ld: number, dst: number, R: number, C: number): void;

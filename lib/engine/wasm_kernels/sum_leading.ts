@@ -11,7 +11,11 @@ import { addRun } from './blocks.js';
 
 const BLOCK_ROWS = 256;
 
-interface SumArgs { inputs: { x: TensorInfo }; backend: WasmBackend; attrs: { axis: number | number[]; keepDims: boolean } }
+interface SumArgs {
+  inputs: { x: TensorInfo };
+  backend: WasmBackend;
+  attrs: { axis: number | number[]; keepDims: boolean };
+}
 
 /** Number of leading axes reduced, or -1 if `axis` is not a proper leading prefix. */
 function leadingAxes(shape: number[], axis: number | number[]): number {
@@ -21,7 +25,8 @@ function leadingAxes(shape: number[], axis: number | number[]): number {
 }
 
 function sumRows(s: Scratch, x: number, out: number, rows: number, inner: number): void {
-  const block = s.alloc([inner]), b = s.at(block);
+  const block = s.alloc([inner]),
+    b = s.at(block);
   heapF32(s.be).fill(0, out, out + inner);
   for (let r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
     const h = heapF32(s.be);
@@ -34,12 +39,19 @@ function sumRows(s: Scratch, x: number, out: number, rows: number, inner: number
 /** Kernel function for `Sum`; `original` is tfjs' (every case but float32 leading-axes sums). */
 export function makeSum(original: KernelFunc): KernelFunc {
   return ((args: SumArgs) => {
-    const { inputs: { x }, backend, attrs } = args;
+    const {
+      inputs: { x },
+      backend,
+      attrs,
+    } = args;
     const lead = x.dtype === 'float32' ? leadingAxes(x.shape, attrs.axis) : -1;
     if (lead < 0 || numel(x.shape) === 0) return original(args as never);
-    const rows = numel(x.shape.slice(0, lead)), inner = numel(x.shape.slice(lead));
+    const rows = numel(x.shape.slice(0, lead)),
+      inner = numel(x.shape.slice(lead));
     return withScratch(backend, (s) => {
-      const out = s.output(attrs.keepDims ? [...x.shape.slice(0, lead).map(() => 1), ...x.shape.slice(lead)] : x.shape.slice(lead));
+      const out = s.output(
+        attrs.keepDims ? [...x.shape.slice(0, lead).map(() => 1), ...x.shape.slice(lead)] : x.shape.slice(lead),
+      );
       sumRows(s, s.at(x), s.at(out), rows, inner);
       return out;
     });

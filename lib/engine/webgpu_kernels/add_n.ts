@@ -14,7 +14,10 @@ import * as tf from '@tensorflow/tfjs-core';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 type KernelFunc = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
-interface LimitedBackend { device: { limits: { maxStorageBuffersPerShaderStage: number } }; disposeData(dataId: object): void }
+interface LimitedBackend {
+  device: { limits: { maxStorageBuffersPerShaderStage: number } };
+  disposeData(dataId: object): void;
+}
 
 /** Wraps an AddN kernel function so that no call gets more than `maxStorageBuffersPerShaderStage − 1` inputs. */
 export function chunkedAddN(stock: KernelFunc): KernelFunc {
@@ -25,7 +28,9 @@ export function chunkedAddN(stock: KernelFunc): KernelFunc {
     if (inputs.length <= max) return stock(args) as tf.TensorInfo;
     const partial: tf.TensorInfo[] = [];
     for (let i = 0; i < inputs.length; i += max) {
-      partial.push(stock({ ...args, inputs: inputs.slice(i, i + max) as unknown as tf.NamedTensorInfoMap }) as tf.TensorInfo);
+      partial.push(
+        stock({ ...args, inputs: inputs.slice(i, i + max) as unknown as tf.NamedTensorInfoMap }) as tf.TensorInfo,
+      );
     }
     const out = run({ ...args, inputs: partial as unknown as tf.NamedTensorInfoMap });
     for (const p of partial) backend.disposeData(p.dataId);
@@ -41,6 +46,10 @@ export function registerChunkedAddN(): boolean {
   const k = tf.getKernel('AddN', 'webgpu') as (tf.KernelConfig & { [WRAPPED]?: true }) | undefined;
   if (!k || k[WRAPPED]) return false;
   tf.unregisterKernel('AddN', 'webgpu');
-  tf.registerKernel({ ...k, kernelFunc: chunkedAddN(k.kernelFunc as KernelFunc) as tf.KernelFunc, [WRAPPED]: true } as tf.KernelConfig);
+  tf.registerKernel({
+    ...k,
+    kernelFunc: chunkedAddN(k.kernelFunc as KernelFunc) as tf.KernelFunc,
+    [WRAPPED]: true,
+  } as tf.KernelConfig);
   return true;
 }

@@ -23,9 +23,17 @@ export class WebGpuSyncReadError extends Error {
   }
 }
 
-interface TensorData { values?: unknown; dtype: string; shape: number[] }
-interface BackendProto { readSync(this: BackendLike, dataId: object): unknown }
-interface BackendLike { tensorMap: { get(dataId: object): TensorData } }
+interface TensorData {
+  values?: unknown;
+  dtype: string;
+  shape: number[];
+}
+interface BackendProto {
+  readSync(this: BackendLike, dataId: object): unknown;
+}
+interface BackendLike {
+  tensorMap: { get(dataId: object): TensorData };
+}
 
 const PATCHED = Symbol.for('detrlab.webgpu.readSync');
 

@@ -12,8 +12,11 @@ import { ATTR_TYPE, encodeModel, ONNX_DTYPE, OnnxDtypeName } from './onnx_proto.
 
 export type Dim = number | string;
 export type AttrValue =
-  | { kind: 'int'; v: number } | { kind: 'float'; v: number } | { kind: 'string'; v: string }
-  | { kind: 'ints'; v: number[] } | { kind: 'floats'; v: number[] };
+  | { kind: 'int'; v: number }
+  | { kind: 'float'; v: number }
+  | { kind: 'string'; v: string }
+  | { kind: 'ints'; v: number[] }
+  | { kind: 'floats'; v: number[] };
 export const attr = {
   int: (v: number): AttrValue => ({ kind: 'int', v }),
   float: (v: number): AttrValue => ({ kind: 'float', v }),
@@ -26,16 +29,26 @@ type TensorData = Float32Array | Int32Array | BigInt64Array | Uint16Array | Floa
 
 const valueInfo = (name: string, dtype: OnnxDtypeName, dims: Dim[]) => ({
   name,
-  type: { tensorType: { elemType: ONNX_DTYPE[dtype], shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  type: {
+    tensorType: {
+      elemType: ONNX_DTYPE[dtype],
+      shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+    },
+  },
 });
 
 function encodeAttr(name: string, a: AttrValue): Record<string, unknown> {
   switch (a.kind) {
-    case 'int': return { name, type: ATTR_TYPE.INT, i: a.v };
-    case 'float': return { name, type: ATTR_TYPE.FLOAT, f: a.v };
-    case 'string': return { name, type: ATTR_TYPE.STRING, s: Buffer.from(a.v, 'utf8') };
-    case 'ints': return { name, type: ATTR_TYPE.INTS, ints: a.v };
-    case 'floats': return { name, type: ATTR_TYPE.FLOATS, floats: a.v };
+    case 'int':
+      return { name, type: ATTR_TYPE.INT, i: a.v };
+    case 'float':
+      return { name, type: ATTR_TYPE.FLOAT, f: a.v };
+    case 'string':
+      return { name, type: ATTR_TYPE.STRING, s: Buffer.from(a.v, 'utf8') };
+    case 'ints':
+      return { name, type: ATTR_TYPE.INTS, ints: a.v };
+    case 'floats':
+      return { name, type: ATTR_TYPE.FLOATS, floats: a.v };
   }
 }
 
@@ -69,8 +82,12 @@ export class GraphBuilder {
   }
 
   /** Shorthands for small constants. */
-  f32(values: number[], dims: number[] = [values.length]): string { return this.init(Float32Array.from(values), dims); }
-  i64(values: number[], dims: number[] = [values.length]): string { return this.init(BigInt64Array.from(values.map(BigInt)), dims, 'int64'); }
+  f32(values: number[], dims: number[] = [values.length]): string {
+    return this.init(Float32Array.from(values), dims);
+  }
+  i64(values: number[], dims: number[] = [values.length]): string {
+    return this.init(BigInt64Array.from(values.map(BigInt)), dims, 'int64');
+  }
 
   /** Adds a node with one output; returns the output's name. */
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
@@ -80,14 +97,23 @@ export class GraphBuilder {
   opN(opType: string, inputs: string[], nOut: number, attrs: Record<string, AttrValue> = {}): string[] {
     const id = this.counter++;
     const outs = Array.from({ length: nOut }, (_, k) => `${opType.toLowerCase()}_${id}_${k}`);
-    this.nodes.push({ opType, input: inputs, output: outs, name: `${opType}_${id}`, attribute: Object.entries(attrs).map(([k, v]) => encodeAttr(k, v)) });
+    this.nodes.push({
+      opType,
+      input: inputs,
+      output: outs,
+      name: `${opType}_${id}`,
+      attribute: Object.entries(attrs).map(([k, v]) => encodeAttr(k, v)),
+    });
     return outs;
   }
 
   /** The model: IR version 8, default-domain opset 17 (ReduceMean still takes `axes` as an attribute there). */
   toBytes(meta: Record<string, string> = {}, opset = 17): Uint8Array {
     return encodeModel({
-      irVersion: 8, producerName: 'detrlab', producerVersion: '0.1.0', opsetImport: [{ domain: '', version: opset }],
+      irVersion: 8,
+      producerName: 'detrlab',
+      producerVersion: '0.1.0',
+      opsetImport: [{ domain: '', version: opset }],
       metadataProps: Object.entries(meta).map(([key, value]) => ({ key, value })),
       graph: { name: this.name, node: this.nodes, initializer: this.inits, input: this.inputs, output: this.outputs },
     });

@@ -7,7 +7,16 @@
 import * as protobuf from 'protobufjs';
 
 /** TensorProto.DataType values. */
-export const ONNX_DTYPE = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, double: 11 } as const;
+export const ONNX_DTYPE = {
+  float: 1,
+  uint8: 2,
+  int8: 3,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float16: 10,
+  double: 11,
+} as const;
 export type OnnxDtypeName = keyof typeof ONNX_DTYPE;
 
 /** AttributeProto.AttributeType values. */
@@ -23,7 +32,12 @@ const SCHEMA = {
         OperatorSetIdProto: { fields: { domain: f(1, 'string'), version: f(2, 'int64') } },
         TensorShapeProto: {
           fields: { dim: f(1, 'Dimension', 'repeated') },
-          nested: { Dimension: { oneofs: { value: { oneof: ['dimValue', 'dimParam'] } }, fields: { dimValue: f(1, 'int64'), dimParam: f(2, 'string') } } },
+          nested: {
+            Dimension: {
+              oneofs: { value: { oneof: ['dimValue', 'dimParam'] } },
+              fields: { dimValue: f(1, 'int64'), dimParam: f(2, 'string') },
+            },
+          },
         },
         TypeProto: {
           oneofs: { value: { oneof: ['tensorType'] } },
@@ -44,27 +58,48 @@ const SCHEMA = {
         },
         AttributeProto: {
           fields: {
-            name: f(1, 'string'), f: f(2, 'float'), i: f(3, 'int64'), s: f(4, 'bytes'), t: f(5, 'TensorProto'),
-            floats: f(7, 'float', 'repeated'), ints: f(8, 'int64', 'repeated'), type: f(20, 'int32'),
+            name: f(1, 'string'),
+            f: f(2, 'float'),
+            i: f(3, 'int64'),
+            s: f(4, 'bytes'),
+            t: f(5, 'TensorProto'),
+            floats: f(7, 'float', 'repeated'),
+            ints: f(8, 'int64', 'repeated'),
+            type: f(20, 'int32'),
           },
         },
         NodeProto: {
           fields: {
-            input: f(1, 'string', 'repeated'), output: f(2, 'string', 'repeated'), name: f(3, 'string'),
-            opType: f(4, 'string'), attribute: f(5, 'AttributeProto', 'repeated'), docString: f(6, 'string'), domain: f(7, 'string'),
+            input: f(1, 'string', 'repeated'),
+            output: f(2, 'string', 'repeated'),
+            name: f(3, 'string'),
+            opType: f(4, 'string'),
+            attribute: f(5, 'AttributeProto', 'repeated'),
+            docString: f(6, 'string'),
+            domain: f(7, 'string'),
           },
         },
         GraphProto: {
           fields: {
-            node: f(1, 'NodeProto', 'repeated'), name: f(2, 'string'), initializer: f(5, 'TensorProto', 'repeated'),
-            docString: f(10, 'string'), input: f(11, 'ValueInfoProto', 'repeated'), output: f(12, 'ValueInfoProto', 'repeated'),
+            node: f(1, 'NodeProto', 'repeated'),
+            name: f(2, 'string'),
+            initializer: f(5, 'TensorProto', 'repeated'),
+            docString: f(10, 'string'),
+            input: f(11, 'ValueInfoProto', 'repeated'),
+            output: f(12, 'ValueInfoProto', 'repeated'),
           },
         },
         ModelProto: {
           fields: {
-            irVersion: f(1, 'int64'), producerName: f(2, 'string'), producerVersion: f(3, 'string'), domain: f(4, 'string'),
-            modelVersion: f(5, 'int64'), docString: f(6, 'string'), graph: f(7, 'GraphProto'),
-            opsetImport: f(8, 'OperatorSetIdProto', 'repeated'), metadataProps: f(14, 'StringStringEntryProto', 'repeated'),
+            irVersion: f(1, 'int64'),
+            producerName: f(2, 'string'),
+            producerVersion: f(3, 'string'),
+            domain: f(4, 'string'),
+            modelVersion: f(5, 'int64'),
+            docString: f(6, 'string'),
+            graph: f(7, 'GraphProto'),
+            opsetImport: f(8, 'OperatorSetIdProto', 'repeated'),
+            metadataProps: f(14, 'StringStringEntryProto', 'repeated'),
           },
         },
       },

@@ -10,7 +10,10 @@ import { Rng } from '../../engine/rng.js';
 import { alphasCumprod, inferenceTimesteps, NoiseScheduleConfig, TimestepSpacing } from './noise_schedule.js';
 import { addNoise, axpby, Scheduler } from './scheduler.js';
 
-export interface DdimOptions { eta?: number; spacing?: TimestepSpacing }
+export interface DdimOptions {
+  eta?: number;
+  spacing?: TimestepSpacing;
+}
 
 export class DdimScheduler implements Scheduler {
   readonly name = 'ddim' as const;
@@ -36,7 +39,9 @@ export class DdimScheduler implements Scheduler {
     return { alphaT: this.ac[t], alphaPrev: prev >= 0 ? this.ac[prev] : this.finalAlphaCumprod };
   }
 
-  scaleModelInput(sample: Float32Array): Float32Array { return sample; }
+  scaleModelInput(sample: Float32Array): Float32Array {
+    return sample;
+  }
 
   step(eps: Float32Array, i: number, sample: Float32Array, rng: Rng): Float32Array {
     const { alphaT, alphaPrev } = this.alphas(i);

@@ -7,10 +7,21 @@
  *   2nd order: r = h₀/h, D0 = m0, D1 = (m0 − m1)/r, x ← (σ_t/σ_s0)·x − α_t(e^{−h}−1)·D0 − ½α_t(e^{−h}−1)·D1
  * First step and last step are 1st order. init_noise_sigma = 1, scale_model_input is the identity. Deterministic.
  */
-import { alphasCumprod, linspace, NoiseScheduleConfig, roundHalfEven, sigmaOf, interpAtTimestep } from './noise_schedule.js';
+import {
+  alphasCumprod,
+  linspace,
+  NoiseScheduleConfig,
+  roundHalfEven,
+  sigmaOf,
+  interpAtTimestep,
+} from './noise_schedule.js';
 import { axpby, Scheduler } from './scheduler.js';
 
-interface VpPoint { alpha: number; sigma: number; lambda: number }
+interface VpPoint {
+  alpha: number;
+  sigma: number;
+  lambda: number;
+}
 const vp = (s: number): VpPoint => {
   const alpha = 1 / Math.sqrt(s * s + 1);
   const sigma = s * alpha;
@@ -26,24 +37,29 @@ export class DpmSolverPP2MScheduler implements Scheduler {
 
   constructor(cfg: NoiseScheduleConfig, steps: number) {
     const T = cfg.numTrainTimesteps;
-    this.timesteps = linspace(0, T - 1, steps + 1).map(roundHalfEven).reverse().slice(0, steps);
+    this.timesteps = linspace(0, T - 1, steps + 1)
+      .map(roundHalfEven)
+      .reverse()
+      .slice(0, steps);
     const table = Array.from(alphasCumprod(cfg), sigmaOf);
     this.sigmas = [...this.timesteps.map((t) => interpAtTimestep(table, t)), 0];
   }
 
-  scaleModelInput(sample: Float32Array): Float32Array { return sample; }
+  scaleModelInput(sample: Float32Array): Float32Array {
+    return sample;
+  }
 
   step(eps: Float32Array, i: number, sample: Float32Array): Float32Array {
     const s0 = vp(this.sigmas[i]);
     const t = vp(this.sigmas[i + 1]);
-    const x0 = axpby(1 / s0.alpha, sample, -s0.sigma / s0.alpha, eps);     // x̂₀ = (x − σ_s ε)/α_s
+    const x0 = axpby(1 / s0.alpha, sample, -s0.sigma / s0.alpha, eps); // x̂₀ = (x − σ_s ε)/α_s
     const h = t.lambda - s0.lambda;
     const em1 = Math.exp(-h) - 1;
     const firstOrder = i === 0 || i === this.timesteps.length - 1 || this.prevX0 === undefined;
     let d = x0;
     if (!firstOrder) {
       const r = (s0.lambda - vp(this.sigmas[i - 1]).lambda) / h;
-      d = axpby(1 + 0.5 / r, x0, -0.5 / r, this.prevX0!);                 // D0 + ½·D1
+      d = axpby(1 + 0.5 / r, x0, -0.5 / r, this.prevX0!); // D0 + ½·D1
     }
     this.prevX0 = x0;
     return axpby(t.sigma / s0.sigma, sample, -t.alpha * em1, d);

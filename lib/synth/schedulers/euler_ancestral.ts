@@ -8,7 +8,14 @@
  * Default spacing "linspace" (fractional float32 timesteps, passed to the UNet as they are).
  */
 import { Rng } from '../../engine/rng.js';
-import { alphasCumprod, inferenceTimesteps, interpAtTimestep, NoiseScheduleConfig, sigmaOf, TimestepSpacing } from './noise_schedule.js';
+import {
+  alphasCumprod,
+  inferenceTimesteps,
+  interpAtTimestep,
+  NoiseScheduleConfig,
+  sigmaOf,
+  TimestepSpacing,
+} from './noise_schedule.js';
 import { addNoise, axpby, Scheduler } from './scheduler.js';
 
 /** σ at each inference timestep, followed by 0 (diffusers' `self.sigmas`). */

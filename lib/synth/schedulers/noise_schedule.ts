@@ -21,8 +21,12 @@ export interface NoiseScheduleConfig {
 }
 
 export const SD15_NOISE_SCHEDULE: NoiseScheduleConfig = {
-  numTrainTimesteps: 1000, betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear',
-  stepsOffset: 1, setAlphaToOne: false,
+  numTrainTimesteps: 1000,
+  betaStart: 0.00085,
+  betaEnd: 0.012,
+  betaSchedule: 'scaled_linear',
+  stepsOffset: 1,
+  setAlphaToOne: false,
 };
 
 /** numpy/torch `linspace(a, b, n)`: a + i·(b − a)/(n − 1), the last one exactly b. */
@@ -34,12 +38,16 @@ export function linspace(a: number, b: number, n: number): number[] {
 
 /** ᾱ_t for t = 0 … T−1. scaled_linear: β = linspace(√β₀, √β₁, T)²; linear: β = linspace(β₀, β₁, T). */
 export function alphasCumprod(cfg: NoiseScheduleConfig): Float64Array {
-  const betas = cfg.betaSchedule === 'scaled_linear'
-    ? linspace(Math.sqrt(cfg.betaStart), Math.sqrt(cfg.betaEnd), cfg.numTrainTimesteps).map((b) => b * b)
-    : linspace(cfg.betaStart, cfg.betaEnd, cfg.numTrainTimesteps);
+  const betas =
+    cfg.betaSchedule === 'scaled_linear'
+      ? linspace(Math.sqrt(cfg.betaStart), Math.sqrt(cfg.betaEnd), cfg.numTrainTimesteps).map((b) => b * b)
+      : linspace(cfg.betaStart, cfg.betaEnd, cfg.numTrainTimesteps);
   const out = new Float64Array(cfg.numTrainTimesteps);
   let prod = 1;
-  betas.forEach((b, i) => { prod *= 1 - b; out[i] = prod; });
+  betas.forEach((b, i) => {
+    prod *= 1 - b;
+    out[i] = prod;
+  });
   return out;
 }
 
@@ -53,7 +61,12 @@ export const sigmaOf = (alphaBar: number): number => Math.sqrt((1 - alphaBar) / 
  *   trailing: round(arange(T, 0, −T/N)) − 1                        (integers)
  * `roundLinspace` rounds the linspace values (DDIM does `.round()`, Euler keeps the fractions).
  */
-export function inferenceTimesteps(cfg: NoiseScheduleConfig, steps: number, spacing: TimestepSpacing, roundLinspace: boolean): number[] {
+export function inferenceTimesteps(
+  cfg: NoiseScheduleConfig,
+  steps: number,
+  spacing: TimestepSpacing,
+  roundLinspace: boolean,
+): number[] {
   const T = cfg.numTrainTimesteps;
   if (spacing === 'leading') {
     const ratio = Math.floor(T / steps);
@@ -63,7 +76,7 @@ export function inferenceTimesteps(cfg: NoiseScheduleConfig, steps: number, spac
     const ts = linspace(0, T - 1, steps).reverse();
     return ts.map((t) => (roundLinspace ? roundHalfEven(t) : Math.fround(t)));
   }
-  const ratio = T / steps;   // np.arange(T, 0, -ratio) has ceil(T / ratio) elements T − i·ratio
+  const ratio = T / steps; // np.arange(T, 0, -ratio) has ceil(T / ratio) elements T − i·ratio
   return Array.from({ length: Math.ceil(T / ratio) }, (_, i) => roundHalfEven(T - i * ratio) - 1);
 }
 

@@ -13,15 +13,23 @@ export function bytesToUnicode(): string[] {
   for (let b = 0; b < 256; b++) if (keep(b)) order.push([b, String.fromCharCode(b)]);
   let n = 0;
   for (let b = 0; b < 256; b++) if (!keep(b)) order.push([b, String.fromCharCode(256 + n++)]);
-  return order.map(([, c]) => c);   // in CLIP's vocabulary order (printables first)
+  return order.map(([, c]) => c); // in CLIP's vocabulary order (printables first)
 }
 
 /** vocab.json content for a merge list (`"a b"` lines, in rank order). */
 export function clipVocab(merges: string[]): Record<string, number> {
   const symbols = bytesToUnicode();
-  const list = [...symbols, ...symbols.map((s) => s + '</w>'), ...merges.map((m) => m.replace(' ', '')), BOS_TOKEN, EOS_TOKEN];
+  const list = [
+    ...symbols,
+    ...symbols.map((s) => s + '</w>'),
+    ...merges.map((m) => m.replace(' ', '')),
+    BOS_TOKEN,
+    EOS_TOKEN,
+  ];
   const vocab: Record<string, number> = {};
-  list.forEach((t, i) => { if (!(t in vocab)) vocab[t] = i; });
+  list.forEach((t, i) => {
+    if (!(t in vocab)) vocab[t] = i;
+  });
   return vocab;
 }
 
@@ -39,7 +47,10 @@ export function mergesForWords(words: string[]): string[] {
     for (let i = 1; i < chars.length; i++) {
       const next = chars[i] + (i === chars.length - 1 ? '</w>' : '');
       const m = `${acc} ${next}`;
-      if (!seen.has(m)) { seen.add(m); out.push(m); }
+      if (!seen.has(m)) {
+        seen.add(m);
+        out.push(m);
+      }
       acc += next;
     }
   }

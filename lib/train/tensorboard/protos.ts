@@ -22,7 +22,11 @@ const root = protobuf.Root.fromJSON({
           },
         },
         SessionLog: {
-          fields: { status: { type: 'int32', id: 1 }, checkpoint_path: { type: 'string', id: 2 }, msg: { type: 'string', id: 3 } },
+          fields: {
+            status: { type: 'int32', id: 1 },
+            checkpoint_path: { type: 'string', id: 2 },
+            msg: { type: 'string', id: 3 },
+          },
         },
         Summary: {
           fields: { value: { rule: 'repeated', type: 'Value', id: 1 } },
@@ -55,7 +59,9 @@ const root = protobuf.Root.fromJSON({
             summary_description: { type: 'string', id: 3 },
             data_class: { type: 'int32', id: 4 },
           },
-          nested: { PluginData: { fields: { plugin_name: { type: 'string', id: 1 }, content: { type: 'bytes', id: 2 } } } },
+          nested: {
+            PluginData: { fields: { plugin_name: { type: 'string', id: 1 }, content: { type: 'bytes', id: 2 } } },
+          },
         },
         TensorProto: {
           fields: {
@@ -90,14 +96,36 @@ export const COLORSPACE_RGBA = 4;
 /** SessionLog.SessionStatus START: TensorBoard drops earlier events with step ≥ this event's step. */
 export const SESSION_START = 1;
 
-export interface DecodedValue { tag: string; simple_value?: number; image?: { height: number; width: number; colorspace: number; encoded_image_string: Uint8Array }; tensor?: { dtype: number; string_val?: Uint8Array[]; float_val?: number[] }; metadata?: { plugin_data?: { plugin_name: string } } }
-export interface DecodedEvent { wall_time: number; step: number; file_version?: string; summary?: { value: DecodedValue[] }; session_log?: { status: number; msg?: string } }
+export interface DecodedValue {
+  tag: string;
+  simple_value?: number;
+  image?: { height: number; width: number; colorspace: number; encoded_image_string: Uint8Array };
+  tensor?: { dtype: number; string_val?: Uint8Array[]; float_val?: number[] };
+  metadata?: { plugin_data?: { plugin_name: string } };
+}
+export interface DecodedEvent {
+  wall_time: number;
+  step: number;
+  file_version?: string;
+  summary?: { value: DecodedValue[] };
+  session_log?: { status: number; msg?: string };
+}
 
-export function encodeEvent(e: { wall_time: number; step: number; file_version?: string; summary?: { value: object[] }; session_log?: { status: number; msg?: string } }): Uint8Array {
+export function encodeEvent(e: {
+  wall_time: number;
+  step: number;
+  file_version?: string;
+  summary?: { value: object[] };
+  session_log?: { status: number; msg?: string };
+}): Uint8Array {
   return EventProto.encode(EventProto.fromObject(e)).finish();
 }
 
 export function decodeEvent(bytes: Uint8Array): DecodedEvent {
   const msg = EventProto.decode(bytes);
-  return EventProto.toObject(msg, { longs: Number, defaults: false, bytes: Uint8Array as unknown as typeof String }) as DecodedEvent;
+  return EventProto.toObject(msg, {
+    longs: Number,
+    defaults: false,
+    bytes: Uint8Array as unknown as typeof String,
+  }) as DecodedEvent;
 }

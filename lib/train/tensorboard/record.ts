@@ -29,11 +29,13 @@ export function readRecords(buf: Buffer): { records: Buffer[]; truncated: boolea
   let off = 0;
   while (off < buf.length) {
     if (off + 12 > buf.length) return { records, truncated: true };
-    if (buf.readUInt32LE(off + 8) !== maskedCrc32c(buf.subarray(off, off + 8))) throw new Error(`TFRecord length CRC mismatch at byte ${off}`);
+    if (buf.readUInt32LE(off + 8) !== maskedCrc32c(buf.subarray(off, off + 8)))
+      throw new Error(`TFRecord length CRC mismatch at byte ${off}`);
     const len = Number(buf.readBigUInt64LE(off));
     if (off + 12 + len + 4 > buf.length) return { records, truncated: true };
     const data = buf.subarray(off + 12, off + 12 + len);
-    if (buf.readUInt32LE(off + 12 + len) !== maskedCrc32c(data)) throw new Error(`TFRecord data CRC mismatch at byte ${off}`);
+    if (buf.readUInt32LE(off + 12 + len) !== maskedCrc32c(data))
+      throw new Error(`TFRecord data CRC mismatch at byte ${off}`);
     records.push(data);
     off += 12 + len + 4;
   }

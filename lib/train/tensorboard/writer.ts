@@ -17,10 +17,16 @@ export class SummaryWriter {
   private fd: number;
   private lastSync = 0;
 
-  constructor(readonly logdir: string, opts: { filenameSuffix?: string } = {}) {
+  constructor(
+    readonly logdir: string,
+    opts: { filenameSuffix?: string } = {},
+  ) {
     fs.mkdirSync(logdir, { recursive: true });
     const secs = Math.floor(Date.now() / 1000);
-    this.file = path.join(logdir, `events.out.tfevents.${String(secs).padStart(10, '0')}.${os.hostname()}.${process.pid}.${fileCounter++}${opts.filenameSuffix ?? ''}`);
+    this.file = path.join(
+      logdir,
+      `events.out.tfevents.${String(secs).padStart(10, '0')}.${os.hostname()}.${process.pid}.${fileCounter++}${opts.filenameSuffix ?? ''}`,
+    );
     this.fd = fs.openSync(this.file, 'a');
     this.write({ wall_time: Date.now() / 1000, step: 0, file_version: 'brain.Event:2' });
   }
@@ -47,7 +53,10 @@ export class SummaryWriter {
   /** A PNG image (the images dashboard). `channels` 3 = RGB, 4 = RGBA. */
   image(tag: string, png: Uint8Array, step: number, size: { width: number; height: number; channels?: 3 | 4 }): void {
     const colorspace = size.channels === 4 ? COLORSPACE_RGBA : COLORSPACE_RGB;
-    this.summary(step, { tag, image: { height: size.height, width: size.width, colorspace, encoded_image_string: png } });
+    this.summary(step, {
+      tag,
+      image: { height: size.height, width: size.width, colorspace, encoded_image_string: png },
+    });
   }
 
   /** Markdown text (the text dashboard): a rank-0 DT_STRING tensor tagged for the `text` plugin. */
@@ -69,7 +78,10 @@ export class SummaryWriter {
   }
 
   flush(): void {
-    if (this.fd >= 0) { fs.fsyncSync(this.fd); this.lastSync = Date.now(); }
+    if (this.fd >= 0) {
+      fs.fsyncSync(this.fd);
+      this.lastSync = Date.now();
+    }
   }
 
   close(): void {
