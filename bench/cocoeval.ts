@@ -5,7 +5,7 @@
  * results file separately; peak RSS of the whole process.
  */
 import { evaluateCoco } from '../lib/cocoeval/coco_eval.js';
-import { syntheticCase } from '../lib/eval/synthetic.js';
+import { syntheticCase } from '../tests/fixtures/synthetic_eval.js';
 import { peakRssMb, writeBench } from './bench_util.js';
 
 async function main(): Promise<void> {

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeBench, peakRssMb } from './bench_util.js';
-import { writeSyntheticCoco } from '../lib/coco/synthetic_json.js';
+import { writeSyntheticCoco } from '../tests/fixtures/synthetic_coco.js';
 import { makeSubset } from '../lib/coco/subset.js';
 import { MISSION_CLASSES } from '../lib/coco/categories.js';
 import { JsonEngine } from '../lib/coco/json_items.js';

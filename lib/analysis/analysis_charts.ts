@@ -3,7 +3,7 @@
  * class and per object size as stacked bars (one colour per error kind, fixed across charts and
  * overlays), and the cls_error confusion matrix as a heatmap with counts.
  */
-import { ERROR_KINDS, ErrorAnalysis, ErrorKind, Outcome } from '../eval/error_analysis.js';
+import { ERROR_KINDS, ErrorAnalysis, ErrorKind, Outcome } from './error_analysis.js';
 import type { VlSpec } from '../viz/vega_render.js';
 import { confusedClasses } from './analysis_tables.js';
 

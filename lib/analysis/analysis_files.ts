@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CocoDataset, CocoResult } from '../coco/types.js';
 import type { DetectionSplit } from '../data/dataset.js';
-import type { ErrorAnalysis } from '../eval/error_analysis.js';
+import type { ErrorAnalysis } from './error_analysis.js';
 import type { StatName } from '../cocoeval/summarize.js';
 import { statCell } from '../eval/eval_tables.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';

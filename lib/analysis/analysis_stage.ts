@@ -12,9 +12,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CocoDataset, CocoResult } from '../coco/types.js';
 import { DetectionSplit, loadDetectionSplit } from '../data/dataset.js';
-import { analyzeErrors, ErrorAnalysis } from '../eval/error_analysis.js';
+import { analyzeErrors, ErrorAnalysis } from './error_analysis.js';
 import { evaluateCoco } from '../cocoeval/coco_eval.js';
-import { interpret } from '../eval/interpret.js';
+import { interpret } from './interpret.js';
 import { predictSplit } from '../eval/inference.js';
 import { DetectionSource, readFreshDetections } from '../eval/eval_stage.js';
 import {

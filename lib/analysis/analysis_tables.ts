@@ -2,7 +2,7 @@
  * Tables of an error analysis (lib/eval `analyzeErrors`): counts per class, per object size, the
  * cls_error confusion matrix and the worst images — as plain rows for `show()` and as markdown pages.
  */
-import { ERROR_KINDS, errorTotal, ErrorAnalysis, OutcomeCounts } from '../eval/error_analysis.js';
+import { ERROR_KINDS, errorTotal, ErrorAnalysis, OutcomeCounts } from './error_analysis.js';
 import { markdownTable, Row } from '../viz/table.js';
 
 const outcomeColumns = (c: OutcomeCounts): Row => ({

@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import type { CocoAnnotation, CocoDataset, CocoResult } from '../coco/types.js';
 import type { DetectionRecord } from '../data/dataset.js';
-import { ErrorAnalysis, ImageErrors } from '../eval/error_analysis.js';
+import { ErrorAnalysis, ImageErrors } from './error_analysis.js';
 import { matchImage } from '../eval/error_match.js';
 import { decodeRgb } from '../data/decode.js';
 import { writeFileAtomic } from '../io/atomic.js';

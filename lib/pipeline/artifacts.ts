@@ -10,7 +10,7 @@ import { readSafetensors } from '../io/safetensors.js';
 import { BACKBONE_PREFIX } from '../detr/backbone.js';
 import { eventFiles, readEventFile } from '../train/tensorboard/index.js';
 import { STAT_NAMES } from '../cocoeval/summarize.js';
-import { OUTCOMES } from '../eval/error_analysis.js';
+import { OUTCOMES } from '../analysis/error_analysis.js';
 import { readJsonFile, readJsonLines } from '../io/json_file.js';
 
 export interface ArtifactCheck {

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import type { CocoDataset, CocoResult } from '../../lib/coco/types.js';
-import { analyzeErrors, OUTCOMES } from '../../lib/eval/error_analysis.js';
+import { analyzeErrors, OUTCOMES } from '../../lib/analysis/error_analysis.js';
 import { resolveCheckpoint } from '../../lib/eval/stage_inputs.js';
 import { confusionRows, errorsByClassRows, errorsBySizeRows } from '../../lib/analysis/analysis_tables.js';
 import { confusionChart, errorsByClassChart, OUTCOME_COLORS } from '../../lib/analysis/analysis_charts.js';

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ArraySplitter, TopLevelScanner } from '../../lib/coco/json_scan.js';
 import { forEachItem, locateTopLevel, readRangeJson } from '../../lib/coco/json_items.js';
-import { writeSyntheticCoco } from '../../lib/coco/synthetic_json.js';
+import { writeSyntheticCoco } from '../fixtures/synthetic_coco.js';
 
 const TRICKY = {
   'a"b': 'x]}\\"{,',

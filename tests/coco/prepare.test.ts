@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { prepareCoco, ArchiveSpec, PrepareDeps } from '../../lib/coco/prepare.js';
-import { writeSyntheticCoco } from '../../lib/coco/synthetic_json.js';
+import { writeSyntheticCoco } from '../fixtures/synthetic_coco.js';
 import { startFixtureServer, FixtureServer } from './fixture_server.js';
 import { makeZip, patchEntryName } from './fixture_zip.js';
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeSubset } from '../../lib/coco/subset.js';
-import { writeSyntheticCoco, boxRle } from '../../lib/coco/synthetic_json.js';
+import { writeSyntheticCoco, boxRle } from '../fixtures/synthetic_coco.js';
 import { CocoDataset } from '../../lib/coco/types.js';
 import { LabelMap, SubsetManifest } from '../../lib/coco/subset_types.js';
 

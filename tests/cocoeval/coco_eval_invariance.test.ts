@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../lib/engine/rng.js';
-import { syntheticCase } from '../../lib/eval/synthetic.js';
+import { syntheticCase } from '../fixtures/synthetic_eval.js';
 import type { CocoEvalResult } from '../../lib/cocoeval/coco_eval.js';
 import { dataset, det, evaluate, big, precisionAt, ONE } from './fixtures.js';
 

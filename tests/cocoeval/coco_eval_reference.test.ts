@@ -10,7 +10,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { syntheticCase, SyntheticCaseOptions } from '../../lib/eval/synthetic.js';
+import { syntheticCase, SyntheticCaseOptions } from '../fixtures/synthetic_eval.js';
 import { pairwiseSum } from '../../lib/cocoeval/summarize.js';
 import { edgeCase, evaluate } from './fixtures.js';
 import type { CocoDataset, CocoResult } from '../../lib/coco/types.js';

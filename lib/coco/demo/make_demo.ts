@@ -20,7 +20,7 @@ import { readJson, writeJsonAtomic } from '../../io/atomic.js';
 import { progress } from '../../viz/progress.js';
 import { COCO_CATEGORIES } from '../categories.js';
 import { countCocoFile } from '../counts.js';
-import { boxRle } from '../synthetic_json.js';
+import { boxRle } from '../box_rle.js';
 import { CocoAnnotation, CocoDataset, CocoImage } from '../types.js';
 import { annotationFile, DatasetManifest, imageDirName, SPLITS } from '../subset_types.js';
 import { DEMO_CLASSES } from './classes.js';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyzeErrors, zeroCounts, OutcomeCounts } from '../../lib/eval/error_analysis.js';
+import { analyzeErrors, zeroCounts, OutcomeCounts } from '../../lib/analysis/error_analysis.js';
 import { matchImage } from '../../lib/eval/error_match.js';
-import { interpret } from '../../lib/eval/interpret.js';
+import { interpret } from '../../lib/analysis/interpret.js';
 import { dataset, det, big } from '../cocoeval/fixtures.js';
 
 const A = 1,

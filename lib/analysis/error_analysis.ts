@@ -13,7 +13,7 @@
 import type { CocoAnnotation, CocoDataset, CocoResult } from '../coco/types.js';
 import { UserError } from '../params/user_error.js';
 import { checkDetections, checkGroundTruth } from '../cocoeval/checks.js';
-import { matchImage } from './error_match.js';
+import { matchImage } from '../eval/error_match.js';
 
 export const OUTCOMES = [
   'tp',
