@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initEngine } from '../engine/backend.js';
 import { UserError } from '../params/user_error.js';
+import type { StageOverrides } from '../params/overrides.js';
 import { progress } from '../viz/progress.js';
 import { AblationParams, resolveAblationParams } from './classifier_params.js';
 import { readCropsData, readSynthData } from './crop_samples.js';
@@ -68,8 +69,8 @@ export async function concurrentRuns(p: Pick<AblationParams, 'workers' | 'backen
   return engine.backend === 'wasm' || engine.backend === 'cpu' ? Math.min(p.workers, runs) : 1;
 }
 
-export async function runAblation(overrides: Partial<AblationParams> = {}): Promise<AblationJson> {
-  const p = resolveAblationParams(overrides);
+export async function runAblation(overrides: StageOverrides<AblationParams> = {}): Promise<AblationJson> {
+  const p = resolveAblationParams(overrides as Partial<AblationParams>); // every value checked by its schema
   const specs = planAblation(p);
   const sizes = await checkInputs(p);
   for (const name of [...ABLATION_RUNS, JUDGE_RUN]) clearRunFolder(path.join(p.outputDir, name)); // no stale seeds from an earlier ablation

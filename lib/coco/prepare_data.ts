@@ -9,6 +9,7 @@ import { bool, int, oneOf, resolveParams, Schema, str, strList } from '../params
 import { makeDemo } from './demo/make_demo.js';
 import { prepareCoco } from './prepare.js';
 import { DatasetManifest } from './subset_types.js';
+import type { StageOverrides } from '../params/overrides.js';
 
 export interface PrepareDataParams {
   source: 'demo' | 'coco';
@@ -43,7 +44,7 @@ export interface PreparedData {
   seconds: number;
 }
 
-export async function prepareData(overrides: Partial<PrepareDataParams> = {}): Promise<PreparedData> {
+export async function prepareData(overrides: StageOverrides<PrepareDataParams> = {}): Promise<PreparedData> {
   const p = resolveParams(PREPARE_DATA_SCHEMA, overrides);
   if (p.source === 'demo') {
     const d = await makeDemo({ out: p.dataRoot, seed: p.seed, imagesPerSplit: p.imagesPerSplit, quiet: p.quiet });

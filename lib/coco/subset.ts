@@ -18,6 +18,7 @@ import { JSON_ENGINES, JsonEngine } from './json_items.js';
 import { indexCoco, IndexedCoco, subsetFile } from './subset_file.js';
 import { annotationFile, DatasetManifest, imageDirName, LabelMap, SubsetManifest } from './subset_types.js';
 import { checkOutputDir } from '../io/output_path.js';
+import type { StageOverrides } from '../params/overrides.js';
 
 export interface SubsetParams {
   cocoRoot: string;
@@ -121,7 +122,7 @@ async function indexSources(
   return { indexed, chosen };
 }
 
-export async function makeSubset(overrides: Partial<SubsetParams> = {}): Promise<SubsetSummary> {
+export async function makeSubset(overrides: StageOverrides<SubsetParams> = {}): Promise<SubsetSummary> {
   const t0 = Date.now();
   const p = resolveParams(SUBSET_SCHEMA, overrides);
   checkOutputDir(p.outRoot, '--out-root'); // before any input is read: a bad --out-root is refused first

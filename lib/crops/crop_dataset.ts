@@ -25,6 +25,7 @@ import {
   SubsetRoot,
 } from './subset_reader.js';
 import { readJsonFile } from '../io/json_file.js';
+import type { StageOverrides } from '../params/overrides.js';
 
 export interface CropsParams {
   dataRoot: string;
@@ -156,7 +157,7 @@ async function writeImageCrops(src: string, recs: CropRecord[], outDir: string, 
 
 /** Stage function shared by `detrlab crops` and notebook 07. */
 export async function buildCrops(
-  p: Partial<CropsParams> = {},
+  p: StageOverrides<CropsParams> = {},
 ): Promise<{ records: CropRecord[]; classes: ClassesJson; written: number; skipped: number }> {
   const q = resolveParams(CROPS_SCHEMA, p);
   const s = readSubsetRoot(q.dataRoot);

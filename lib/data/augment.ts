@@ -14,6 +14,7 @@
 import { Rng } from '../engine/rng.js';
 import { crop, hflip, resize } from './geometry.js';
 import { Sample } from './types.js';
+import { UserError } from '../params/user_error.js';
 
 export interface AugmentConfig {
   flipProb: number;
@@ -85,3 +86,9 @@ export const valTransform = (s: Sample, cfg: AugmentConfig): Promise<Sample> => 
 
 /** Named presets (parameters cells and CLI flags pick one by name). */
 export const AUGMENT_PRESETS: Record<'detr' | 'demo', AugmentConfig> = { detr: DETR_AUGMENT, demo: DEMO_AUGMENT };
+
+/** The preset by name; an unknown name is a UserError listing the choices. */
+export function augmentPreset(name: string): AugmentConfig {
+  if (name !== 'detr' && name !== 'demo') throw new UserError(`unknown augment preset '${name}'; choose detr or demo`);
+  return AUGMENT_PRESETS[name];
+}

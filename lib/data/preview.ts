@@ -6,7 +6,7 @@ import { classColor, drawBoxes, OverlayBox } from '../viz/overlay.js';
 import { contactSheet } from '../viz/contact_sheet.js';
 import { DetrBatch, RgbImage } from './types.js';
 import { DETR_NORMALIZE, NormalizeConfig } from './batch.js';
-import { AUGMENT_PRESETS } from './augment.js';
+import { augmentPreset } from './augment.js';
 import { loadDetectionSplit } from './dataset.js';
 import { DetrLoader } from './loader.js';
 import { UserError } from '../params/user_error.js';
@@ -63,13 +63,13 @@ export interface TrainBatchPreview {
  */
 export async function previewTrainBatch(
   root: string,
-  o: { augment?: 'detr' | 'demo'; batchSize?: number; seed?: number } = {},
+  o: { augment?: string; batchSize?: number; seed?: number } = {},
 ): Promise<TrainBatchPreview> {
   const split = await loadDetectionSplit(root, 'train');
   const loader = new DetrLoader(split, {
     batchSize: o.batchSize ?? 8,
     train: true,
-    augment: AUGMENT_PRESETS[o.augment ?? 'demo'],
+    augment: augmentPreset(o.augment ?? 'demo'),
     seed: o.seed ?? 0,
   });
   const first = (await loader.epoch(0).next()).value;

@@ -124,8 +124,11 @@ const PROBES: Record<BackendName, Probe> = {
 };
 
 export interface EngineOptions {
-  /** `auto` walks the chain; a name forces that backend (an error if it cannot start). */
-  backend?: BackendChoice;
+  /**
+   * `auto` walks the chain; a name forces that backend (an error if it cannot start). Any string is accepted
+   * (a notebook's parameter is a plain string) and checked here: an unknown name is a UserError.
+   */
+  backend?: BackendChoice | (string & {});
   /** Where the one-line summary goes (default: stderr). Pass `null` for silence. */
   log?: ((line: string) => void) | null;
 }
@@ -135,7 +138,7 @@ export interface EngineOptions {
  * the active engine; a different explicit choice switches backend.
  */
 export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> {
-  const choice = opts.backend ?? (process.env.DETRLAB_BACKEND as BackendChoice | undefined) ?? 'auto';
+  const choice = (opts.backend ?? process.env.DETRLAB_BACKEND ?? 'auto') as BackendChoice;
   if (choice !== 'auto' && !BACKEND_CHAIN.includes(choice)) {
     throw new UserError(`unknown backend '${choice}'; choose auto or one of ${BACKEND_CHAIN.join(', ')}`);
   }

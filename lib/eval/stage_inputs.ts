@@ -63,11 +63,7 @@ export const MODEL_INPUT_SCHEMA: Schema<ModelInputParams> = {
   quiet: bool(false, 'no progress bars'),
 };
 
-/**
- * What a stage entry function accepts: any subset of its parameters, enum-typed strings widened to
- * string (a notebook's `params` object is plainly typed); `resolveParams` checks every value at run time.
- */
-export type StageOverrides<P> = { [K in keyof P]?: P[K] extends string ? string : P[K] };
+export type { StageOverrides } from '../params/overrides.js';
 
 export interface Fingerprint {
   path: string;

@@ -21,6 +21,7 @@ import { chwToRgbBytes } from './tensor_ops.js';
 import { ensureTinyModels } from './tiny/tiny_folder.js';
 import { writeExamplesGrid } from './synth_viz.js';
 import type { SynthRecord } from './synth_metadata.js';
+import type { StageOverrides } from '../params/overrides.js';
 
 export { readSynthMetadata, type SynthRecord } from './synth_metadata.js';
 
@@ -44,8 +45,8 @@ export function synthClasses(p: SynthParams): string[] {
   return readJson<{ rare: string[] }>(file).rare;
 }
 
-export async function synthesize(overrides: Partial<SynthParams> = {}): Promise<SynthSummary> {
-  const p = resolveSynthParams(overrides);
+export async function synthesize(overrides: StageOverrides<SynthParams> = {}): Promise<SynthSummary> {
+  const p = resolveSynthParams(overrides as Partial<SynthParams>); // every value checked by its schema
   // diffusers only asks for multiples of 8, but SD's UNet halves the latent three times: 64 keeps every level whole
   if (p.size % 64 !== 0) throw new UserError(`--size must be a multiple of 64 (SD 1.5: 512), got ${p.size}`);
   const jobs = planJobs(synthClasses(p), p.perClass, readCropManifest(p.crops), p.seed, parseShard(p.shard));

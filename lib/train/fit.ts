@@ -34,6 +34,7 @@ import { DetrModel } from '../detr/model.js';
 import { LabelMap } from '../coco/subset_types.js';
 import { toCocoIdLabels } from './label_space.js';
 import { RunLock } from '../io/run_lock.js';
+import type { StageOverrides } from '../params/overrides.js';
 
 export interface TrainResult {
   runDir: string;
@@ -218,7 +219,7 @@ function logValidation(
   return s;
 }
 
-export async function train(overrides: object = {}): Promise<TrainResult> {
+export async function train(overrides: StageOverrides<TrainParams> = {}): Promise<TrainResult> {
   const p = resolveTrain(overrides);
   const lock = RunLock.acquire(p.outputDir, '--output-dir'); // before anything in the folder is written or removed
   try {
