@@ -40,9 +40,7 @@ async function checkInputs(p: AblationParams): Promise<{ trainReal: number; judg
   }
   if (p.backboneWeights !== 'none') await locateBackboneWeights(p.backboneWeights);
   const judgeReal =
-    p.rarePerClass > 0
-      ? readCropsData(p.crops, { maxPerClass: p.maxPerClass, rarePerClass: 0, seed: p.seeds[0] }).train.length
-      : 0;
+    p.rarePerClass > 0 ? readCropsData(p.crops, { maxPerClass: 0, rarePerClass: 0, seed: p.seeds[0] }).train.length : 0;
   return { trainReal: crops.train.length, judgeReal, synthImages: synth.samples.length };
 }
 

@@ -1,8 +1,8 @@
 /**
  * The ablation's plan: which runs, with which parameters, in which folders. For every seed, `real` and
- * `real_synth`, whose specs differ only in `synth` (and the folder). One more run, `judge`, when the rare
- * classes are cut down (`rarePerClass` > 0): a real-only classifier with every real train crop (first seed),
- * which judges the synthetic images (synth_quality.ts); a low-data classifier would under-rate them.
+ * `real_synth`, whose specs differ only in `synth` (and the folder). One more run, `judge`, when the real crops
+ * are cut (`rarePerClass` or `maxPerClass` > 0): a real-only classifier with every real train crop (first
+ * seed), which judges the synthetic images (synth_quality.ts); a low-data classifier would under-rate them.
  */
 import * as path from 'node:path';
 import { UserError } from '../params/user_error.js';
@@ -21,8 +21,10 @@ export interface AblationRunRef {
 
 /** The folder of the classifier that judges the synthetic images (a run of its own only when rarePerClass > 0). */
 export const JUDGE_RUN = 'judge';
-export function judgeDir(p: Pick<AblationParams, 'outputDir' | 'seeds' | 'rarePerClass'>): string {
-  return p.rarePerClass > 0 ? path.join(p.outputDir, JUDGE_RUN) : ablationRunRefs(p.outputDir, p.seeds)[0].dir;
+export function judgeDir(p: Pick<AblationParams, 'outputDir' | 'seeds' | 'rarePerClass' | 'maxPerClass'>): string {
+  return p.rarePerClass > 0 || p.maxPerClass > 0
+    ? path.join(p.outputDir, JUDGE_RUN)
+    : ablationRunRefs(p.outputDir, p.seeds)[0].dir;
 }
 
 /** The run folders of an ablation with these seeds. */
@@ -47,7 +49,7 @@ function checkSeeds(seeds: number[]): void {
 export function planAblation(p: AblationParams): RunSpec[] {
   checkSeeds(p.seeds);
   const { seeds: _s, workers: _w, synth, outputDir, gridPerClass: _g, ...train } = p;
-  const judgeIsRun = p.rarePerClass === 0; // without a low-data cut, the first seed's real run is the judge
+  const judgeIsRun = p.rarePerClass === 0 && p.maxPerClass === 0; // uncut: the first seed's real run is the judge
   const specs: RunSpec[] = ablationRunRefs(outputDir, p.seeds).map((r) => {
     const params: ClassifierTrainParams = { ...train, seed: r.seed };
     return {
@@ -62,7 +64,7 @@ export function planAblation(p: AblationParams): RunSpec[] {
     specs.push({
       name: JUDGE_RUN,
       dir: judgeDir(p),
-      params: { ...train, seed: p.seeds[0], rarePerClass: 0 },
+      params: { ...train, seed: p.seeds[0], rarePerClass: 0, maxPerClass: 0 },
       saveWeights: true,
     });
   return specs;

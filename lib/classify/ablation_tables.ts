@@ -114,7 +114,7 @@ export function ablationMarkdown(j: AblationJson, charts: Record<string, string>
           '',
           qualityTable(j.synth_quality),
           '',
-          `Recognised as prompted: the fraction of a class's synthetic images that the real-only classifier (first seed's \`real\` run) predicts as that class. ` +
+          `Recognised as prompted: the fraction of a class's synthetic images that a real-only classifier trained on every real train crop (\`judge\`, or the first seed's \`real\` run when nothing is cut) predicts as that class. ` +
             `Edge IoU: Canny edges of the synthetic image vs its control map. ${j.synth_quality.kid?.note ?? ''}.`,
           '',
         ]

@@ -169,7 +169,7 @@ test('an output folder holding foreign files is refused, not wiped', async () =>
   assert.ok(fs.existsSync(path.join(out, 'real', 'notes.txt')));
 });
 
-test('the judge of the synthetic images: its own run with every real crop under --rare-per-class, else the first real run', () => {
+test('the judge of the synthetic images: its own run with every real crop under --rare-per-class or --max-per-class, else the first real run', () => {
   const cut = planAblation({ ...p, rarePerClass: 3, seeds: [4, 5] });
   assert.deepEqual(
     cut.map((s) => s.name),
@@ -178,6 +178,7 @@ test('the judge of the synthetic images: its own run with every real crop under 
   const judge = cut[4];
   assert.equal(judge.dir, judgeDir({ ...p, rarePerClass: 3, seeds: [4, 5] }));
   assert.equal(judge.params.rarePerClass, 0, 'the judge sees every real rare crop');
+  assert.equal(judge.params.maxPerClass, 0, 'and every real crop of the other classes');
   assert.equal(judge.params.seed, 4);
   assert.equal(judge.synth, undefined, 'the judge never sees synthetic images');
   assert.deepEqual(
@@ -198,4 +199,11 @@ test('the judge of the synthetic images: its own run with every real crop under 
     [true, false, false, false],
   );
   assert.equal(judgeDir({ ...p, rarePerClass: 0, seeds: [4, 5] }), all[0].dir);
+  const capped = planAblation({ ...p, rarePerClass: 0, maxPerClass: 2, seeds: [4] });
+  assert.deepEqual(
+    capped.map((s) => s.name),
+    ['real', 'real_synth', 'judge'],
+    'a per-class cap also gets its own judge',
+  );
+  assert.deepEqual([capped[2].params.maxPerClass, capped[2].params.rarePerClass], [0, 0]);
 });
