@@ -10,7 +10,8 @@ import { runSummary } from './run_summary.js';
 export interface ReportStage {
   /** File name, e.g. `03_train_detr.ipynb`. */
   name: string;
-  status: 'ok' | 'failed' | 'cached' | 'not run';
+  /** `earlier run`: not selected this time (`--only`); its executed copy from an earlier run is shown. */
+  status: 'ok' | 'failed' | 'cached' | 'earlier run' | 'not run';
   ms: number;
   nb?: Notebook;
   error?: string;

@@ -112,7 +112,7 @@ function ablation(s: SummaryStage): AblationHeadline | undefined {
 
 /** Figures of the stages that ran or were cached (a stage that failed or did not run contributes nothing). */
 export function runSummary(stages: SummaryStage[]): RunSummary {
-  const done = stages.filter((s) => s.status === 'ok' || s.status === 'cached');
+  const done = stages.filter((s) => s.status === 'ok' || s.status === 'cached' || s.status === 'earlier run');
   const evalStage = done.find((s) => /^04_/.test(s.name));
   const ablStage = done.find((s) => /^09_/.test(s.name));
   return {
@@ -144,7 +144,7 @@ export function summaryLines(s: RunSummary, reportPath: string): string[] {
       ? `  ablation   best_val_acc real ${f3(a.real)} → real+synth ${f3(a.realSynth)}, Δ ${signed(a.delta)}${a.seeds > 1 && a.deltaStd !== undefined ? ` ± ${f3(a.deltaStd)} (${a.seeds} seeds)` : ''}  (${a.dir})`
       : '  ablation   no result (09_ablation did not run to the end)',
   );
-  const ran = s.stages.filter((x) => x.status !== 'not run');
+  const ran = s.stages.filter((x) => x.status !== 'not run' && x.status !== 'earlier run');
   const total = ran.reduce((acc, x) => acc + (x.status === 'cached' ? 0 : x.ms), 0);
   const times = ran.map(
     (x) =>

@@ -118,7 +118,17 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunNotebo
   const log = opts.log ?? ((s: string) => live.line(s));
   const files = listNotebooks(opts.notebooksDir, opts.only);
   const started = new Date();
-  const stages: ReportStage[] = files.map((f) => ({ name: f, status: 'not run', ms: 0 }));
+  // Every notebook has a place in the report: with --only, the others show their executed copy from an earlier
+  // run (when there is one), so a partial run does not leave a report with holes.
+  const all = listNotebooks(opts.notebooksDir);
+  const earlier = (f: string): ReportStage => {
+    const copy = path.join(opts.outDir, 'notebooks', f);
+    return fs.existsSync(copy)
+      ? { name: f, status: 'earlier run', ms: 0, nb: readNotebook(copy) }
+      : { name: f, status: 'not run', ms: 0 };
+  };
+  const stages: ReportStage[] = all.map((f) => (files.includes(f) ? { name: f, status: 'not run', ms: 0 } : earlier(f)));
+  const at = (f: string) => stages.findIndex((s) => s.name === f);
   const reportPath = path.join(opts.outDir, 'report.html');
   const writeReport = async () =>
     writeFileAtomic(
@@ -160,7 +170,7 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunNotebo
     const hit = cache[files[i]];
     if (!opts.force && hit?.key === key && fs.existsSync(outNb) && outputsIntact(hit.outputs)) {
       prevKey = chainKey(key, hit.outputs);
-      stages[i] = { name: files[i], status: 'cached', ms: hit.ms, nb: readNotebook(outNb) };
+      stages[at(files[i])] = { name: files[i], status: 'cached', ms: hit.ms, nb: readNotebook(outNb) };
       log(
         `[notebooks] ${files[i]} unchanged since ${hit.finishedAt} (inputs, parameters, code and outputs): skipped; --force re-runs it`,
       );
@@ -169,7 +179,7 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunNotebo
     log(`[notebooks] ${files[i]} …`);
     const before = snapshot(watched, [opts.outDir]);
     const stage = await runOne(file, nb, opts, (x) => writeJsonAtomic(outNb, x), live);
-    stages[i] = stage;
+    stages[at(files[i])] = stage;
     if (stage.status === 'ok') {
       const outputs = changed(before, snapshot(watched, [opts.outDir]));
       cache[files[i]] = { key, outputs, ms: stage.ms, finishedAt: new Date().toISOString() };
