@@ -127,7 +127,9 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunNotebo
       ? { name: f, status: 'earlier run', ms: 0, nb: readNotebook(copy) }
       : { name: f, status: 'not run', ms: 0 };
   };
-  const stages: ReportStage[] = all.map((f) => (files.includes(f) ? { name: f, status: 'not run', ms: 0 } : earlier(f)));
+  const stages: ReportStage[] = all.map((f) =>
+    files.includes(f) ? { name: f, status: 'not run', ms: 0 } : earlier(f),
+  );
   const at = (f: string) => stages.findIndex((s) => s.name === f);
   const reportPath = path.join(opts.outDir, 'report.html');
   const writeReport = async () =>

@@ -112,11 +112,11 @@ test(
         ['code', 'const params = { m: 1 };', ['parameters']],
         ['code', `console.log(require("node:fs").readFileSync(${JSON.stringify(made + '/x.txt')}, "utf8"))`],
       ]);
-      const run = async (parameters: Record<string, unknown> = {}, force = false) =>
+      const run = async (parameters: Record<string, unknown> = {}, force = false, only: string[] = []) =>
         (
           await runNotebooks({
             profile: 'demo',
-            only: [],
+            only,
             parameters,
             notebooksDir: dir,
             outDir: out,
@@ -133,6 +133,10 @@ test(
       assert.deepEqual(await run({ n: 2, m: 2 }), ['ok', 'ok'], 'deleted outputs re-run their stage');
       assert.deepEqual(await run({ n: 2, m: 2 }, true), ['ok', 'ok'], '--force');
       assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /class="ok">ok/);
+      // --only: the other stage keeps its place in the report with its executed copy from the earlier run
+      assert.deepEqual(await run({ n: 2, m: 2 }, true, ['02']), ['earlier run', 'ok']);
+      const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+      assert.match(html, /01_make\.ipynb · earlier run/);
     } finally {
       process.chdir(prev);
     }
