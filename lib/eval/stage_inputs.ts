@@ -24,6 +24,7 @@ import { UserError } from '../params/user_error.js';
 import { openPredictor } from '../predict/thread_predictor.js';
 import type { OwnedPredictor } from '../predict/prediction.js';
 import { readCocoDataset } from '../cocoeval/results_io.js';
+import { readRunRecord } from '../io/run_record.js';
 
 /** The flags every model stage shares. */
 export interface ModelInputParams {
@@ -174,18 +175,22 @@ function trainedAugment(cfg: Record<string, unknown> | undefined): AugmentConfig
   };
 }
 
-/** `dataRoot` as given, else the one the run recorded (config.json `params.dataRoot`), else the demo subset. */
+/** `dataRoot` as given, else the one the run recorded (run_record.json; older runs: config.json), else the demo subset. */
 export function withRunDataRoot<P extends { run: string; dataRoot: string }>(p: P): P {
   if (p.dataRoot) return p;
-  const file = path.join(p.run, 'config.json');
+  const record = readRunRecord(p.run);
+  if (record) return { ...p, dataRoot: record.dataRoot };
+  const file = path.join(p.run, 'config.json'); // a run written before run_record.json existed
   const recorded = fs.existsSync(file) ? runSetting(readJson<Record<string, unknown>>(file), 'dataRoot') : undefined;
   return { ...p, dataRoot: typeof recorded === 'string' && recorded ? recorded : 'data/demo_subset' };
 }
 
-/** The val resize: flags, else what the run's config.json says it validated with, else DETR's 800/1333. */
+/** The val resize: flags, else what the run validated with (run_record.json; older runs: config.json), else DETR's 800/1333. */
 export function valAugment(run: string, p: Pick<ModelInputParams, 'valSize' | 'maxSize'>): AugmentConfig {
   const file = path.join(run, 'config.json');
-  const base = trainedAugment(fs.existsSync(file) ? readJson<Record<string, unknown>>(file) : undefined);
+  const base =
+    readRunRecord(run)?.augment ?? // older runs: what their config.json says
+    trainedAugment(fs.existsSync(file) ? readJson<Record<string, unknown>>(file) : undefined);
   return { ...base, valSize: p.valSize || base.valSize, maxSize: p.maxSize || base.maxSize };
 }
 

@@ -35,6 +35,7 @@ import { LabelMap } from '../coco/subset_types.js';
 import { toCocoIdLabels } from './label_space.js';
 import { RunLock } from '../io/run_lock.js';
 import type { StageOverrides } from '../params/overrides.js';
+import { writeRunRecord } from '../io/run_record.js';
 
 export interface TrainResult {
   runDir: string;
@@ -285,6 +286,7 @@ async function trainLocked(p: TrainParams): Promise<TrainResult> {
     changedOnResume,
     startedAt: new Date().toISOString(),
   });
+  writeRunRecord(run.root, { dataRoot: p.dataRoot, augment, classes: labels.classes }); // what later stages read
   console.error(
     `[train] ${source}; ${trainSplit.records.length} train / ${valLoader.split.records.length} val images, ${labels.classes.length} classes; ${engine.backend} × ${workers} worker(s)`,
   );

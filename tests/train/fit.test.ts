@@ -12,6 +12,7 @@ import { train } from '../../lib/train/fit.js';
 import { readSafetensors, toFloat32 } from '../../lib/io/safetensors.js';
 import { readLog } from '../../lib/io/run_dir.js';
 import { eventFiles, readEventFile } from '../../lib/train/tensorboard/index.js';
+import { readRunRecord } from '../../lib/io/run_record.js';
 
 let subset = '';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-fit-'));
@@ -81,9 +82,16 @@ test(
       'checkpoints/best/config.json',
       'checkpoints/last/optimizer.safetensors',
       'train_summary.json',
+      'run_record.json',
     ]) {
       assert.ok(fs.existsSync(path.join(tmp, 'resumed', f)), f);
     }
+    // The typed record later stages read: the run's data root, resolved augmentation and classes.
+    const record = readRunRecord(path.join(tmp, 'resumed'));
+    const cfg = JSON.parse(fs.readFileSync(path.join(tmp, 'resumed', 'config.json'), 'utf8'));
+    assert.equal(record?.dataRoot, cfg.params.dataRoot);
+    assert.deepEqual(record?.augment, cfg.augment);
+    assert.deepEqual(record?.classes, cfg.labels.classes);
     const tags = new Set(
       eventFiles(path.join(tmp, 'full', 'tb')).flatMap((f) =>
         readEventFile(f).events.flatMap((e) => (e.summary?.value ?? []).map((v) => v.tag)),
