@@ -53,8 +53,7 @@ export function parseJsonLenient(text: string, where: string): unknown {
 }
 
 function readText(file: string, what: string): string {
-  if (!fs.existsSync(file)) throw new UserError(`${what} file not found: ${file}`);
-  if (fs.statSync(file).isDirectory()) throw new UserError(`${what} path is a folder, expected a JSON file: ${file}`);
+  readable(file, what);
   return fs.readFileSync(file, 'utf8');
 }
 
@@ -65,7 +64,7 @@ export const readCocoDataset = (file: string): CocoDataset =>
 /**
  * A COCO results file streamed item by item (lib/coco/json_scan.ts `ArraySplitter`), so a file larger than
  * V8's string limit (~512 MB) still reads; each record is checked and kept with only the four fields the
- * evaluation reads. Python's bare NaN/Infinity tokens are handled per item as in `parseJsonLenient`.
+ * evaluation reads. Python's bare NaN/Infinity tokens are handled per item by `parseJsonLenient`.
  */
 export async function streamCocoResults(file: string): Promise<CocoResult[]> {
   readable(file, 'detections');
@@ -73,7 +72,7 @@ export async function streamCocoResults(file: string): Promise<CocoResult[]> {
   const out: CocoResult[] = [];
   const splitter = new ArraySplitter((bytes, offset, index) => {
     const at = `${file}: results[${index}]`;
-    const r = validateResult(parseItem(bytes.toString('utf8'), `${at} (byte ${offset})`), at);
+    const r = validateResult(parseJsonLenient(bytes.toString('utf8'), `${at} (byte ${offset})`), at);
     out.push({ image_id: r.image_id, category_id: r.category_id, bbox: r.bbox, score: r.score });
   }, `${file} (a COCO results file must be a JSON list of {image_id, category_id, bbox, score})`);
   let base = 0;
@@ -83,21 +82,6 @@ export async function streamCocoResults(file: string): Promise<CocoResult[]> {
   }
   splitter.finish();
   return out;
-}
-
-function parseItem(text: string, at: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    if (/NaN|Infinity/.test(text)) {
-      try {
-        return JSON.parse(quoteNonFiniteTokens(text));
-      } catch {
-        /* the original error */
-      }
-    }
-    throw new UserError(`${at} is not valid JSON: ${(e as Error).message}`);
-  }
 }
 
 function readable(file: string, what: string): void {
