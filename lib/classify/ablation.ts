@@ -68,7 +68,7 @@ export async function concurrentRuns(p: Pick<AblationParams, 'workers' | 'backen
 }
 
 export async function runAblation(overrides: StageOverrides<AblationParams> = {}): Promise<AblationJson> {
-  const p = resolveAblationParams(overrides as Partial<AblationParams>); // every value checked by its schema
+  const p = resolveAblationParams(overrides);
   const specs = planAblation(p);
   const sizes = await checkInputs(p);
   for (const name of [...ABLATION_RUNS, JUDGE_RUN]) clearRunFolder(path.join(p.outputDir, name)); // no stale seeds from an earlier ablation

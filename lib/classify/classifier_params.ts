@@ -10,6 +10,7 @@ import { DETR_PRESETS, DetrPreset } from '../detr/config.js';
 import { bool, int, num, numList, oneOf, resolveParams, Schema, str } from '../params/schema.js';
 import { COCO_BACKBONE_WEIGHTS } from './backbone_weights.js';
 import { DEMO_DETR_WEIGHTS } from '../detr/pretrained.js';
+import type { StageOverrides } from '../params/overrides.js';
 
 /** What one training run needs (both commands share these). */
 export interface ClassifierTrainParams {
@@ -118,5 +119,5 @@ export const ABLATION_SCHEMA: Schema<AblationParams> = {
 
 export const resolveClassifierParams = (p: Partial<ClassifierParams> = {}): ClassifierParams =>
   resolveParams(CLASSIFIER_SCHEMA, p);
-export const resolveAblationParams = (p: Partial<AblationParams> = {}): AblationParams =>
+export const resolveAblationParams = (p: StageOverrides<AblationParams> = {}): AblationParams =>
   resolveParams(ABLATION_SCHEMA, p);

@@ -2,6 +2,7 @@
 import { bool, int, num, oneOf, resolveParams, Schema, str, strList } from '../params/schema.js';
 import { DEFAULT_NEGATIVE_PROMPT, DEFAULT_PROMPT_TEMPLATE } from './prompts.js';
 import { SchedulerName, SCHEDULER_NAMES } from './schedulers/scheduler.js';
+import type { StageOverrides } from '../params/overrides.js';
 
 export interface SynthParams {
   crops: string;
@@ -60,7 +61,7 @@ export const SYNTH_SCHEMA: Schema<SynthParams> = {
   }),
 };
 
-export const resolveSynthParams = (p: Partial<SynthParams> = {}): SynthParams => resolveParams(SYNTH_SCHEMA, p);
+export const resolveSynthParams = (p: StageOverrides<SynthParams> = {}): SynthParams => resolveParams(SYNTH_SCHEMA, p); // every value checked by its schema
 
 /** The parameters that change pixels: a folder holds images of one such setting only. */
 export const generationKey = (p: SynthParams, models: string, modelsFingerprint: string) => ({

@@ -46,7 +46,7 @@ export function synthClasses(p: SynthParams): string[] {
 }
 
 export async function synthesize(overrides: StageOverrides<SynthParams> = {}): Promise<SynthSummary> {
-  const p = resolveSynthParams(overrides as Partial<SynthParams>); // every value checked by its schema
+  const p = resolveSynthParams(overrides);
   // diffusers only asks for multiples of 8, but SD's UNet halves the latent three times: 64 keeps every level whole
   if (p.size % 64 !== 0) throw new UserError(`--size must be a multiple of 64 (SD 1.5: 512), got ${p.size}`);
   const jobs = planJobs(synthClasses(p), p.perClass, readCropManifest(p.crops), p.seed, parseShard(p.shard));

@@ -12,7 +12,7 @@ test('augment presets by name; an unknown name or choice is a UserError naming t
     (e: Error) => e.name === 'UserError' && /choose detr or demo/.test(e.message),
   );
   assert.throws(
-    () => resolveSynthParams({ scheduler: 'foo' as never }),
+    () => resolveSynthParams({ scheduler: 'foo' }),
     (e: Error) => e.name === 'UserError' && /scheduler.*ddim, euler-a, dpmpp-2m/.test(e.message),
   );
 });
