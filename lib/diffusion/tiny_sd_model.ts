@@ -4,7 +4,9 @@
  *
  *   vae       encoder: image [B,3,S,S] in [−1,1] → latent [B,4,S/8,S/8] (three 2× poolings: 8× down-sampling);
  *             decoder: latent → image (three 2× nearest up-samplings). Deterministic autoencoder (SD's is a KL-VAE; here a small L2 penalty on
- *             the latent stands in for the KL term). Diffusion latents = latent · scalingFactor (SD config
+ *             the latent stands in for the KL term). `decoder` (optional) is a wider decoder with residual blocks
+ *             at every resolution, 64 px included, trained on the frozen encoder's latents after the diffusion
+ *             phase (train_diffusion.ts), as SD's ft-MSE decoder was fine-tuned with its encoder frozen. Diffusion latents = latent · scalingFactor (SD config
  *             `scaling_factor`; here 1/std of the training latents, measured after the autoencoder is trained).
  *   text      token embedding + positions + one residual MLP over the CLIP BPE ids [B,77] → [B,77,D].
  *   unet      ε-prediction UNet in SD's block pattern (diffusers UNet2DConditionModel): conv_in, four down
@@ -35,6 +37,16 @@ export interface TinySdConfig {
   timeDim: number;
   /** Hint encoder channels at S, S/2, S/4. */
   hintChannels: [number, number, number];
+  /**
+   * The decoder that replaced the autoencoder's own (absent: the mirror of `vaeChannels`, no residual blocks):
+   * channels at S, S/2, S/4, S/8 and `blocks` residual blocks at each of the four resolutions.
+   */
+  decoder?: DecoderConfig;
+}
+
+export interface DecoderConfig {
+  channels: [number, number, number, number];
+  blocks: number;
 }
 
 export const DEFAULT_TINY_SD: Omit<TinySdConfig, 'vocabSize'> = {
@@ -79,11 +91,7 @@ export function paramSpecs(cfg: TinySdConfig): ParamSpec[] {
   conv('vae.enc.conv2', v1, v2);
   conv('vae.enc.conv3', v2, v3);
   conv('vae.enc.out', v3, cfg.latentChannels, 3, 'small');
-  conv('vae.dec.in', cfg.latentChannels, v3);
-  conv('vae.dec.conv3', v3, v2);
-  conv('vae.dec.conv2', v2, v1);
-  conv('vae.dec.conv1', v1, v0);
-  conv('vae.dec.out', v0, 3, 3, 'small');
+  out.push(...decoderSpecs(cfg));
 
   out.push(
     { name: 'text.token_embedding', shape: [cfg.vocabSize, cfg.textDim], init: 'normal' },
@@ -144,6 +152,36 @@ export function paramSpecs(cfg: TinySdConfig): ParamSpec[] {
   return out;
 }
 
+/**
+ * The decoder's parameters (`vae.dec.*`). Without `cfg.decoder`: in, conv3, conv2, conv1, out mirroring the
+ * encoder. With it, also `vae.dec.block{l}.{k}.conv{1,2}`: residual blocks at level l (0 = S … 3 = S/8).
+ */
+export function decoderSpecs(cfg: TinySdConfig): ParamSpec[] {
+  const out: ParamSpec[] = [];
+  const conv = (name: string, cin: number, cout: number, init: InitKind = 'he') =>
+    out.push(
+      { name: `${name}.weight`, shape: [3, 3, cin, cout], init },
+      { name: `${name}.bias`, shape: [cout], init: 'zero' },
+    );
+  const [v0, v1, v2, v3] = cfg.decoder?.channels ?? cfg.vaeChannels;
+  const blocks = (level: number, c: number) => {
+    for (let k = 0; k < (cfg.decoder?.blocks ?? 0); k++) {
+      conv(`vae.dec.block${level}.${k}.conv1`, c, c);
+      conv(`vae.dec.block${level}.${k}.conv2`, c, c, 'small');
+    }
+  };
+  conv('vae.dec.in', cfg.latentChannels, v3);
+  blocks(3, v3);
+  conv('vae.dec.conv3', v3, v2);
+  conv('vae.dec.conv2', v2, v1);
+  blocks(2, v1);
+  conv('vae.dec.conv1', v1, v0);
+  blocks(1, v0);
+  blocks(0, v0);
+  conv('vae.dec.out', v0, 3, 'small');
+  return out;
+}
+
 /** Channels of the 12 skip states (= the 12 down residuals); the mid residual has unetChannels[3]. */
 export function skipChannels(cfg: TinySdConfig): number[] {
   const ch = cfg.unetChannels;
@@ -184,11 +222,23 @@ export class TinySd<T> {
 
   vaeDecode(z: T): T {
     const o = this.o;
+    // residual blocks of `cfg.decoder` (none for the autoencoder's own decoder): h + conv2(silu(conv1(silu(h))))
+    const blocks = (h: T, level: number): T => {
+      for (let k = 0; k < (this.cfg.decoder?.blocks ?? 0); k++) {
+        const p = `vae.dec.block${level}.${k}`;
+        h = o.add(h, o.conv(o.silu(o.conv(o.silu(h), `${p}.conv1`)), `${p}.conv2`));
+      }
+      return h;
+    };
     let h = o.silu(o.conv(z, 'vae.dec.in'));
+    h = blocks(h, 3);
     h = o.silu(o.conv(h, 'vae.dec.conv3')); // channels shrink before each up-sampling: the
     h = o.silu(o.conv(o.up2(h), 'vae.dec.conv2')); // full-resolution convs are the costly ones
+    h = blocks(h, 2);
     h = o.silu(o.conv(o.up2(h), 'vae.dec.conv1'));
-    return o.conv(o.up2(h), 'vae.dec.out');
+    h = blocks(h, 1);
+    h = blocks(o.up2(h), 0);
+    return o.conv(h, 'vae.dec.out');
   }
 
   /** ids [B,77] → states [B,77,D]. */

@@ -6,6 +6,11 @@
  *      x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε, t ~ U{0..999}, ᾱ from SD 1.5's scaled-linear β (lib/synth/schedulers),
  *      loss = mean (ε̂ − ε)²; the prompt is replaced by "" or the default negative prompt with probability
  *      `promptDrop` (classifier-free guidance; Ho & Salimans 2022); the ControlNet always sees the crop's canny map.
+ *   3. decoder (optional, `decoderSteps` > 0): the autoencoder's decoder is replaced by a wider one (`decoderChannels`,
+ *      `decoderBlocks` residual blocks per resolution) trained on the frozen encoder's latents, so the diffusion
+ *      latents and the UNet stay valid (how SD's ft-MSE decoder was fine-tuned): loss = mean|x̂ − x| + mean (x̂ − x)²
+ *      + gdlWeight · GDL, the gradient difference loss of Mathieu, Couprie & LeCun 2016 (α = 1):
+ *      mean | |∂x x̂| − |∂x x| | + mean | |∂y x̂| − |∂y x| |, which penalises the blur an L2 loss prefers.
  * Every random draw of step k comes from Rng(seedFrom(seed, phase, k)), so a run resumed from a checkpoint
  * (written atomically every `checkpointEvery` steps) continues bit-identically.
  */
@@ -25,12 +30,21 @@ import { alphasCumprod, SD15_NOISE_SCHEDULE } from '../synth/schedulers/noise_sc
 import { progress } from '../viz/progress.js';
 import { controlInto, DiffusionData, loadDiffusionData, pixelsInto } from './diffusion_data.js';
 import { TfOps } from './ops.js';
-import { DEFAULT_TINY_SD, initValues, paramSpecs, TinySd, TinySdConfig } from './tiny_sd_model.js';
+import {
+  DecoderConfig,
+  decoderSpecs,
+  DEFAULT_TINY_SD,
+  initValues,
+  paramSpecs,
+  TinySd,
+  TinySdConfig,
+} from './tiny_sd_model.js';
 import { tinySdTokenizerFiles } from './tokenizer_files.js';
 import { exportModelFolder } from './export_onnx.js';
 import { TrainDiffusionParams } from './train_diffusion_params.js';
 
-export type Phase = 'vae' | 'diffusion' | 'done';
+export type Phase = 'vae' | 'diffusion' | 'decoder' | 'done';
+export type TrainPhase = Exclude<Phase, 'done'>;
 export interface DiffusionState {
   phase: Phase;
   step: number;
@@ -45,8 +59,25 @@ export interface DiffusionState {
 }
 
 /** Parameters each phase trains. */
-export const phaseParams = (phase: 'vae' | 'diffusion', names: string[]): string[] =>
-  names.filter((n) => (phase === 'vae' ? n.startsWith('vae.') : !n.startsWith('vae.')));
+export const phaseParams = (phase: TrainPhase, names: string[]): string[] =>
+  names.filter((n) =>
+    phase === 'vae' ? n.startsWith('vae.') : phase === 'decoder' ? n.startsWith('vae.dec.') : !n.startsWith('vae.'),
+  );
+
+/** The decoder a run's phase 3 trains (tiny_sd_model.ts `DecoderConfig`). */
+export const decoderOf = (p: TrainDiffusionParams): DecoderConfig => {
+  if (p.decoderChannels.length !== 4 || p.decoderChannels.some((c) => !Number.isInteger(c) || c < 1))
+    throw new UserError(
+      `--decoder-channels needs 4 positive integers (S, S/2, S/4, S/8), got ${p.decoderChannels.join(',')}`,
+    );
+  return { channels: p.decoderChannels as [number, number, number, number], blocks: p.decoderBlocks };
+};
+
+/** Steps of each phase. */
+const phaseSteps = (p: TrainDiffusionParams, ph: TrainPhase): number =>
+  ph === 'vae' ? p.vaeSteps : ph === 'decoder' ? p.decoderSteps : p.steps;
+const phaseLr = (p: TrainDiffusionParams, ph: TrainPhase): number =>
+  ph === 'vae' ? p.vaeLr : ph === 'decoder' ? p.decoderLr : p.lr;
 
 /** The prompts a training batch may use: one per class, then the two unconditional ones. */
 export const trainingPrompts = (classes: string[]): string[] => [
@@ -57,14 +88,15 @@ export const trainingPrompts = (classes: string[]): string[] => [
 
 export class DiffusionTrainer {
   readonly vars = new Map<string, tf.Variable>();
-  readonly model: TinySd<tf.Tensor>;
+  model: TinySd<tf.Tensor>;
   private optimizer?: AdamW;
   private latents?: Float32Array; // [2N, h·h·4] (unflipped, flipped), × scalingFactor
+  private rawLatents?: Float32Array; // the same, unscaled (decoder phase)
   private promptIds?: Int32Array; // [P,77]
   private readonly abar = alphasCumprod(SD15_NOISE_SCHEDULE);
 
   constructor(
-    readonly cfg: TinySdConfig,
+    public cfg: TinySdConfig,
     readonly data: DiffusionData,
     readonly p: TrainDiffusionParams,
     public state: DiffusionState,
@@ -75,12 +107,12 @@ export class DiffusionTrainer {
     this.model = new TinySd(cfg, new TfOps(this.vars as Map<string, tf.Tensor>, cfg.vocabSize));
   }
 
-  private makeOptimizer(phase: 'vae' | 'diffusion'): AdamW {
+  private makeOptimizer(phase: TrainPhase): AdamW {
     const names = phaseParams(phase, [...this.vars.keys()]);
     return new AdamW([
       {
         name: phase,
-        lr: phase === 'vae' ? this.p.vaeLr : this.p.lr,
+        lr: phaseLr(this.p, phase),
         weightDecay: 0,
         params: new Map(names.map((n) => [n, this.vars.get(n)!])),
       },
@@ -93,6 +125,39 @@ export class DiffusionTrainer {
     this.optimizer = this.makeOptimizer(ph);
     if (optim) this.optimizer.loadState(optim);
     if (ph === 'diffusion') await this.prepareDiffusion(tokenizer);
+    if (ph === 'decoder') this.rawLatents = await this.encodeAll();
+  }
+
+  /**
+   * Replaces the decoder by `dec` with fresh weights (Rng(seedFrom('tiny-sd-decoder-init', seed))); the
+   * encoder, text encoder, UNet and ControlNet are untouched.
+   */
+  replaceDecoder(dec: DecoderConfig): void {
+    for (const [k, v] of [...this.vars])
+      if (k.startsWith('vae.dec.')) {
+        v.dispose();
+        this.vars.delete(k);
+      }
+    this.cfg = { ...this.cfg, decoder: dec };
+    this.state.cfg = this.cfg;
+    const specs = decoderSpecs(this.cfg);
+    const init = initValues(specs, new Rng(seedFrom('tiny-sd-decoder-init', this.state.seed)));
+    for (const sp of specs) this.vars.set(sp.name, tf.variable(tf.tensor(init.get(sp.name)!, sp.shape), true, sp.name));
+    // keep paramSpecs order (checkpoint layout, gradient-norm summation order), as a resumed run builds it
+    const byName = new Map(this.vars);
+    this.vars.clear();
+    for (const sp of paramSpecs(this.cfg)) this.vars.set(sp.name, byName.get(sp.name)!);
+    this.model = new TinySd(this.cfg, new TfOps(this.vars as Map<string, tf.Tensor>, this.cfg.vocabSize));
+  }
+
+  /** Enters phase 3 (new decoder, step 0) from a finished diffusion phase. */
+  async startDecoderPhase(): Promise<void> {
+    this.optimizer?.dispose();
+    this.replaceDecoder(decoderOf(this.p));
+    this.state.phase = 'decoder';
+    this.state.step = 0;
+    this.optimizer = this.makeOptimizer('decoder');
+    this.rawLatents = await this.encodeAll();
   }
 
   private async prepareDiffusion(tokenizer: ClipTokenizer): Promise<void> {
@@ -140,7 +205,8 @@ export class DiffusionTrainer {
     const ph = this.state.phase;
     if (ph === 'done') throw new Error('training is done');
     const rng = new Rng(seedFrom('train-diffusion', this.state.seed, ph, this.state.step));
-    const lossFn = ph === 'vae' ? this.vaeLoss(rng) : this.diffusionLoss(rng);
+    const lossFn =
+      ph === 'vae' ? this.vaeLoss(rng) : ph === 'decoder' ? this.decoderLoss(rng) : this.diffusionLoss(rng);
     const names = phaseParams(ph, [...this.vars.keys()]);
     const { value, grads } = tf.variableGrads(
       lossFn,
@@ -148,10 +214,10 @@ export class DiffusionTrainer {
     );
     const byName = new Map<string, tf.Tensor>(names.map((n) => [n, grads[n]]));
     const clipped = await clipGradNorm(byName, 1);
-    const total = ph === 'vae' ? this.p.vaeSteps : this.p.steps;
+    const total = phaseSteps(this.p, ph);
     const warm = Math.min(1, (this.state.step + 1) / 100);
     const cos = 0.5 * (1 + Math.cos((Math.PI * this.state.step) / total));
-    this.optimizer!.setLr(ph, (ph === 'vae' ? this.p.vaeLr : this.p.lr) * warm * (0.1 + 0.9 * cos));
+    this.optimizer!.setLr(ph, phaseLr(this.p, ph) * warm * (0.1 + 0.9 * cos));
     this.optimizer!.apply(clipped.grads);
     tf.dispose([...Object.values(grads), ...clipped.grads.values()]);
     const loss = (await value.data())[0];
@@ -177,6 +243,34 @@ export class DiffusionTrainer {
         tf.mean(tf.abs(d)),
         tf.mean(tf.square(d)),
         tf.mul(tf.mean(tf.square(z)), this.p.latentPenalty),
+      ]) as tf.Scalar;
+    };
+  }
+
+  /** Phase 3: decodes cached frozen-encoder latents; L1 + L2 + gdlWeight · GDL against the crop. */
+  private decoderLoss(rng: Rng): () => tf.Scalar {
+    const b = this.p.batch,
+      s = this.cfg.imageSize,
+      h = s / 8,
+      c = this.cfg.latentChannels,
+      n = this.data.labels.length,
+      per = h * h * c;
+    const px = new Float32Array(b * s * s * 3),
+      z = new Float32Array(b * per);
+    for (let j = 0; j < b; j++) {
+      const i = rng.int(0, n - 1),
+        flip = rng.bool();
+      pixelsInto(this.data, i, flip, px, j * s * s * 3);
+      z.set(this.rawLatents!.subarray((flip ? n + i : i) * per, (flip ? n + i + 1 : i + 1) * per), j * per);
+    }
+    return () => {
+      const x = tf.tensor4d(px, [b, s, s, 3]);
+      const y = this.model.vaeDecode(tf.tensor4d(z, [b, h, h, c]));
+      const d = tf.sub(y, x);
+      return tf.addN([
+        tf.mean(tf.abs(d)),
+        tf.mean(tf.square(d)),
+        tf.mul(gradientDifference(y, x), this.p.gdlWeight),
       ]) as tf.Scalar;
     };
   }
@@ -226,10 +320,13 @@ export class DiffusionTrainer {
   }
 
   private async nextPhase(): Promise<void> {
+    const from = this.state.phase;
+    if (from === 'diffusion' && this.p.decoderSteps > 0) return this.startDecoderPhase();
     this.optimizer?.dispose();
-    this.state.phase = this.state.phase === 'vae' ? 'diffusion' : 'done';
+    this.state.phase = from === 'vae' ? 'diffusion' : 'done';
     this.state.step = 0;
     this.optimizer = undefined;
+    this.rawLatents = undefined;
     if (this.state.phase === 'diffusion') {
       this.optimizer = this.makeOptimizer('diffusion');
       await this.prepareDiffusion(this.tokenizer!);
@@ -270,6 +367,26 @@ export class DiffusionTrainer {
   }
 }
 
+/**
+ * Gradient difference loss (Mathieu, Couprie & LeCun 2016, "Deep multi-scale video prediction beyond mean square
+ * error", eq. 5 with α = 1), as a mean over pixels and channels: mean | |y(i,j)−y(i,j−1)| − |x(i,j)−x(i,j−1)| | plus
+ * the same along the other image axis. y, x: [B,H,W,C].
+ */
+export function gradientDifference(y: tf.Tensor, x: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const [b, hh, ww, c] = y.shape;
+    const along = (t: tf.Tensor, axis: 1 | 2) => {
+      const size = axis === 1 ? [b, hh - 1, ww, c] : [b, hh, ww - 1, c];
+      const start = axis === 1 ? [0, 1, 0, 0] : [0, 0, 1, 0];
+      return tf.abs(tf.sub(tf.slice(t, start, size), tf.slice(t, [0, 0, 0, 0], size)));
+    };
+    return tf.add(
+      tf.mean(tf.abs(tf.sub(along(y, 2), along(x, 2)))),
+      tf.mean(tf.abs(tf.sub(along(y, 1), along(x, 1)))),
+    ) as tf.Scalar;
+  });
+}
+
 export interface LoadedDiffusionCheckpoint {
   state: DiffusionState;
   values: Map<string, Float32Array>;
@@ -306,6 +423,11 @@ const runKey = (p: TrainDiffusionParams) => ({
   batch: p.batch,
   vaeSteps: p.vaeSteps,
   steps: p.steps,
+  decoderSteps: p.decoderSteps,
+  decoderLr: p.decoderLr,
+  decoderChannels: p.decoderChannels,
+  decoderBlocks: p.decoderBlocks,
+  gdlWeight: p.gdlWeight,
   lr: p.lr,
   vaeLr: p.vaeLr,
   seed: p.seed,
@@ -334,8 +456,9 @@ export async function trainDiffusion(p: TrainDiffusionParams): Promise<TrainDiff
     fs.existsSync(path.join(path.dirname(ckpt), '.last.old'))
   ) {
     const c = readDiffusionCheckpoint(ckpt);
+    // keys a checkpoint lacks were added after it was made (the decoder phase's): it had no such phase yet
     const diff = Object.entries(runKey(p))
-      .filter(([k, v]) => JSON.stringify(c.state.params[k]) !== JSON.stringify(v))
+      .filter(([k, v]) => k in c.state.params && JSON.stringify(c.state.params[k]) !== JSON.stringify(v))
       .map(([k]) => k);
     if (diff.length)
       throw new UserError(
@@ -347,6 +470,7 @@ export async function trainDiffusion(p: TrainDiffusionParams): Promise<TrainDiff
       );
     trainer = new DiffusionTrainer(c.state.cfg, data, p, c.state, c.values);
     optim = c.optimizer;
+    c.state.params = { ...c.state.params, ...runKey(p) };
   } else {
     const cfg: TinySdConfig = {
       ...DEFAULT_TINY_SD,
@@ -375,6 +499,8 @@ export async function trainDiffusion(p: TrainDiffusionParams): Promise<TrainDiff
   }
   trainer.tokenizer = tokenizer;
   await trainer.prepare(tokenizer, optim);
+  // a finished run made before the decoder phase existed (or with decoderSteps 0 not recorded) continues into it
+  if (trainer.state.phase === 'done' && p.decoderSteps > 0 && !trainer.cfg.decoder) await trainer.startDecoderPhase();
   let done = 0,
     stoppedEarly = false;
   let bar = phaseBar(trainer.state, p);
@@ -408,7 +534,7 @@ export async function trainDiffusion(p: TrainDiffusionParams): Promise<TrainDiff
 }
 
 function phaseBar(s: DiffusionState, p: TrainDiffusionParams) {
-  const total = s.phase === 'vae' ? p.vaeSteps : p.steps;
+  const total = s.phase === 'done' ? 0 : phaseSteps(p, s.phase);
   return progress({
     total,
     start: s.step,

@@ -1,5 +1,5 @@
 /** `detrlab train-diffusion` parameters. Defaults: the demo recipe (scripts/make_demo_diffusion.sh). */
-import { bool, int, num, resolveParams, Schema, str } from '../params/schema.js';
+import { bool, int, num, numList, resolveParams, Schema, str } from '../params/schema.js';
 
 export interface TrainDiffusionParams {
   crops: string;
@@ -8,6 +8,11 @@ export interface TrainDiffusionParams {
   batch: number;
   vaeSteps: number;
   steps: number;
+  decoderSteps: number;
+  decoderLr: number;
+  decoderChannels: number[];
+  decoderBlocks: number;
+  gdlWeight: number;
   vaeLr: number;
   lr: number;
   promptDrop: number;
@@ -34,6 +39,17 @@ export const TRAIN_DIFFUSION_SCHEMA: Schema<TrainDiffusionParams> = {
   batch: int(32, 'batch size', { min: 1 }),
   vaeSteps: int(1500, 'autoencoder steps (phase 1)', { min: 1 }),
   steps: int(8000, 'diffusion steps: text encoder + UNet + ControlNet (phase 2)', { min: 1 }),
+  decoderSteps: int(
+    0,
+    'decoder steps (phase 3, 0 = none): a new decoder trained on the frozen encoder latents (UNet unchanged)',
+    { min: 0 },
+  ),
+  decoderLr: num(1e-3, 'decoder peak learning rate (phase 3; same warm-up and cosine)', { min: 0 }),
+  decoderChannels: numList([32, 48, 64, 64], "phase 3 decoder's channels at S, S/2, S/4, S/8"),
+  decoderBlocks: int(1, "phase 3 decoder's residual blocks per resolution", { min: 0, max: 4 }),
+  gdlWeight: num(1, 'phase 3: weight of the gradient difference loss (Mathieu et al. 2016; sharper edges)', {
+    min: 0,
+  }),
   vaeLr: num(2e-3, 'autoencoder peak learning rate (AdamW, 100 warm-up steps, cosine to 10 %)', { min: 0 }),
   lr: num(1e-3, 'diffusion peak learning rate', { min: 0 }),
   promptDrop: num(0.1, 'probability of training on the unconditional prompt ("" or the negative prompt) for CFG', {

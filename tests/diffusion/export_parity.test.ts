@@ -23,10 +23,10 @@ const B = 2,
   S = 64,
   h = 8;
 
-function randomValues(seed: number): Map<string, Float32Array> {
+function randomValues(seed: number, c: TinySdConfig = cfg): Map<string, Float32Array> {
   const rng = new Rng(seed);
   return new Map(
-    paramSpecs(cfg).map((s) => {
+    paramSpecs(c).map((s) => {
       const n = s.shape.reduce((a, b) => a * b, 1);
       const fanIn = s.shape.length === 4 ? s.shape[0] * s.shape[1] * s.shape[2] : s.shape[0];
       return [s.name, rng.normals(n, s.name.endsWith('.bias') ? 0.1 : 1 / Math.sqrt(fanIn))];
@@ -34,9 +34,14 @@ function randomValues(seed: number): Map<string, Float32Array> {
   );
 }
 
-async function session(role: Role, values: Map<string, Float32Array>, float16: boolean): Promise<OnnxModel> {
+async function session(
+  role: Role,
+  values: Map<string, Float32Array>,
+  float16: boolean,
+  c: TinySdConfig = cfg,
+): Promise<OnnxModel> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-tinysd-')), `${role}.onnx`);
-  fs.writeFileSync(file, exportPart(role, cfg, values, { float16, scalingFactor: 0.5 }));
+  fs.writeFileSync(file, exportPart(role, c, values, { float16, scalingFactor: 0.5 }));
   return OnnxModel.open(file, {
     providers: ['cpu'],
     threads: 1,
@@ -128,3 +133,19 @@ for (const float16 of [false, true]) {
     for (const s of [te, cn, un, dec, enc]) await s.dispose();
   });
 }
+
+test('tiny-sd export: a replacement decoder (wider, residual blocks at every resolution) equals tfjs within 1e-4', async () => {
+  await initEngine({ log: null });
+  const c: TinySdConfig = { ...cfg, decoder: { channels: [8, 12, 16, 20], blocks: 2 } };
+  const specs = paramSpecs(c);
+  assert.equal(specs.filter((s) => s.name.startsWith('vae.dec.block')).length, 2 * 2 * 2 * 4, 'block parameters');
+  const values = randomValues(3, c);
+  const vars = new Map([...values].map(([k, v]) => [k, tf.tensor(v, specs.find((s) => s.name === k)!.shape)]));
+  const m = new TinySd(c, new TfOps(vars, c.vocabSize));
+  const lat = new Rng(4).normals(B * h * h * 4);
+  const dec = await session('vae_decoder', values, false, c);
+  const ref = m.vaeDecode(tf.mul(tf.tensor4d(lat, [B, h, h, 4]), 0.18215 / 0.5));
+  assert.deepEqual(ref.shape, [B, S, S, 3]);
+  assertClose((await dec.run({ latent_sample: nchw(lat, [B, h, h, 4]) })).sample, ref, 'vae_decoder with blocks');
+  await dec.dispose();
+});

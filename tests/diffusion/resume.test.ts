@@ -9,7 +9,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { exportCheckpoint, trainDiffusion } from '../../lib/diffusion/train_diffusion.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { initEngine } from '../../lib/engine/backend.js';
+import { exportCheckpoint, gradientDifference, trainDiffusion } from '../../lib/diffusion/train_diffusion.js';
 import { resolveTrainDiffusionParams, TrainDiffusionParams } from '../../lib/diffusion/train_diffusion_params.js';
 import { resolveModelFolder } from '../../lib/synth/model_folder.js';
 import { ControlNetPipeline } from '../../lib/synth/pipeline.js';
@@ -74,18 +76,21 @@ const params = (crops: string, out: string, o: Partial<TrainDiffusionParams> = {
 
 const weights = (out: string) => fs.readFileSync(path.join(out, 'checkpoints', 'last', 'model.safetensors'));
 
-test('train-diffusion: stopped in either phase and resumed = uninterrupted, byte for byte; other settings are refused', async () => {
+const DECODER = { decoderSteps: 3, decoderChannels: [4, 6, 8, 8], decoderBlocks: 1 };
+
+test('train-diffusion: stopped in any phase and resumed = uninterrupted, byte for byte; other settings are refused', async () => {
   const crops = await cropsFolder();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-dtrain-'));
-  const full = await trainDiffusion(params(crops, path.join(tmp, 'full')));
+  const full = await trainDiffusion(params(crops, path.join(tmp, 'full'), DECODER));
   assert.equal(full.state.phase, 'done');
-  for (const stopAt of [2, 5]) {
-    // 2: inside the autoencoder phase; 5: inside the diffusion phase
+  assert.deepEqual(full.state.cfg.decoder, { channels: [4, 6, 8, 8], blocks: 1 });
+  for (const stopAt of [2, 5, 8]) {
+    // 2: inside the autoencoder phase; 5: inside the diffusion phase; 8: inside the decoder phase
     const out = path.join(tmp, `resumed-${stopAt}`);
-    const first = await trainDiffusion(params(crops, out, { maxSteps: stopAt }));
+    const first = await trainDiffusion(params(crops, out, { ...DECODER, maxSteps: stopAt }));
     assert.ok(first.stoppedEarly);
     assert.notDeepEqual(weights(out), weights(path.join(tmp, 'full')));
-    const second = await trainDiffusion(params(crops, out));
+    const second = await trainDiffusion(params(crops, out, DECODER));
     assert.equal(second.state.phase, 'done');
     assert.ok(
       weights(out).equals(weights(path.join(tmp, 'full'))),
@@ -93,7 +98,44 @@ test('train-diffusion: stopped in either phase and resumed = uninterrupted, byte
     );
     assert.equal(second.state.scalingFactor, full.state.scalingFactor);
   }
-  await assert.rejects(trainDiffusion(params(crops, path.join(tmp, 'full'), { lr: 0.5 })), UserError);
+  await assert.rejects(trainDiffusion(params(crops, path.join(tmp, 'full'), { ...DECODER, lr: 0.5 })), UserError);
+  await assert.rejects(trainDiffusion(params(crops, path.join(tmp, 'full'), { decoderSteps: 0 })), UserError);
+});
+
+test('train-diffusion: a finished run made before the decoder phase existed continues into it, as if run in one go', async () => {
+  const crops = await cropsFolder();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-dlegacy-'));
+  const full = path.join(tmp, 'full'),
+    old = path.join(tmp, 'old');
+  await trainDiffusion(params(crops, full, DECODER));
+  await trainDiffusion(params(crops, old));
+  const before = weights(old);
+  // what a checkpoint written before the decoder phase existed records: no decoder keys in its parameters
+  const stateFile = path.join(old, 'checkpoints', 'last', 'trainer_state.json');
+  const st = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+  for (const k of ['decoderSteps', 'decoderLr', 'decoderChannels', 'decoderBlocks', 'gdlWeight']) delete st.params[k];
+  fs.writeFileSync(stateFile, JSON.stringify(st));
+  const r = await trainDiffusion(params(crops, old, DECODER));
+  assert.equal(r.state.phase, 'done');
+  assert.notDeepEqual(weights(old), before);
+  assert.ok(weights(old).equals(weights(full)), 'continued legacy run differs from the one-go run');
+});
+
+test('gradient difference loss: hand-computed values, 0 for identical images and for a brightness offset', async () => {
+  await initEngine({ backend: 'cpu', log: null });
+  const zero = tf.zeros([1, 2, 2, 1]);
+  // y = [[0,1],[0,0]]: |∂x y| = [1, 0] (mean 0.5), |∂y y| = [0, 1] (mean 0.5) against all-zero gradients of x
+  const y = tf.tensor4d([0, 1, 0, 0], [1, 2, 2, 1]);
+  assert.ok(Math.abs((await gradientDifference(y, zero).data())[0] - 1) < 1e-7);
+  const img = tf.tensor4d(
+    Float32Array.from({ length: 2 * 5 * 4 * 3 }, (_, i) => Math.sin(i * 1.7)),
+    [2, 5, 4, 3],
+  );
+  assert.equal((await gradientDifference(img, img).data())[0], 0);
+  assert.ok((await gradientDifference(tf.add(img, 0.3), img).data())[0] < 1e-6);
+  // a blurred copy has smaller gradients: GDL > 0 where the L1/L2 of the difference may be small
+  const blur = tf.mul(tf.add(img, tf.reverse(img, 2)), 0.5);
+  assert.ok((await gradientDifference(blur, img).data())[0] > 0.1);
 });
 
 test("an exported tiny-sd folder samples deterministically per seed through detrlab synth's pipeline", async () => {
