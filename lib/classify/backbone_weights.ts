@@ -31,6 +31,8 @@ export interface BuildOptions {
   freezeBackbone: boolean;
   /** Which backbone layers fine-tune when not frozen: `layer2` (DETR's rule: stem and layer1 stay) or `all`. */
   trainableFrom: 'layer2' | 'all';
+  /** Batch norm of the classifier's backbone: frozen (DETR's) or train (pre-training; BackboneConfig.batchNorm). */
+  batchNorm?: 'frozen' | 'train';
   /** Draws the head (and, with `none`, the backbone). */
   rng: Rng;
 }
@@ -104,7 +106,11 @@ export async function buildClassifier(
   if (o.backboneWeights === 'none') {
     const preset = DETR_PRESETS[o.arch];
     if (!preset) throw new UserError(`unknown --arch '${o.arch}'; choose ${Object.keys(DETR_PRESETS).join(', ')}`);
-    const backbone: BackboneConfig = { ...preset.backbone, trainableFrom: trainableFrom('all') }; // a random stem is never kept as is
+    const backbone: BackboneConfig = {
+      ...preset.backbone,
+      trainableFrom: trainableFrom('all'), // a random stem is never kept as is
+      ...(o.batchNorm === 'train' ? { batchNorm: 'train' as const } : {}),
+    };
     const model = CropClassifier.create({ backbone, numClasses: o.numClasses }, o.rng);
     return { model, provenance: { backboneWeights: 'none', backbone, loadedTensors: 0, skippedTensors: 0 } };
   }
@@ -112,7 +118,11 @@ export async function buildClassifier(
   const ckpt = readSafetensors(files.weights);
   const base = checkpointBackbone(files, ckpt);
   const cfg: ClassifierConfig = {
-    backbone: { ...base, trainableFrom: trainableFrom(o.trainableFrom) },
+    backbone: {
+      ...base,
+      trainableFrom: trainableFrom(o.trainableFrom),
+      ...(o.batchNorm === 'train' ? { batchNorm: 'train' as const } : {}),
+    },
     numClasses: o.numClasses,
   };
   const { store, loaded } = loadBackbone(cfg, ckpt, o.rng, files.weights);

@@ -6,7 +6,13 @@
  * Dims: B batch, S image side, h×w feature map, C backbone channels, K classes.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BackboneConfig, backboneForward, backboneOutChannels, backboneSpecs } from '../detr/backbone.js';
+import {
+  BackboneConfig,
+  backboneForward,
+  backboneOutChannels,
+  backboneSpecs,
+  BatchNormStats,
+} from '../detr/backbone.js';
 import { ParamStore, TensorSpec } from '../detr/param_store.js';
 import { Rng } from '../engine/rng.js';
 
@@ -44,18 +50,18 @@ export class CropClassifier {
     return new CropClassifier(cfg, new ParamStore(classifierSpecs(cfg)).initAll(rng));
   }
 
-  /** Pooled backbone features: x [B, S, S, 3] (ImageNet-normalised) → [B, C]. */
-  features(x: tf.Tensor4D): tf.Tensor2D {
+  /** Pooled backbone features: x [B, S, S, 3] (ImageNet-normalised) → [B, C]; `stats`: batch-norm train mode. */
+  features(x: tf.Tensor4D, stats?: BatchNormStats): tf.Tensor2D {
     return tf.tidy(() => {
-      const f = backboneForward(this.params, this.cfg.backbone, x); // [B, h, w, C]
+      const f = backboneForward(this.params, this.cfg.backbone, x, stats); // [B, h, w, C]
       return tf.mean(f, [1, 2]) as tf.Tensor2D; // [B, C]
     });
   }
 
   /** Logits [B, K]. */
-  forward(x: tf.Tensor4D): tf.Tensor2D {
+  forward(x: tf.Tensor4D, stats?: BatchNormStats): tf.Tensor2D {
     return tf.tidy(() => {
-      const pooled = this.features(x); // [B, C]
+      const pooled = this.features(x, stats); // [B, C]
       const w = this.params.get(HEAD_WEIGHT); // [C, K]
       return tf.add(tf.matMul(pooled, w), this.params.get(HEAD_BIAS)) as tf.Tensor2D; // [B, K]
     });

@@ -19,6 +19,7 @@ export interface ClassifierTrainParams {
   arch: DetrPreset;
   freezeBackbone: boolean;
   trainableFrom: 'layer2' | 'all';
+  batchNorm: 'frozen' | 'train';
   epochs: number;
   lr: number;
   lrBackbone: number;
@@ -63,6 +64,11 @@ const TRAIN_SCHEMA: Schema<ClassifierTrainParams> = {
     ['layer2', 'all'],
     'layer2',
     "backbone layers that fine-tune: layer2 = DETR's rule (stem and layer1 stay frozen; about 2× faster on CPU), all (a random-init backbone always trains all)",
+  ),
+  batchNorm: oneOf<'frozen' | 'train'>(
+    ['frozen', 'train'],
+    'frozen',
+    "batch norm: frozen (DETR's, with the running statistics) or train (batch statistics, γ/β trained, running statistics updated with momentum 0.1, as torch.nn.BatchNorm2d): for pre-training a backbone that DETR then freezes",
   ),
   epochs: int(3, 'epochs over the training crops (coco profile: 10)', { min: 1 }),
   lr: num(1e-3, 'AdamW learning rate of the new head (cosine decay to 0 over the run)', { min: 0 }),

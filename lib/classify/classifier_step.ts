@@ -6,6 +6,7 @@
  * Dims: B batch, S image side, K classes.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { BatchNormStats } from '../detr/backbone.js';
 import { AdamW } from '../train/optimizer.js';
 import { CropClassifier } from './classifier_model.js';
 import type { PixelBatch } from './image_cache.js';
@@ -47,9 +48,11 @@ export class ClassifierTrainer {
       s = batch.size;
     const vars = this.names.map((n) => this.model.params.get(n));
     let pred: tf.Tensor1D | undefined;
+    // batch norm in train mode: batch statistics in the forward, running statistics moved after the step
+    const stats = this.model.cfg.backbone.batchNorm === 'train' ? new BatchNormStats() : undefined;
     const { value, grads } = tf.variableGrads(() => {
       const x = tf.tensor4d(batch.pixels, [b, s, s, 3]); // [B, S, S, 3]
-      const logits = this.model.forward(x); // [B, K]
+      const logits = this.model.forward(x, stats); // [B, K]
       pred = tf.keep(tf.argMax(logits, 1) as tf.Tensor1D); // [B]
       return crossEntropy(logits, tf.tensor1d(batch.labels, 'int32'));
     }, vars);
@@ -61,6 +64,7 @@ export class ClassifierTrainer {
     this.optimizer.setLr('head', lrs.lr);
     this.optimizer.setLr('backbone', lrs.lrBackbone);
     this.optimizer.apply(byName);
+    stats?.update(this.model.params);
     tf.dispose(Object.values(grads));
     const [lossArr, p] = await Promise.all([value.data(), pred!.data()]);
     const loss = lossArr[0];

@@ -183,6 +183,7 @@ export async function trainRun(spec: RunSpec, hooks: RunHooks = {}): Promise<Run
     numClasses: crops.classes.length,
     freezeBackbone: p.freezeBackbone,
     trainableFrom: p.trainableFrom,
+    batchNorm: p.batchNorm,
     rng: new Rng(seedFrom('classify-init', p.seed)),
   });
   const trainer = new ClassifierTrainer(model, p);

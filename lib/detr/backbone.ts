@@ -17,8 +17,14 @@ export interface BackboneConfig {
   width: number;
   /** 4 → stride 32 (C5, the real DETR); 3 → stride 16 (CPU demo). */
   numStages: 3 | 4;
-  /** 'layer2': HF's rule (conv1 + layer1 frozen); 'all'; 'none'. Batch norm is always frozen. */
+  /** 'layer2': HF's rule (conv1 + layer1 frozen); 'all'; 'none'. Batch norm is frozen unless `batchNorm` is 'train'. */
   trainableFrom: 'layer2' | 'all' | 'none';
+  /**
+   * 'train' (classification pre-training only): γ and β of trainable layers train, and a forward given a
+   * `BatchNormStats` normalises with the batch's statistics (torch.nn.BatchNorm2d in train mode). Absent or
+   * 'frozen': DETR's DetrFrozenBatchNorm2d with the running statistics.
+   */
+  batchNorm?: 'frozen' | 'train';
 }
 
 export const BACKBONE_PREFIX = 'model.backbone.conv_encoder.model.';
@@ -96,11 +102,12 @@ function convTrainable(cfg: BackboneConfig, name: string): boolean {
 }
 
 function convSpecs(cfg: BackboneConfig, c: ConvDef): TensorSpec[] {
+  const affine = cfg.batchNorm === 'train' && convTrainable(cfg, c.conv);
   const bn = (field: string, kind: 'ones' | 'zeros'): TensorSpec => ({
     name: `${BACKBONE_PREFIX}${c.bn}.${field}`,
     hfShape: [c.cout],
     layout: 'plain',
-    trainable: false,
+    trainable: affine && (field === 'weight' || field === 'bias'),
     group: 'backbone',
     init: { kind },
   });
@@ -134,6 +141,81 @@ function frozenBn(p: ParamStore, bn: string): { scale: tf.Tensor1D; shift: tf.Te
   return { scale, shift: tf.sub(get('bias'), tf.mul(get('running_mean'), scale)) as tf.Tensor1D }; // [C]
 }
 
+/** torch.nn.BatchNorm2d's defaults: running = (1 − momentum)·running + momentum·batch statistic. */
+export const BN_MOMENTUM = 0.1;
+
+/**
+ * Batch statistics of one training forward in batch-norm train mode, per BN layer: the batch mean and the
+ * unbiased variance (n/(n−1) × the biased one the normalisation used), as torch.nn.BatchNorm2d records them.
+ * `update` then moves the running statistics: running ← (1 − m)·running + m·batch (m = BN_MOMENTUM).
+ */
+export class BatchNormStats {
+  readonly batch = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>();
+
+  record(bn: string, mean: tf.Tensor1D, unbiasedVariance: tf.Tensor1D): void {
+    if (this.batch.has(bn)) throw new Error(`batch norm ${bn} recorded twice in one forward`);
+    this.batch.set(bn, { mean: tf.keep(mean), variance: tf.keep(unbiasedVariance) });
+  }
+
+  /** Writes the new running statistics into `p` and releases the batch statistics. */
+  update(p: ParamStore, momentum = BN_MOMENTUM): void {
+    for (const [bn, s] of this.batch) {
+      for (const [field, v] of [
+        ['running_mean', s.mean],
+        ['running_var', s.variance],
+      ] as const) {
+        const name = `${BACKBONE_PREFIX}${bn}.${field}`;
+        p.set(
+          name,
+          tf.tidy(() => tf.add(tf.mul(p.get(name), 1 - momentum), tf.mul(v, momentum))),
+          true,
+        );
+      }
+    }
+    this.dispose();
+  }
+
+  dispose(): void {
+    for (const s of this.batch.values()) tf.dispose([s.mean, s.variance]);
+    this.batch.clear();
+  }
+}
+
+/**
+ * Batch norm in train mode over z [B,h,w,C] (torch.nn.BatchNorm2d.forward in training): y = (z − μ)/√(σ² + ε)·γ + β,
+ * μ and the biased σ² over batch and space; also returns the unbiased variance the running statistic takes.
+ */
+export function batchNormTrain(
+  z: tf.Tensor4D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+): { y: tf.Tensor4D; mean: tf.Tensor1D; unbiasedVariance: tf.Tensor1D } {
+  const { mean, variance } = tf.moments(z, [0, 1, 2]); // [C], biased
+  const n = z.shape[0] * z.shape[1] * z.shape[2];
+  const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, FROZEN_BN_EPS))); // [C]
+  return {
+    y: tf.add(tf.mul(tf.sub(z, mean), scale), beta) as tf.Tensor4D,
+    mean: mean as tf.Tensor1D,
+    unbiasedVariance: tf.mul(variance, n / Math.max(1, n - 1)) as tf.Tensor1D,
+  };
+}
+
+/** conv → batch norm in train mode (→ ReLU); the batch statistics go to `stats`. */
+function convBnTrain(
+  p: ParamStore,
+  c: ConvDef,
+  x: tf.Tensor4D,
+  relu: boolean,
+  padding: [[number, number], [number, number], [number, number], [number, number]],
+  stats: BatchNormStats,
+): tf.Tensor4D {
+  const get = (n: string): tf.Tensor => p.get(`${BACKBONE_PREFIX}${c.bn}.${n}`);
+  const z = tf.conv2d(x, p.get(`${BACKBONE_PREFIX}${c.conv}.weight`) as tf.Tensor4D, c.stride, padding); // [B,h,w,C]
+  const { y, mean, unbiasedVariance } = batchNormTrain(z, get('weight'), get('bias'));
+  stats.record(c.bn, mean, unbiasedVariance);
+  return relu ? tf.relu(y) : y;
+}
+
 /**
  * conv → frozen BN (→ ReLU). While a trainable conv is being differentiated, BN is folded into it
  * (W·s with bias b, one fused conv): its weights are new tensors every step anyway, and folding saves
@@ -141,10 +223,9 @@ function frozenBn(p: ParamStore, bn: string): { scale: tf.Tensor1D; shift: tf.Te
  * backend's packed copy of it is reused across calls, and the affine follows. The two agree to float32
  * rounding.
  */
-function convBn(p: ParamStore, c: ConvDef, x: tf.Tensor4D, relu: boolean): tf.Tensor4D {
+function convBn(p: ParamStore, c: ConvDef, x: tf.Tensor4D, relu: boolean, stats?: BatchNormStats): tf.Tensor4D {
   const name = `${BACKBONE_PREFIX}${c.conv}.weight`;
   const w = p.get(name) as tf.Variable<tf.Rank.R4>; // [k, k, cin, cout]
-  const { scale, shift } = frozenBn(p, c.bn);
   const pad = c.k >> 1;
   const padding: [[number, number], [number, number], [number, number], [number, number]] = [
     [0, 0],
@@ -152,6 +233,8 @@ function convBn(p: ParamStore, c: ConvDef, x: tf.Tensor4D, relu: boolean): tf.Te
     [pad, pad],
     [0, 0],
   ];
+  if (stats) return convBnTrain(p, c, x, relu, padding, stats);
+  const { scale, shift } = frozenBn(p, c.bn);
   if (p.specs.get(name)?.trainable && tf.engine().state.gradientDepth > 0) {
     const folded = tf.mul(w, scale) as tf.Tensor4D; // [k, k, cin, cout]
     return tf.fused.conv2d({
@@ -167,22 +250,31 @@ function convBn(p: ParamStore, c: ConvDef, x: tf.Tensor4D, relu: boolean): tf.Te
   return relu ? tf.relu(y) : y;
 }
 
-function residualBlock(p: ParamStore, blk: BlockDef, x: tf.Tensor4D): tf.Tensor4D {
+function residualBlock(p: ParamStore, blk: BlockDef, x: tf.Tensor4D, stats?: BatchNormStats): tf.Tensor4D {
   let h = x;
   blk.convs.forEach((c, i) => {
-    h = convBn(p, c, h, i < blk.convs.length - 1);
+    h = convBn(p, c, h, i < blk.convs.length - 1, stats);
   }); // [B, h, w, out]
-  const shortcut = blk.downsample ? convBn(p, blk.downsample, x, false) : x; // [B, h, w, out]
+  const shortcut = blk.downsample ? convBn(p, blk.downsample, x, false, stats) : x; // [B, h, w, out]
   return tf.relu(tf.add(h, shortcut)) as tf.Tensor4D;
 }
 
-/** x [B, H, W, 3] (normalised pixels) → features [B, h, w, backboneOutChannels(cfg)]. */
-export function backboneForward(p: ParamStore, cfg: BackboneConfig, x: tf.Tensor4D): tf.Tensor4D {
+/**
+ * x [B, H, W, 3] (normalised pixels) → features [B, h, w, backboneOutChannels(cfg)]. With `stats` (only for a
+ * backbone whose `batchNorm` is 'train'), every batch norm uses the batch's statistics and records them there.
+ */
+export function backboneForward(
+  p: ParamStore,
+  cfg: BackboneConfig,
+  x: tf.Tensor4D,
+  stats?: BatchNormStats,
+): tf.Tensor4D {
+  if (stats && cfg.batchNorm !== 'train') throw new Error("batch statistics need a backbone with batchNorm 'train'");
   const lay = layout(cfg);
   return tf.tidy(() => {
-    let h = convBn(p, lay.stem, x, true); // [B, H/2, W/2, width]
+    let h = convBn(p, lay.stem, x, true, stats); // [B, H/2, W/2, width]
     h = tf.maxPool(h, 3, 2, 1); // [B, H/4, W/4, width]
-    for (const blk of lay.blocks) h = residualBlock(p, blk, h); // [B, h, w, C]
+    for (const blk of lay.blocks) h = residualBlock(p, blk, h, stats); // [B, h, w, C]
     return h;
   });
 }
