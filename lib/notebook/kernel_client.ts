@@ -48,6 +48,23 @@ interface Pending {
   reject(e: Error): void;
 }
 
+/** What a kernel prints when one of its ports was taken between our pick and its bind. */
+const BIND_FAILURE = /EBUSY|EADDRINUSE|Address already in use|blocked by a bind/;
+
+export interface KernelStartOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  startupTimeoutMs?: number;
+  js?: boolean;
+  /** Starts tried on fresh ports before giving up (default 3). */
+  attempts?: number;
+  /**
+   * Test hook: code put in front of the kernel's start statement, e.g. `if (…) {…} else` to simulate a kernel
+   * that fails to bind.
+   */
+  preamble?: string;
+}
+
 export class KernelClient {
   private readonly session = randomUUID();
   private readonly pending = new Map<string, Pending>();
@@ -74,13 +91,27 @@ export class KernelClient {
     void this.readLoop(this.iopub, (m) => this.onIopub(m));
   }
 
-  /** Starts a tslab kernel with `cwd` as its working directory (where the notebook lives). */
-  static async start(opts: {
-    cwd: string;
-    env?: NodeJS.ProcessEnv;
-    startupTimeoutMs?: number;
-    js?: boolean;
-  }): Promise<KernelClient> {
+  /**
+   * Starts a tslab kernel with `cwd` as its working directory (where the notebook lives). A start that fails
+   * (the kernel exits, reports a port it could not bind, or does not answer in time) is retried on fresh ports,
+   * up to `attempts` times: the ports are picked free here but bound by the kernel a moment later, and another
+   * process can take one in between (seen on CI as zeromq's EBUSY / EADDRINUSE).
+   */
+  static async start(opts: KernelStartOptions): Promise<KernelClient> {
+    const attempts = opts.attempts ?? 3;
+    const errors: string[] = [];
+    for (let i = 1; ; i++) {
+      try {
+        return await KernelClient.startOnce(opts);
+      } catch (e) {
+        errors.push(`attempt ${i}: ${(e as Error).message}`);
+        if (i >= attempts)
+          throw new Error(`the notebook kernel did not start (${attempts} attempts)\n${errors.join('\n')}`);
+      }
+    }
+  }
+
+  private static async startOnce(opts: KernelStartOptions): Promise<KernelClient> {
     const key = randomBytes(16).toString('hex');
     const [shellPort, iopubPort, stdinPort, controlPort, hbPort] = await Promise.all([
       freePort(),
@@ -106,7 +137,7 @@ export class KernelClient {
     const tslabMain = req.resolve('tslab/dist/main.js');
     const args = [
       '-e',
-      `require(${JSON.stringify(tslabMain)}).startKernel({configPath: ${JSON.stringify(connFile)}, enableFindLocal: false, jsKernel: ${Boolean(opts.js)}})`,
+      `${opts.preamble ?? ''} require(${JSON.stringify(tslabMain)}).startKernel({configPath: ${JSON.stringify(connFile)}, enableFindLocal: false, jsKernel: ${Boolean(opts.js)}})`,
     ];
     const proc = spawn(process.execPath, args, {
       cwd: opts.cwd,
@@ -123,15 +154,33 @@ export class KernelClient {
     iopub.connect(addr(iopubPort));
     iopub.subscribe();
     const client = new KernelClient(proc, key, shell, control, iopub, connFile);
-    await client.waitReady(opts.startupTimeoutMs ?? 60_000);
+    try {
+      await client.waitReady(opts.startupTimeoutMs ?? 60_000);
+    } catch (e) {
+      await client.kill();
+      throw e;
+    }
     return client;
+  }
+
+  /** Ends a kernel that never became ready: SIGKILL, sockets closed, connection file removed. */
+  private async kill(): Promise<void> {
+    const exited = new Promise<void>((r) =>
+      this.proc.exitCode !== null || this.proc.signalCode !== null ? r() : this.proc.once('exit', () => r()),
+    );
+    this.proc.kill('SIGKILL');
+    await exited;
+    this.closed = true;
+    for (const s of [this.shell, this.control, this.iopub]) s.close();
+    fs.rmSync(this.connFile, { force: true });
   }
 
   /** kernel_info handshake, repeated until both the shell reply and an IOPub status arrive (IOPub is subscribed). */
   private async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.closed) throw new Error('kernel exited during startup');
+      if (this.closed) throw new Error(`kernel exited during startup${this.stderrTail ? `:\n${this.stderrTail}` : ''}`);
+      if (BIND_FAILURE.test(this.stderrTail)) throw new Error(`kernel could not bind its ports:\n${this.stderrTail}`);
       const ok = await this.request(this.shell, 'kernel_info_request', {}, () => {}, 2000).then(
         () => true,
         () => false,
