@@ -106,7 +106,9 @@ export class KernelClient {
       } catch (e) {
         errors.push(`attempt ${i}: ${(e as Error).message}`);
         if (i >= attempts)
-          throw new Error(`the notebook kernel did not start (${attempts} attempts)\n${errors.join('\n')}`);
+          throw new Error(`the notebook kernel did not start (${attempts} attempts)\n${errors.join('\n')}`, {
+            cause: e,
+          });
       }
     }
   }
