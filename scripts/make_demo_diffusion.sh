@@ -9,10 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 D="node bin/detrlab.js"
 OUT=${OUT:-data/diffusion}
-ALL="person bicycle car motorcycle bus train truck boat traffic_light fire_hydrant stop_sign bird cat dog horse sheep cow elephant umbrella kite"
+ALL="person,bicycle,car,motorcycle,bus,train,truck,boat,traffic_light,fire_hydrant,stop_sign,bird,cat,dog,horse,sheep,cow,elephant,umbrella,kite"
 
 [ -f data/demo/annotations/instances_train2017.json ] || $D make-demo --out data/demo
-$D subset --coco-root data/demo --out-root data/demo_all --classes ${ALL//_/ }
+$D subset --coco-root data/demo --out-root data/demo_all --classes "${ALL//_/ }"
 $D crops --data-root data/demo_all --out data/demo_all_crops
 nice -n 10 $D train-diffusion --crops data/demo_all_crops --out "$OUT" --checkpoint-every 100 \
   --vae-steps 1500 --steps 8000 --batch 32 --seed 0 ${MAX_STEPS:+--max-steps $MAX_STEPS}

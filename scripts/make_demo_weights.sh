@@ -7,10 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D="node bin/detrlab.js"
-ALL="person bicycle car motorcycle bus train truck boat traffic_light fire_hydrant stop_sign bird cat dog horse sheep cow elephant umbrella kite"
+ALL="person,bicycle,car,motorcycle,bus,train,truck,boat,traffic_light,fire_hydrant,stop_sign,bird,cat,dog,horse,sheep,cow,elephant,umbrella,kite"
 
 $D make-demo --out data/demo
-$D subset --coco-root data/demo --out-root data/demo_all --classes ${ALL//_/ }
+$D subset --coco-root data/demo --out-root data/demo_all --classes "${ALL//_/ }"
 $D crops --data-root data/demo_all --out data/demo_all_crops
 # 1. the backbone, by classification of 64-px crops of the 20 classes (ResNet-18 at width 32, 3 stages)
 $D train-classifier --crops data/demo_all_crops --backbone-weights none --arch demo --trainable-from all \
