@@ -24,6 +24,8 @@ export interface ModelFiles {
   tiny: boolean;
   /** What produced the images, for metadata and reports ("tiny-sd (…)" or the folder path). */
   label: string;
+  /** The image side the models were made for: tiny-sd's trained size, 128 for the random test models, 512 (SD 1.5) otherwise. */
+  nativeSize: number;
   /** Changes when the models change (tiny: their version; real: the model files' sizes), to keep one output folder to one model set. */
   fingerprint: string;
 }
@@ -36,6 +38,20 @@ const DEFAULTS = {
   tokenizer: 'tokenizer',
 };
 type Role = keyof typeof DEFAULTS;
+
+/** A folder as reports show it: relative to the working directory (the project root) when inside it. */
+function shown(dir: string): string {
+  const rel = path.relative(process.cwd(), path.resolve(dir));
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(dir);
+}
+
+/** The image size a detrlab-trained folder (detrlab_diffusion.json, `detrlab train-diffusion`) was trained at. */
+function trainedSize(dir: string): number | undefined {
+  const f = path.join(dir, 'detrlab_diffusion.json');
+  if (!fs.existsSync(f)) return undefined;
+  const size = readJsonFile<{ config?: { imageSize?: unknown } }>(f, { what: 'tiny-sd description' }).config?.imageSize;
+  return typeof size === 'number' && size > 0 ? size : undefined;
+}
 
 export function resolveModelFolder(dir: string): ModelFiles {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`model folder ${dir} does not exist`);
@@ -69,6 +85,7 @@ export function resolveModelFolder(dir: string): ModelFiles {
     ...files,
     tiny,
     fingerprint,
-    label: tiny ? `tiny-sd (random-weight test models made by detrlab, ${dir})` : path.resolve(dir),
+    label: tiny ? `tiny-sd (random-weight test models made by detrlab, ${shown(dir)})` : shown(dir),
+    nativeSize: tiny ? 128 : (trainedSize(dir) ?? 512),
   };
 }

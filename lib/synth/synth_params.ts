@@ -1,8 +1,11 @@
-/** `detrlab synth` / notebook 08 parameters. Defaults are the demo profile (tiny models, 128 px). */
+/** `detrlab synth` / notebook 08 parameters. Defaults are the demo profile (models/tiny-sd-demo at its own 64 px). */
 import { bool, int, num, oneOf, resolveParams, Schema, str, strList } from '../params/schema.js';
 import { DEFAULT_NEGATIVE_PROMPT, DEFAULT_PROMPT_TEMPLATE } from './prompts.js';
 import { SchedulerName, SCHEDULER_NAMES } from './schedulers/scheduler.js';
 import type { StageOverrides } from '../params/overrides.js';
+
+/** The demo's diffusion model folder (`detrlab train-diffusion`, models/tiny-sd-demo/README.md). */
+export const DEMO_DIFFUSION_MODEL = 'models/tiny-sd-demo';
 
 export interface SynthParams {
   crops: string;
@@ -31,14 +34,17 @@ export interface SynthParams {
 export const SYNTH_SCHEMA: Schema<SynthParams> = {
   crops: str('data/crops', 'crops folder written by `detrlab crops` (manifest.jsonl, classes.json)'),
   modelDir: str(
-    '',
-    'SD 1.5 + ControlNet ONNX model folder (see lib/synth/MODELS.md); empty = the tiny test models in data/models/tiny-sd, made on first use',
+    DEMO_DIFFUSION_MODEL,
+    `SD 1.5 + ControlNet ONNX model folder (see lib/synth/MODELS.md); the default is the demo's tiny-sd, trained by detrlab on the demo crops (not SD 1.5); empty = random-weight test models in data/models/tiny-sd (noise; for tests)`,
   ),
   classes: strList([], 'classes to synthesise (default: the rare classes of classes.json)'),
   perClass: int(4, 'images per class', { min: 1 }),
   steps: int(20, 'denoising steps', { min: 1, max: 1000 }),
   guidance: num(7.5, 'classifier-free guidance scale (≤ 1 turns CFG off)', { min: 0 }),
-  size: int(128, 'image side in pixels, a multiple of 64 (SD 1.5: 512)', { min: 64, max: 2048 }),
+  size: int(0, "image side in pixels, a multiple of 64; 0 = the model's own (tiny-sd-demo: 64, SD 1.5: 512)", {
+    min: 0,
+    max: 2048,
+  }),
   seed: int(0, 'base seed; each image uses a seed derived from (seed, class, index)'),
   scheduler: oneOf<SchedulerName>(SCHEDULER_NAMES, 'ddim', 'sampler'),
   conditioningScale: num(1, 'ControlNet conditioning scale (0 = no control)', { min: 0 }),

@@ -46,11 +46,12 @@ export function synthClasses(p: SynthParams): string[] {
 }
 
 export async function synthesize(overrides: StageOverrides<SynthParams> = {}): Promise<SynthSummary> {
-  const p = resolveSynthParams(overrides);
+  const given = resolveSynthParams(overrides);
   // diffusers only asks for multiples of 8, but SD's UNet halves the latent three times: 64 keeps every level whole
-  if (p.size % 64 !== 0) throw new UserError(`--size must be a multiple of 64 (SD 1.5: 512), got ${p.size}`);
+  if (given.size % 64 !== 0) throw new UserError(`--size must be a multiple of 64 (SD 1.5: 512), got ${given.size}`);
+  const files = resolveModelFolder(given.modelDir || ensureTinyModels());
+  const p: SynthParams = { ...given, size: given.size || files.nativeSize }; // 0: the model's own size
   const jobs = planJobs(synthClasses(p), p.perClass, readCropManifest(p.crops), p.seed, parseShard(p.shard));
-  const files = resolveModelFolder(p.modelDir || ensureTinyModels());
   claimFolder(p, files.label, files.fingerprint);
   removeStaleTemps(p.out);
   const todo = jobs.filter(

@@ -146,6 +146,7 @@ test("an exported tiny-sd folder samples deterministically per seed through detr
   const dir = exportCheckpoint(p);
   const files = resolveModelFolder(dir);
   assert.equal(files.tiny, false);
+  assert.equal(files.nativeSize, 64, "synth's --size 0 takes the trained size from detrlab_diffusion.json");
   const pipe = await ControlNetPipeline.load(files, ['cpu'], 1);
   const control = Float32Array.from({ length: 3 * 64 * 64 }, (_, k) => (k % 64 === 20 ? 1 : 0));
   const gen = (seed: number, scheduler: 'ddim' | 'euler-a' | 'dpmpp-2m') =>
@@ -168,4 +169,11 @@ test("an exported tiny-sd folder samples deterministically per seed through detr
     assert.ok(a.image.every((v) => Number.isFinite(v) && v >= 0 && v <= 1));
   }
   await pipe.dispose();
+});
+
+test("the demo's committed model folder: trained at 64 px, shown by its path relative to the project", () => {
+  const files = resolveModelFolder('models/tiny-sd-demo');
+  assert.equal(files.nativeSize, 64);
+  assert.equal(files.label, path.join('models', 'tiny-sd-demo'));
+  assert.equal(files.tiny, false);
 });

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import sharp from 'sharp';
 import { buildCrops } from '../../lib/crops/crop_dataset.js';
 import { synthesize, readSynthMetadata } from '../../lib/synth/synth_stage.js';
+import { resolveSynthParams } from '../../lib/synth/synth_params.js';
 import { SynthParams } from '../../lib/synth/synth_params.js';
 import { parseShard, planJobs } from '../../lib/synth/synth_jobs.js';
 import { readCropManifest } from '../../lib/crops/crop_viz.js';
@@ -155,13 +156,16 @@ test('resume after SIGKILL makes exactly the missing images, identical to an uni
   assert.deepEqual(snapshot(p.out!), snapshot(ref.out!)); // no partial or temp file left
 });
 
-test('without --model-dir the tiny models are written to data/models/tiny-sd on first use', async () => {
+test("an empty --model-dir writes the random-weight tiny models to data/models/tiny-sd on first use; the default is the demo's trained model", async () => {
+  assert.equal(resolveSynthParams().modelDir, 'models/tiny-sd-demo');
+  assert.equal(resolveSynthParams().size, 0, "0 = the model's own size");
   const { base, crops } = await setup;
   const cwd = process.cwd();
   process.chdir(base);
   try {
     const s = await synthesize({
       crops,
+      modelDir: '',
       out: 'first-use',
       examples: '',
       size: 64,
