@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 export interface KernelRecord {
   name: string;
   kernelTimeMs: number;
+  /** Bytes of the tensors the kernel allocated (tf.profile's bytesAdded; outputs minus what it freed). */
+  bytesAdded?: number;
   inputShapes?: number[][];
   outputShapes?: number[][];
 }
@@ -18,6 +20,7 @@ export async function profiled<T>(on: boolean, fn: () => Promise<T>): Promise<{ 
   const kernels = info.kernels.map((k) => ({
     name: k.name,
     kernelTimeMs: typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0,
+    bytesAdded: k.bytesAdded,
     inputShapes: k.inputShapes,
     outputShapes: k.outputShapes,
   }));

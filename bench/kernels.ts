@@ -1,0 +1,150 @@
+/**
+ * Where a training step's time goes, per tfjs kernel (`npm run bench -- kernels [--r50] [--demo-batch N]`):
+ * one profiled step (tf.profile, after warm-up steps) of the demo DETR and, with --r50, of DETR-R50 at 512×512,
+ * in one process on the chosen backend (wasm: one instance, so R50 runs one image; its 4 GB heap). For each kernel:
+ * calls, total ms, share of the summed kernel time, and MB allocated. The rest of the step (JavaScript between
+ * kernels, tape bookkeeping, matching, the optimizer) is `step − Σ kernels`. Transposes, reshapes and copies are
+ * grouped as "layout" so the cost of layout changes is visible. Figures go to runs/bench/kernels.json.
+ */
+import { initEngine } from '../lib/engine/backend.js';
+import { Rng } from '../lib/engine/rng.js';
+import { DetrModel } from '../lib/detr/model.js';
+import { resolveDetr, DetrPreset } from '../lib/detr/config.js';
+import { InProcessTrainer } from '../lib/train/trainer.js';
+import type { KernelRecord } from '../lib/train/kernel_profile.js';
+import type { TrainBatch } from '../lib/train/batch.js';
+import { BenchFigures, writeBench } from './bench_util.js';
+
+const OPTIM = { lr: 1e-4, lrBackbone: 1e-5, weightDecay: 1e-4, clipMaxNorm: 0.1 };
+/** Kernels that only move or re-lay data. */
+const LAYOUT = new Set([
+  'Transpose',
+  'Reshape',
+  'Identity',
+  'Cast',
+  'Concat',
+  'Slice',
+  'Pad',
+  'Tile',
+  'Gather',
+  'Pack',
+  'Unpack',
+  'Reverse',
+  'StridedSlice',
+  'BroadcastTo',
+  'Fill',
+]);
+
+function batch(b: number, h: number, w: number, rng: Rng, k: number): TrainBatch {
+  const targets = Array.from({ length: b }, () => {
+    const n = rng.int(1, 4);
+    return {
+      labels: Array.from({ length: n }, () => rng.int(0, k - 1)),
+      boxesCxcywh: Array.from(
+        { length: n },
+        () =>
+          [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0.05, 0.4), rng.uniform(0.05, 0.4)] as [
+            number,
+            number,
+            number,
+            number,
+          ],
+      ),
+    };
+  });
+  return {
+    pixels: rng.normals(b * h * w * 3),
+    mask: new Uint8Array(b * h * w).fill(1),
+    shape: [b, h, w],
+    targets,
+    imageIds: Array.from({ length: b }, (_, i) => i + 1),
+  };
+}
+
+interface Row {
+  kernel: string;
+  calls: number;
+  ms: number;
+  mb: number;
+}
+
+function table(kernels: KernelRecord[], stepMs: number, title: string): { rows: Row[]; kernelMs: number } {
+  const by = new Map<string, Row>();
+  // `…__op` records are op wrappers (e.g. fusedConv2d__op around FusedConv2D): their time is their kernels'
+  for (const k of kernels.filter((x) => !x.name.endsWith('__op'))) {
+    const r = by.get(k.name) ?? { kernel: k.name, calls: 0, ms: 0, mb: 0 };
+    r.calls++;
+    r.ms += k.kernelTimeMs;
+    r.mb += Math.max(0, k.bytesAdded ?? 0) / 2 ** 20;
+    by.set(k.name, r);
+  }
+  const rows = [...by.values()].sort((a, b) => b.ms - a.ms);
+  const kernelMs = rows.reduce((a, r) => a + r.ms, 0);
+  const layoutMs = rows.filter((r) => LAYOUT.has(r.kernel)).reduce((a, r) => a + r.ms, 0);
+  console.log(
+    `\n${title}: step ${stepMs.toFixed(0)} ms, Σ kernels ${kernelMs.toFixed(0)} ms (${((100 * kernelMs) / stepMs).toFixed(0)} %), ${kernels.length} kernel calls`,
+  );
+  console.log(
+    `${'kernel'.padEnd(28)} ${'calls'.padStart(6)} ${'ms'.padStart(9)} ${'% kern'.padStart(7)} ${'MB alloc'.padStart(9)}`,
+  );
+  for (const r of rows.slice(0, 25))
+    console.log(
+      `${r.kernel.padEnd(28)} ${String(r.calls).padStart(6)} ${r.ms.toFixed(1).padStart(9)} ${((100 * r.ms) / kernelMs).toFixed(1).padStart(7)} ${r.mb.toFixed(1).padStart(9)}`,
+    );
+  console.log(
+    `layout kernels (${[...LAYOUT].filter((n) => by.has(n)).join(', ')}): ${layoutMs.toFixed(0)} ms (${((100 * layoutMs) / kernelMs).toFixed(1)} % of kernel time)`,
+  );
+  return { rows, kernelMs };
+}
+
+async function profileStep(
+  preset: DetrPreset,
+  make: () => TrainBatch,
+  warmup: number,
+  title: string,
+  fig: BenchFigures,
+  key: string,
+): Promise<void> {
+  const t = new InProcessTrainer(DetrModel.create(resolveDetr({ numClasses: 10 }, preset), new Rng(0)), {
+    optim: OPTIM,
+    seed: 0,
+  });
+  try {
+    for (let i = 0; i < warmup; i++) await t.step(make(), i, OPTIM);
+    const t0 = performance.now();
+    const r = await t.step(make(), warmup, OPTIM, true);
+    const stepMs = performance.now() - t0;
+    const { rows, kernelMs } = table(r.kernels ?? [], stepMs, title);
+    fig[`${key}_step_ms`] = stepMs;
+    fig[`${key}_kernel_ms`] = kernelMs;
+    fig[`${key}_kernel_calls`] = r.kernels?.length ?? 0;
+    fig[`${key}_layout_ms`] = rows.filter((x) => LAYOUT.has(x.kernel)).reduce((a, x) => a + x.ms, 0);
+    for (const x of rows.slice(0, 12)) {
+      fig[`${key}_${x.kernel}_ms`] = x.ms;
+      fig[`${key}_${x.kernel}_calls`] = x.calls;
+    }
+  } finally {
+    await t.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const engine = await initEngine({ backend: (arg('--backend') as never) ?? 'auto' });
+  const fig: BenchFigures = { backend: engine.backend, note: 'one profiled step in one process (no worker threads)' };
+  const rng = new Rng(1);
+  const b = Number(arg('--demo-batch') ?? 8);
+  fig.demo_batch = b;
+  await profileStep('demo', () => batch(b, 128, 160, rng, 10), 2, `demo DETR, batch ${b}, 128×160`, fig, 'demo');
+  if (process.argv.includes('--r50'))
+    await profileStep('detr-resnet-50', () => batch(1, 512, 512, rng, 10), 1, 'DETR-R50, batch 1, 512×512', fig, 'r50');
+  writeBench('kernels', fig);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
