@@ -11,6 +11,10 @@
  *      latents and the UNet stay valid (how SD's ft-MSE decoder was fine-tuned): loss = mean|x̂ − x| + mean (x̂ − x)²
  *      + gdlWeight · GDL, the gradient difference loss of Mathieu, Couprie & LeCun 2016 (α = 1):
  *      mean | |∂x x̂| − |∂x x| | + mean | |∂y x̂| − |∂y x| |, which penalises the blur an L2 loss prefers.
+ *   4. tune (optional, `tuneSteps` > 0): more training of text encoder + UNet + ControlNet with the phase-2 loss, from
+ *      the end of phase 2, with its own warm-up and cosine (a warm restart, Loshchilov & Hutter 2017, "SGDR"):
+ *      continued training as SD's later versions continued earlier ones. A finished run can be given phases 3 and 4
+ *      later: the settings of a phase that has not begun do not change the checkpoint, so they are not compared.
  * Every random draw of step k comes from Rng(seedFrom(seed, phase, k)), so a run resumed from a checkpoint
  * (written atomically every `checkpointEvery` steps) continues bit-identically.
  */
@@ -43,7 +47,7 @@ import { tinySdTokenizerFiles } from './tokenizer_files.js';
 import { exportModelFolder } from './export_onnx.js';
 import { TrainDiffusionParams } from './train_diffusion_params.js';
 
-export type Phase = 'vae' | 'diffusion' | 'decoder' | 'done';
+export type Phase = 'vae' | 'diffusion' | 'decoder' | 'tune' | 'done';
 export type TrainPhase = Exclude<Phase, 'done'>;
 export interface DiffusionState {
   phase: Phase;
@@ -54,6 +58,8 @@ export interface DiffusionState {
   classes: string[];
   trainSeconds: number;
   lastLoss: number | null;
+  /** Phases finished, in order (absent in checkpoints made before phases 3 and 4 existed). */
+  finished?: TrainPhase[];
   savedAt: string;
   params: Record<string, unknown>;
 }
@@ -63,6 +69,26 @@ export const phaseParams = (phase: TrainPhase, names: string[]): string[] =>
   names.filter((n) =>
     phase === 'vae' ? n.startsWith('vae.') : phase === 'decoder' ? n.startsWith('vae.dec.') : !n.startsWith('vae.'),
   );
+
+/** The phases in training order. */
+export const PHASES: readonly TrainPhase[] = ['vae', 'diffusion', 'decoder', 'tune'];
+/** The run settings that only matter once their phase has begun. */
+const PHASE_KEYS: Partial<Record<TrainPhase, string[]>> = {
+  decoder: ['decoderSteps', 'decoderLr', 'decoderChannels', 'decoderBlocks', 'gdlWeight'],
+  tune: ['tuneSteps', 'tuneLr'],
+};
+
+/** The phase after `from` that has steps to do ('done' when none). */
+export const nextPhaseAfter = (p: TrainDiffusionParams, from: TrainPhase): Phase =>
+  PHASES.slice(PHASES.indexOf(from) + 1).find((ph) => phaseSteps(p, ph) > 0) ?? 'done';
+
+/** Phases a checkpoint has finished (older checkpoints: vae, diffusion, and decoder when it has one). */
+const finishedOf = (s: DiffusionState): TrainPhase[] => {
+  if (s.finished) return s.finished;
+  const i = s.phase === 'done' ? PHASES.length : PHASES.indexOf(s.phase);
+  const before = PHASES.slice(0, Math.min(i, 2));
+  return (s.phase === 'done' || s.phase === 'tune') && s.cfg.decoder ? [...before, 'decoder'] : before;
+};
 
 /** The decoder a run's phase 3 trains (tiny_sd_model.ts `DecoderConfig`). */
 export const decoderOf = (p: TrainDiffusionParams): DecoderConfig => {
@@ -75,9 +101,9 @@ export const decoderOf = (p: TrainDiffusionParams): DecoderConfig => {
 
 /** Steps of each phase. */
 const phaseSteps = (p: TrainDiffusionParams, ph: TrainPhase): number =>
-  ph === 'vae' ? p.vaeSteps : ph === 'decoder' ? p.decoderSteps : p.steps;
+  ({ vae: p.vaeSteps, diffusion: p.steps, decoder: p.decoderSteps, tune: p.tuneSteps })[ph];
 const phaseLr = (p: TrainDiffusionParams, ph: TrainPhase): number =>
-  ph === 'vae' ? p.vaeLr : ph === 'decoder' ? p.decoderLr : p.lr;
+  ({ vae: p.vaeLr, diffusion: p.lr, decoder: p.decoderLr, tune: p.tuneLr })[ph];
 
 /** The prompts a training batch may use: one per class, then the two unconditional ones. */
 export const trainingPrompts = (classes: string[]): string[] => [
@@ -124,7 +150,7 @@ export class DiffusionTrainer {
     if (ph === 'done') return;
     this.optimizer = this.makeOptimizer(ph);
     if (optim) this.optimizer.loadState(optim);
-    if (ph === 'diffusion') await this.prepareDiffusion(tokenizer);
+    if (ph === 'diffusion' || ph === 'tune') await this.prepareDiffusion(tokenizer);
     if (ph === 'decoder') this.rawLatents = await this.encodeAll();
   }
 
@@ -150,14 +176,27 @@ export class DiffusionTrainer {
     this.model = new TinySd(this.cfg, new TfOps(this.vars as Map<string, tf.Tensor>, this.cfg.vocabSize));
   }
 
-  /** Enters phase 3 (new decoder, step 0) from a finished diffusion phase. */
-  async startDecoderPhase(): Promise<void> {
+  /** Starts `ph` at step 0 with a fresh optimizer (phase 3 first replaces the decoder). */
+  async enterPhase(ph: Phase): Promise<void> {
     this.optimizer?.dispose();
-    this.replaceDecoder(decoderOf(this.p));
-    this.state.phase = 'decoder';
+    this.optimizer = undefined;
+    this.rawLatents = undefined;
+    this.state.phase = ph;
     this.state.step = 0;
-    this.optimizer = this.makeOptimizer('decoder');
-    this.rawLatents = await this.encodeAll();
+    if (ph === 'done') return;
+    if (ph === 'decoder') this.replaceDecoder(decoderOf(this.p));
+    this.optimizer = this.makeOptimizer(ph);
+    if (ph === 'decoder') this.rawLatents = await this.encodeAll();
+    else if ((ph === 'diffusion' || ph === 'tune') && !this.latents) await this.prepareDiffusion(this.tokenizer!);
+  }
+
+  /** A finished run whose settings now ask for a later phase continues into it. */
+  async continueFinished(): Promise<void> {
+    if (this.state.phase !== 'done') return;
+    const finished = finishedOf(this.state);
+    const next = nextPhaseAfter(this.p, finished[finished.length - 1]);
+    this.state.finished = finished;
+    if (next !== 'done') await this.enterPhase(next);
   }
 
   private async prepareDiffusion(tokenizer: ClipTokenizer): Promise<void> {
@@ -320,17 +359,9 @@ export class DiffusionTrainer {
   }
 
   private async nextPhase(): Promise<void> {
-    const from = this.state.phase;
-    if (from === 'diffusion' && this.p.decoderSteps > 0) return this.startDecoderPhase();
-    this.optimizer?.dispose();
-    this.state.phase = from === 'vae' ? 'diffusion' : 'done';
-    this.state.step = 0;
-    this.optimizer = undefined;
-    this.rawLatents = undefined;
-    if (this.state.phase === 'diffusion') {
-      this.optimizer = this.makeOptimizer('diffusion');
-      await this.prepareDiffusion(this.tokenizer!);
-    }
+    const from = this.state.phase as TrainPhase;
+    this.state.finished = [...finishedOf(this.state), from];
+    await this.enterPhase(nextPhaseAfter(this.p, from));
   }
   tokenizer?: ClipTokenizer;
 
@@ -428,6 +459,8 @@ const runKey = (p: TrainDiffusionParams) => ({
   decoderChannels: p.decoderChannels,
   decoderBlocks: p.decoderBlocks,
   gdlWeight: p.gdlWeight,
+  tuneSteps: p.tuneSteps,
+  tuneLr: p.tuneLr,
   lr: p.lr,
   vaeLr: p.vaeLr,
   seed: p.seed,
@@ -456,9 +489,15 @@ export async function trainDiffusion(p: TrainDiffusionParams): Promise<TrainDiff
     fs.existsSync(path.join(path.dirname(ckpt), '.last.old'))
   ) {
     const c = readDiffusionCheckpoint(ckpt);
-    // keys a checkpoint lacks were added after it was made (the decoder phase's): it had no such phase yet
+    // the settings of a phase that has not begun cannot have changed the checkpoint: not compared
+    const begun = new Set<string>([...finishedOf(c.state), c.state.phase]);
+    const later = new Set(
+      Object.entries(PHASE_KEYS)
+        .filter(([ph]) => !begun.has(ph))
+        .flatMap(([, keys]) => keys),
+    );
     const diff = Object.entries(runKey(p))
-      .filter(([k, v]) => k in c.state.params && JSON.stringify(c.state.params[k]) !== JSON.stringify(v))
+      .filter(([k, v]) => !later.has(k) && JSON.stringify(c.state.params[k]) !== JSON.stringify(v))
       .map(([k]) => k);
     if (diff.length)
       throw new UserError(
@@ -499,8 +538,7 @@ export async function trainDiffusion(p: TrainDiffusionParams): Promise<TrainDiff
   }
   trainer.tokenizer = tokenizer;
   await trainer.prepare(tokenizer, optim);
-  // a finished run made before the decoder phase existed (or with decoderSteps 0 not recorded) continues into it
-  if (trainer.state.phase === 'done' && p.decoderSteps > 0 && !trainer.cfg.decoder) await trainer.startDecoderPhase();
+  await trainer.continueFinished();
   let done = 0,
     stoppedEarly = false;
   let bar = phaseBar(trainer.state, p);

@@ -13,6 +13,8 @@ export interface TrainDiffusionParams {
   decoderChannels: number[];
   decoderBlocks: number;
   gdlWeight: number;
+  tuneSteps: number;
+  tuneLr: number;
   vaeLr: number;
   lr: number;
   promptDrop: number;
@@ -50,6 +52,12 @@ export const TRAIN_DIFFUSION_SCHEMA: Schema<TrainDiffusionParams> = {
   gdlWeight: num(1, 'phase 3: weight of the gradient difference loss (Mathieu et al. 2016; sharper edges)', {
     min: 0,
   }),
+  tuneSteps: int(
+    0,
+    'more steps of text encoder + UNet + ControlNet after phases 2–3 (phase 4, 0 = none), with their own warm-up and cosine',
+    { min: 0 },
+  ),
+  tuneLr: num(5e-4, 'phase 4 peak learning rate', { min: 0 }),
   vaeLr: num(2e-3, 'autoencoder peak learning rate (AdamW, 100 warm-up steps, cosine to 10 %)', { min: 0 }),
   lr: num(1e-3, 'diffusion peak learning rate', { min: 0 }),
   promptDrop: num(0.1, 'probability of training on the unconditional prompt ("" or the negative prompt) for CFG', {

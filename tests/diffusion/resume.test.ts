@@ -77,20 +77,22 @@ const params = (crops: string, out: string, o: Partial<TrainDiffusionParams> = {
 const weights = (out: string) => fs.readFileSync(path.join(out, 'checkpoints', 'last', 'model.safetensors'));
 
 const DECODER = { decoderSteps: 3, decoderChannels: [4, 6, 8, 8], decoderBlocks: 1 };
+const ALL_PHASES = { ...DECODER, tuneSteps: 2 };
 
 test('train-diffusion: stopped in any phase and resumed = uninterrupted, byte for byte; other settings are refused', async () => {
   const crops = await cropsFolder();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-dtrain-'));
-  const full = await trainDiffusion(params(crops, path.join(tmp, 'full'), DECODER));
+  const full = await trainDiffusion(params(crops, path.join(tmp, 'full'), ALL_PHASES));
   assert.equal(full.state.phase, 'done');
+  assert.deepEqual(full.state.finished, ['vae', 'diffusion', 'decoder', 'tune']);
   assert.deepEqual(full.state.cfg.decoder, { channels: [4, 6, 8, 8], blocks: 1 });
-  for (const stopAt of [2, 5, 8]) {
-    // 2: inside the autoencoder phase; 5: inside the diffusion phase; 8: inside the decoder phase
+  for (const stopAt of [2, 5, 8, 11]) {
+    // 2: inside the autoencoder phase (3 steps); 5: diffusion (4); 8: decoder (3); 11: tune (2)
     const out = path.join(tmp, `resumed-${stopAt}`);
-    const first = await trainDiffusion(params(crops, out, { ...DECODER, maxSteps: stopAt }));
+    const first = await trainDiffusion(params(crops, out, { ...ALL_PHASES, maxSteps: stopAt }));
     assert.ok(first.stoppedEarly);
     assert.notDeepEqual(weights(out), weights(path.join(tmp, 'full')));
-    const second = await trainDiffusion(params(crops, out, DECODER));
+    const second = await trainDiffusion(params(crops, out, ALL_PHASES));
     assert.equal(second.state.phase, 'done');
     assert.ok(
       weights(out).equals(weights(path.join(tmp, 'full'))),
@@ -98,8 +100,17 @@ test('train-diffusion: stopped in any phase and resumed = uninterrupted, byte fo
     );
     assert.equal(second.state.scalingFactor, full.state.scalingFactor);
   }
-  await assert.rejects(trainDiffusion(params(crops, path.join(tmp, 'full'), { ...DECODER, lr: 0.5 })), UserError);
-  await assert.rejects(trainDiffusion(params(crops, path.join(tmp, 'full'), { decoderSteps: 0 })), UserError);
+  await assert.rejects(trainDiffusion(params(crops, path.join(tmp, 'full'), { ...ALL_PHASES, lr: 0.5 })), UserError);
+  await assert.rejects(
+    trainDiffusion(params(crops, path.join(tmp, 'full'), { ...ALL_PHASES, decoderSteps: 0 })),
+    UserError,
+  );
+  // a finished run given the tune phase afterwards = the run that had it from the start
+  const later = path.join(tmp, 'later');
+  await trainDiffusion(params(crops, later, DECODER));
+  const more = await trainDiffusion(params(crops, later, ALL_PHASES));
+  assert.deepEqual(more.state.finished, ['vae', 'diffusion', 'decoder', 'tune']);
+  assert.ok(weights(later).equals(weights(path.join(tmp, 'full'))), 'tune added later differs from the one-go run');
 });
 
 test('train-diffusion: a finished run made before the decoder phase existed continues into it, as if run in one go', async () => {
