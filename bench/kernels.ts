@@ -5,6 +5,8 @@
  * calls, total ms, share of the summed kernel time, and MB allocated. The rest of the step (JavaScript between
  * kernels, tape bookkeeping, matching, the optimizer) is `step − Σ kernels`. Transposes, reshapes and copies are
  * grouped as "layout" so the cost of layout changes is visible. Figures go to runs/bench/kernels.json.
+ * With --native (wasm only), every profile is taken twice in the same run, without and with the native kernels
+ * (engine/native_kernels/), and the kernels they replace are compared side by side.
  */
 import { initEngine } from '../lib/engine/backend.js';
 import { Rng } from '../lib/engine/rng.js';
@@ -14,6 +16,12 @@ import { InProcessTrainer } from '../lib/train/trainer.js';
 import type { KernelRecord } from '../lib/train/kernel_profile.js';
 import type { TrainBatch } from '../lib/train/batch.js';
 import { BenchFigures, writeBench } from './bench_util.js';
+import {
+  NATIVE_KERNELS,
+  nativeSessionStats,
+  registerNativeKernels,
+  setNativeKernels,
+} from '../lib/engine/native_kernels/index.js';
 
 const OPTIM = { lr: 1e-4, lrBackbone: 1e-5, weightDecay: 1e-4, clipMaxNorm: 0.1 };
 /** Kernels that only move or re-lay data. */
@@ -104,7 +112,7 @@ async function profileStep(
   title: string,
   fig: BenchFigures,
   key: string,
-): Promise<void> {
+): Promise<Row[]> {
   const t = new InProcessTrainer(DetrModel.create(resolveDetr({ numClasses: 10 }, preset), new Rng(0)), {
     optim: OPTIM,
     seed: 0,
@@ -123,8 +131,25 @@ async function profileStep(
       fig[`${key}_${x.kernel}_ms`] = x.ms;
       fig[`${key}_${x.kernel}_calls`] = x.calls;
     }
+    return rows;
   } finally {
     await t.dispose();
+  }
+}
+
+/** The kernels native code replaces, wasm vs native, from two profiles of the same step. */
+function compareRows(wasm: Row[], native: Row[], title: string, fig: BenchFigures, key: string): void {
+  console.log(`\n${title}: wasm vs native kernels (ms over the step)`);
+  for (const name of NATIVE_KERNELS) {
+    const w = wasm.find((r) => r.kernel === name),
+      n = native.find((r) => r.kernel === name);
+    if (!w && !n) continue;
+    const wm = w?.ms ?? 0,
+      nm = n?.ms ?? 0;
+    console.log(
+      `${name.padEnd(28)} ${wm.toFixed(1).padStart(9)} ${nm.toFixed(1).padStart(9)}  ×${(wm / nm).toFixed(2)}`,
+    );
+    fig[`${key}_${name}_ms_native`] = nm;
   }
 }
 
@@ -135,12 +160,32 @@ async function main(): Promise<void> {
   };
   const engine = await initEngine({ backend: (arg('--backend') as never) ?? 'auto' });
   const fig: BenchFigures = { backend: engine.backend, note: 'one profiled step in one process (no worker threads)' };
+  const compare = process.argv.includes('--native');
+  if (compare) {
+    if (engine.backend !== 'wasm') throw new Error(`--native needs the wasm backend, not ${engine.backend}`);
+    const r = registerNativeKernels();
+    if (!r.ok) throw new Error(`--native: ${r.detail}`);
+  }
   const rng = new Rng(1);
   const b = Number(arg('--demo-batch') ?? 8);
   fig.demo_batch = b;
-  await profileStep('demo', () => batch(b, 128, 160, rng, 10), 2, `demo DETR, batch ${b}, 128×160`, fig, 'demo');
+  const runs: Array<[string, DetrPreset, () => TrainBatch, number, string]> = [
+    ['demo', 'demo', () => batch(b, 128, 160, rng, 10), 2, `demo DETR, batch ${b}, 128×160`],
+  ];
   if (process.argv.includes('--r50'))
-    await profileStep('detr-resnet-50', () => batch(1, 512, 512, rng, 10), 1, 'DETR-R50, batch 1, 512×512', fig, 'r50');
+    runs.push(['r50', 'detr-resnet-50', () => batch(1, 512, 512, rng, 10), 1, 'DETR-R50, batch 1, 512×512']);
+  for (const [key, preset, make, warmup, title] of runs) {
+    if (!compare) {
+      await profileStep(preset, make, warmup, title, fig, key);
+      continue;
+    }
+    setNativeKernels(false);
+    const wasm = await profileStep(preset, make, warmup, `${title}, wasm kernels`, fig, key);
+    setNativeKernels(true);
+    const native = await profileStep(preset, make, warmup, `${title}, native kernels`, fig, `${key}_native`);
+    compareRows(wasm, native, title, fig, key);
+    console.log(`native sessions built so far: ${nativeSessionStats().built}`);
+  }
   writeBench('kernels', fig);
 }
 
