@@ -6,6 +6,8 @@
  * reason, where onnxruntime-node cannot load.
  */
 import { test, before, after } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../lib/engine/rng.js';
@@ -249,4 +251,20 @@ test('demo DETR: two training steps give the same losses and gradient norms with
       `value ${i}: native ${v} vs wasm ${without[i]} (relative ${Math.abs(v - without[i]) / Math.abs(without[i])})`,
     ),
   );
+});
+
+test('the engine registers them only when DETRLAB_NATIVE_KERNELS=1, and says so', { skip }, () => {
+  const engine = path.join(__dirname, '..', '..', 'lib', 'engine', 'index.js');
+  const script = `require(${JSON.stringify(engine)}).initEngine({ backend: 'wasm', log: null })
+    .then((e) => console.log(JSON.stringify(e.reason)))`;
+  const reason = (env: string | undefined): string => {
+    const r = spawnSync(process.execPath, ['-e', script], {
+      env: { ...process.env, DETRLAB_NATIVE_KERNELS: env },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as string;
+  };
+  assert.match(reason('1'), /native kernels \(onnxruntime-node MLAS\): Conv2D, FusedConv2D/);
+  assert.doesNotMatch(reason(''), /native kernels/);
 });

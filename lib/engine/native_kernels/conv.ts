@@ -6,7 +6,9 @@
  * Measured side by side (bench/kernels.ts `--native`; figures in the commit that added this, 2 busy cores):
  * - forward: NCHW Conv wins where the output has many pixels next to the patch width (P > kh·kw·ci: early
  *   stages, large images), the NHWC patch Gemm where the patches are short and wide (late stages); a 1×1
- *   stride-1 conv was no faster than wasm's XNNPACK product, so it stays there;
+ *   stride-1 conv is one Gemm, 1.5–3× faster than wasm's XNNPACK product from 256 input channels (ResNet-50's
+ *   bottleneck convs) but no faster with 64–128 (wide outputs: the product is cheap next to writing it, and
+ *   the binding copies every output once more), so those stay on wasm;
  * - filter gradient: patchesᵀ·dy beat the dilated-conv formulation 1.5–10× except for few input channels
  *   (the 7×7 stem on RGB: 49 three-channel slices), where the dilated conv wins;
  * - input gradient: ConvTranspose, except 1×1 stride 1 (dy·Wᵀ).
@@ -30,6 +32,8 @@ import { SessionCache } from './ort_sync.js';
  * copy the binding makes), about what a tiny wasm conv takes in all.
  */
 export const MIN_NATIVE_MACS = 1 << 16;
+/** Input channels from which a 1×1 stride-1 forward conv goes native (one Gemm). */
+const MIN_GEMM_POINTWISE_CHANNELS = 256;
 /** Input channels below which the filter gradient uses the dilated-conv formulation. */
 const MIN_GEMM_FILTER_CHANNELS = 16;
 
@@ -51,7 +55,8 @@ const tooSmall = (g: ConvShape): boolean => macs(g) < MIN_NATIVE_MACS;
 
 export function forwardPlan(g: ConvShape): ForwardGraphPlan | 'wasm' {
   if (forced.forward) return forced.forward;
-  if (tooSmall(g) || isPointwise(g)) return 'wasm';
+  if (tooSmall(g)) return 'wasm';
+  if (isPointwise(g)) return g.Ci >= MIN_GEMM_POINTWISE_CHANNELS ? 'gemm' : 'wasm';
   return numPixels(g) <= g.KH * g.KW * g.Ci ? 'gemm' : 'conv';
 }
 export function filterPlan(g: ConvShape): FilterGraphPlan | 'wasm' {
