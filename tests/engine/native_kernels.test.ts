@@ -1,7 +1,7 @@
 /**
  * detrlab's native kernels (onnxruntime-node MLAS behind the wasm backend) against tfjs' cpu backend: Conv2D and
  * FusedConv2D, Conv2DBackpropFilter and Conv2DBackpropInput under every plan for every test geometry,
- * BatchMatMul (transposes, batches, broadcasting); the gradients of a small conv net and a demo DETR training
+ * BatchMatMul (transposes, batches, broadcasting), the size thresholds; the gradients of a small conv net and a demo DETR training
  * step with and without them. Each check also asserts that the native path really ran. Skipped, with the
  * reason, where onnxruntime-node cannot load.
  */
@@ -134,7 +134,7 @@ function referenceMatMul(a: tf.Tensor, b: tf.Tensor, tA: boolean, tB: boolean): 
 test('BatchMatMul: every transpose combination, 2-D, batches and broadcasting', { skip }, async () => {
   const rng = new Rng(3);
   const shapes = [
-    { a: [], b: [], M: 3, K: 4, N: 5 },
+    { a: [], b: [], M: 13, K: 20, N: 25 },
     { a: [], b: [], M: 33, K: 40, N: 50 },
     { a: [3], b: [3], M: 17, K: 24, N: 30 },
     { a: [2, 3], b: [], M: 17, K: 24, N: 30 },
@@ -160,10 +160,25 @@ test('BatchMatMul: every transpose combination, 2-D, batches and broadcasting', 
   }
 });
 
-test('tiny conv net: gradients with native kernels ≈ without (wasm) ≈ cpu', { skip }, async () => {
+test('small products and convs stay on wasm (below the size thresholds)', { skip }, async () => {
+  const rng = new Rng(6);
+  const inputs = { a: randomInput(rng, [3, 4]), b: randomInput(rng, [4, 5]), x: randomInput(rng, [1, 6, 6, 4]) };
+  const f = (t: Record<string, tf.Tensor>) => [
+    tf.matMul(t.a, t.b),
+    tf.conv2d(t.x as tf.Tensor4D, tf.ones([3, 3, 4, 4]) as tf.Tensor4D, 1, 'same'),
+  ];
+  setNativeKernels(true);
+  const n0 = nativeRunCount();
+  const got = await runOn('wasm', inputs, f);
+  assert.equal(nativeRunCount(), n0, 'a native call ran');
+  const want = await runOn('cpu', inputs, f);
+  want.forEach((w, i) => assertClose(got[i], w, `small op ${i}`));
+});
+
+test('small conv net: gradients with native kernels ≈ without (wasm) ≈ cpu', { skip }, async () => {
   const rng = new Rng(11);
   const inputs = {
-    x: randomInput(rng, [2, 29, 27, 3]),
+    x: randomInput(rng, [2, 61, 57, 3]),
     w1: randomInput(rng, [7, 7, 3, 16]),
     b1: randomInput(rng, [16]),
     w2: randomInput(rng, [3, 3, 16, 24]),
@@ -185,9 +200,9 @@ test('tiny conv net: gradients with native kernels ≈ without (wasm) ≈ cpu', 
       pad: pad(3),
       bias: b1,
       activation: 'relu',
-    }); // [2, 15, 14, 16]
-    const p = tf.maxPool(s, 3, 2, 1); // [2, 8, 7, 16]
-    const h = tf.relu(tf.conv2d(p, w2 as tf.Tensor4D, 1, pad(1))); // [2, 8, 7, 24]
+    }); // [2, 31, 29, 16]
+    const p = tf.maxPool(s, 3, 2, 1); // [2, 16, 15, 16]
+    const h = tf.relu(tf.conv2d(p, w2 as tf.Tensor4D, 1, pad(1))); // [2, 16, 15, 24]
     const y = tf.relu(tf.add(tf.conv2d(h, w3 as tf.Tensor4D, 1, 'valid'), tf.conv2d(p, w4 as tf.Tensor4D, 1, 'valid')));
     const logits = tf.matMul(tf.mean(y, [1, 2]), fc); // [2, 5]
     return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([1, 3], 'int32'), 5), logits) as tf.Scalar;
@@ -196,7 +211,7 @@ test('tiny conv net: gradients with native kernels ≈ without (wasm) ≈ cpu', 
   const want = await runOn('cpu', inputs, f);
   setNativeKernels(false);
   const wasm = await runOn('wasm', inputs, f);
-  const got = await native(inputs, f, 'tiny conv net');
+  const got = await native(inputs, f, 'small conv net');
   want.forEach((w, i) => {
     assertClose(got[i], w, `grad ${i}: native vs cpu`, 1e-4);
     assertClose(got[i], wasm[i], `grad ${i}: native vs wasm`, 1e-4);

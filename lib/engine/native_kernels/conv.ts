@@ -28,10 +28,11 @@ import {
 import { SessionCache } from './ort_sync.js';
 
 /**
- * Below this many multiply-adds a conv stays on wasm: a native call costs ~10–20 µs (binding, feeds, the output
- * copy the binding makes), about what a tiny wasm conv takes in all.
+ * Below this many multiply-adds a conv stays on wasm. A native conv call costs 40–70 µs however small (binding,
+ * feeds, the Transpose nodes, the output copy the binding makes); measured (bench/kernels.ts --native, 3×3 same,
+ * busy machine): 2304 MACs wasm 11 µs / native 42, 147k 28 / 63, 590k 55 / 70, 2.4M 200 / 134.
  */
-export const MIN_NATIVE_MACS = 1 << 16;
+export const MIN_NATIVE_MACS = 1 << 20;
 /** Input channels from which a 1×1 stride-1 forward conv goes native (one Gemm). */
 const MIN_GEMM_POINTWISE_CHANNELS = 256;
 /** Input channels below which the filter gradient uses the dilated-conv formulation. */

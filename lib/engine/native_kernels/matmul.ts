@@ -2,13 +2,16 @@
  * BatchMatMul on onnxruntime's MLAS: a 2-D product is one Gemm (transA/transB as attributes); batched ones are
  * MatMul (numpy broadcasting of the batch dims, as detrlab's wasm kernel) with the transposed operand swapped
  * by a Transpose node, which onnxruntime's graph optimizer folds into its fused MatMul where it can.
- * Measured against the wasm kernel for every shape the demo DETR step uses (bench/kernels.ts `--native`):
- * 1.3–5× faster, down to a 4×4 product (native ~10 µs a call, wasm ~30–50 µs), so every float32 case goes native.
+ * Measured against the wasm kernel for every shape the demo and R50 DETR steps use (bench/kernels.ts `--native`):
+ * 1.3–5× faster. A native call costs ~14 µs however small (4×4: wasm 8 µs, native 14; 16×16: 18 / 15; 64×64:
+ * 38 / 21), so products below MIN_NATIVE_MATMUL_MACS stay on wasm.
  */
 import { broadcast_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { attr, GraphBuilder } from '../../synth/onnx/graph_builder.js';
 import { numel, withScratch, type WasmBackend } from '../wasm_kernels/heap.js';
 import { sessions } from './conv.js';
+
+export const MIN_NATIVE_MATMUL_MACS = 4096;
 
 let enabled = true;
 /** Turns the native BatchMatMul off (to the wasm kernel) or on; conv kernels are unaffected. */
@@ -65,7 +68,7 @@ export function makeNativeBatchMatMul(fallback: KernelFunc): KernelFunc {
       return fallback(args as never);
     }
     const out = [...batch, M, N];
-    if (numel(out) === 0 || Ka === 0) return fallback(args as never);
+    if (numel(out) === 0 || numel(out) * Ka < MIN_NATIVE_MATMUL_MACS) return fallback(args as never);
     const op = sessions.get(`mm|${a.shape}|${b.shape}|${+tA}${+tB}`, () => graph(a.shape, b.shape, tA, tB, out));
     return withScratch(backend, (s) => {
       const y = s.output(out);
