@@ -1,15 +1,17 @@
 /**
  * Conv2D / FusedConv2D, Conv2DBackpropFilter and Conv2DBackpropInput on onnxruntime's MLAS (see conv_graphs.ts
  * for the formulations), each falling back to the wasm kernel for what it does not cover or where native was
- * measured slower. Plans are fixed rules of the shape (never timings), so a run is reproducible.
+ * measured slower. Plans are fixed rules of the shape (never timings), so a run on one machine is reproducible
+ * (MLAS picks its kernels by CPU features, so another CPU may round differently, within float32 tolerance).
  *
- * Measured side by side (bench/kernels.ts `--native`; figures in the commit that added this, 2 busy cores):
+ * Measured call by call for the conv shapes of the demo and DETR-R50 512² steps, 2 cores under load
+ * (bench/kernels.ts `--native` gives the per-kernel totals of a step):
  * - forward: NCHW Conv wins where the output has many pixels next to the patch width (P > kh·kw·ci: early
  *   stages, large images), the NHWC patch Gemm where the patches are short and wide (late stages); a 1×1
  *   stride-1 conv is one Gemm, 1.5–3× faster than wasm's XNNPACK product from 256 input channels (ResNet-50's
  *   bottleneck convs) but no faster with 64–128 (wide outputs: the product is cheap next to writing it, and
  *   the binding copies every output once more), so those stay on wasm;
- * - filter gradient: patchesᵀ·dy beat the dilated-conv formulation 1.5–10× except for few input channels
+ * - filter gradient: patchesᵀ·dy beat the dilated-conv formulation 1.2–10× except for few input channels
  *   (the 7×7 stem on RGB: 49 three-channel slices), where the dilated conv wins;
  * - input gradient: ConvTranspose, except 1×1 stride 1 (dy·Wᵀ).
  */
