@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { UserError } from '../params/user_error.js';
 import { registerWasmTrainingKernels } from './wasm_kernels/index.js';
-import { NATIVE_KERNELS_ENV, nativeKernelsRequested, registerNativeKernels } from './native_kernels/index.js';
+import { NATIVE_KERNELS_ENV, nativeKernelsRequested } from './native_kernels/switch.js';
 import { inNotebook } from '../viz/notebook_context.js';
 
 export const BACKEND_CHAIN = ['webgpu', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -108,6 +108,7 @@ const PROBES: Record<BackendName, Probe> = {
     // Opt-in (not yet the default): convolutions and matmuls on onnxruntime-node's MLAS, see native_kernels/.
     let native = '';
     if (nativeKernelsRequested()) {
+      const { registerNativeKernels } = await import('./native_kernels/index.js'); // loaded only when asked for
       const r = registerNativeKernels();
       native = r.ok ? `; ${r.detail}` : `; ${NATIVE_KERNELS_ENV}=1 but not used: ${r.detail}`;
     }

@@ -17,9 +17,7 @@ export { setNativeConvPlan, MIN_NATIVE_MACS } from './conv.js';
 export { setNativeMatMul } from './matmul.js';
 export { loadOrt, nativeRunCount } from './ort_sync.js';
 
-/** The environment variable that turns native kernels on (`1`). */
-export const NATIVE_KERNELS_ENV = 'DETRLAB_NATIVE_KERNELS';
-export const nativeKernelsRequested = (): boolean => process.env[NATIVE_KERNELS_ENV] === '1';
+export { NATIVE_KERNELS_ENV, nativeKernelsRequested } from './switch.js';
 
 const MARK = 'detrlabNativeKernel';
 type Marked = KernelConfig & { [MARK]?: true };
