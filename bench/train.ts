@@ -8,7 +8,11 @@
  * PyTorch 1.13's CPU time for the same R50 step on a 2-core VM is 2.9–4.6 s (facebookresearch/detr, 2 threads; the
  * spread is large and depends on the allocator).
  *
- *   npm run bench -- train [--quick]        --quick: the demo part only
+ * With --native, each figure is taken twice in the same run, with and without the native kernels
+ * (DETRLAB_NATIVE_KERNELS=1, engine/native_kernels/): `…_native` figures beside the wasm ones, the demo's steps
+ * alternating between the two trainers so that load changes hit both alike.
+ *
+ *   npm run bench -- train [--quick] [--native]        --quick: the demo part only
  */
 import * as os from 'node:os';
 import { initEngine } from '../lib/engine/backend.js';
@@ -19,6 +23,7 @@ import { resolveDetr, DetrPreset } from '../lib/detr/config.js';
 import { ThreadTrainer, InProcessTrainer, Trainer, StepResult } from '../lib/train/trainer.js';
 import { TrainBatch } from '../lib/train/batch.js';
 import { writeBench, peakRssMb, BenchFigures } from './bench_util.js';
+import { NATIVE_KERNELS_ENV, registerNativeKernels, setNativeKernels } from '../lib/engine/native_kernels/index.js';
 
 const OPTIM = { lr: 1e-4, lrBackbone: 1e-5, weightDecay: 1e-4, clipMaxNorm: 0.1 };
 
@@ -49,69 +54,128 @@ function syntheticBatch(b: number, h: number, w: number, rng: Rng, k: number): T
   };
 }
 
-async function trainer(preset: DetrPreset, k: number, workers: number, backend: string): Promise<Trainer> {
+/**
+ * A trainer with native kernels on or off: worker threads read DETRLAB_NATIVE_KERNELS when they start their
+ * engine (they get a copy of process.env at creation); in-process, the switch is `setNativeKernels`.
+ */
+async function trainer(
+  preset: DetrPreset,
+  k: number,
+  workers: number,
+  backend: string,
+  native = false,
+): Promise<Trainer> {
   const model = DetrModel.create(resolveDetr({ numClasses: k }, preset), new Rng(0));
-  return workers > 1
-    ? ThreadTrainer.start(model, { optim: OPTIM, seed: 0, numWorkers: workers, backend })
-    : new InProcessTrainer(model, { optim: OPTIM, seed: 0 });
+  const saved = process.env[NATIVE_KERNELS_ENV];
+  if (native) process.env[NATIVE_KERNELS_ENV] = '1';
+  else delete process.env[NATIVE_KERNELS_ENV];
+  try {
+    return workers > 1
+      ? await ThreadTrainer.start(model, { optim: OPTIM, seed: 0, numWorkers: workers, backend })
+      : new InProcessTrainer(model, { optim: OPTIM, seed: 0 });
+  } finally {
+    if (saved === undefined) delete process.env[NATIVE_KERNELS_ENV];
+    else process.env[NATIVE_KERNELS_ENV] = saved;
+  }
 }
 
+/** In-process trainers share this thread's kernels: switch them before each step. */
+const inProcessSwitch = (t: Trainer, native: boolean): void => {
+  if (t.numWorkers === 1) setNativeKernels(native);
+};
+
 /** Median step time over `reps` steps after `warmup`, and summed phase times. */
+interface Timed {
+  ms: number;
+  phases: Record<string, number>;
+}
+/**
+ * Median step time over `reps` steps after `warmup`, and summed phase times, for each trainer; with several,
+ * their steps alternate (same batch for each) so that they see the same machine load.
+ */
 async function timeSteps(
-  t: Trainer,
+  ts: Array<{ t: Trainer; native: boolean }>,
   make: () => TrainBatch,
   warmup: number,
   reps: number,
-): Promise<{ ms: number; phases: Record<string, number> }> {
-  for (let i = 0; i < warmup; i++) await t.step(make(), i, OPTIM);
-  const times: number[] = [];
-  const phases: Record<string, number> = { forward: 0, matching_loss: 0, backward: 0, optimizer: 0 };
+): Promise<Timed[]> {
+  for (let i = 0; i < warmup; i++) {
+    const b = make();
+    for (const { t, native } of ts) {
+      inProcessSwitch(t, native);
+      await t.step(b, i, OPTIM);
+    }
+  }
+  const times = ts.map((): number[] => []);
+  const phases = ts.map((): Record<string, number> => ({ forward: 0, matching_loss: 0, backward: 0, optimizer: 0 }));
   for (let i = 0; i < reps; i++) {
     const b = make();
-    const t0 = performance.now();
-    const r: StepResult = await t.step(b, warmup + i, OPTIM);
-    times.push(performance.now() - t0);
-    phases.forward += r.timings.forwardMs - r.timings.matchMs;
-    phases.matching_loss += r.timings.matchMs;
-    phases.backward += r.timings.backwardMs;
-    phases.optimizer += r.applyMs;
+    for (const [j, { t, native }] of ts.entries()) {
+      inProcessSwitch(t, native);
+      const t0 = performance.now();
+      const r: StepResult = await t.step(b, warmup + i, OPTIM);
+      times[j].push(performance.now() - t0);
+      phases[j].forward += r.timings.forwardMs - r.timings.matchMs;
+      phases[j].matching_loss += r.timings.matchMs;
+      phases[j].backward += r.timings.backwardMs;
+      phases[j].optimizer += r.applyMs;
+    }
   }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)], phases };
+  return times.map((x, j) => {
+    x.sort((a, b) => a - b);
+    return { ms: x[Math.floor(x.length / 2)], phases: phases[j] };
+  });
 }
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
+  const compare = process.argv.includes('--native');
   const engine = await initEngine({});
   const workers = defaultWorkers(0, engine);
   const fig: BenchFigures = { backend: engine.backend, workers };
+  if (compare) {
+    if (engine.backend !== 'wasm') throw new Error(`--native needs the wasm backend, not ${engine.backend}`);
+    const r = registerNativeKernels(); // for in-process trainers; worker threads register their own
+    if (!r.ok) throw new Error(`--native: ${r.detail}`);
+    setNativeKernels(false);
+  }
+  const variants = compare ? [false, true] : [false];
+  const sfx = (native: boolean): string => (native ? '_native' : '');
   const rng = new Rng(1);
   const demoBatch = 8 * workers;
-  const demo = await trainer('demo', 10, workers, engine.backend);
-  const d = await timeSteps(demo, () => syntheticBatch(demoBatch, 128, 128, rng, 10), 2, 5);
-  await demo.dispose();
   fig.demo_batch = demoBatch;
-  fig.demo_step_ms = d.ms;
-  fig.demo_train_img_per_s = (demoBatch / d.ms) * 1000;
-  const total = Object.values(d.phases).reduce((a, b) => a + b, 0);
-  for (const [k, v] of Object.entries(d.phases)) fig[`demo_share_${k}_pct`] = (100 * v) / total;
+  const demos = [];
+  for (const native of variants) demos.push({ t: await trainer('demo', 10, workers, engine.backend, native), native });
+  const ds = await timeSteps(demos, () => syntheticBatch(demoBatch, 128, 128, rng, 10), 2, 5);
+  for (const d of demos) await d.t.dispose();
+  for (const [j, native] of variants.entries()) {
+    const d = ds[j];
+    fig[`demo_step_ms${sfx(native)}`] = d.ms;
+    fig[`demo_train_img_per_s${sfx(native)}`] = (demoBatch / d.ms) * 1000;
+    const total = Object.values(d.phases).reduce((a, b) => a + b, 0);
+    for (const [k, v] of Object.entries(d.phases)) fig[`demo_share_${k}_pct${sfx(native)}`] = (100 * v) / total;
+  }
+  if (compare) fig.demo_native_speedup = ds[0].ms / ds[1].ms;
   fig.demo_note =
     "synthetic 128×128 batches; data loading runs ahead on sharp threads (its wait is in the real run's log.jsonl: data_wait_ms)";
   fig.peak_rss_mb_after_demo = peakRssMb();
   if (!quick) {
-    const r50 = await trainer('detr-resnet-50', 10, Math.max(2, workers), engine.backend);
-    try {
-      const s = await timeSteps(r50, () => syntheticBatch(2, 512, 512, rng, 10), 1, 2);
-      fig.detr_r50_512_b2_step_ms = s.ms;
-      const t = Object.values(s.phases).reduce((a, b) => a + b, 0);
-      for (const [k, v] of Object.entries(s.phases)) fig[`detr_r50_share_${k}_pct`] = (100 * v) / t;
-      fig.pytorch_cpu_r50_512_b2_step_ms = '2900–4600 (facebookresearch/detr, PyTorch 1.13, 2 threads)';
-      fig.ratio_vs_pytorch_best = s.ms / 2900;
-    } catch (e) {
-      fig.detr_r50_512_b2_step_ms = null;
-      fig.detr_r50_error = (e as Error).message.split('\n')[0];
+    // One R50 trainer at a time (two would hold 4 wasm heaps of up to 4 GB).
+    for (const native of variants) {
+      const r50 = await trainer('detr-resnet-50', 10, Math.max(2, workers), engine.backend, native);
+      try {
+        const [s] = await timeSteps([{ t: r50, native }], () => syntheticBatch(2, 512, 512, rng, 10), 1, 2);
+        fig[`detr_r50_512_b2_step_ms${sfx(native)}`] = s.ms;
+        const t = Object.values(s.phases).reduce((a, b) => a + b, 0);
+        for (const [k, v] of Object.entries(s.phases)) fig[`detr_r50_share_${k}_pct${sfx(native)}`] = (100 * v) / t;
+        fig[`ratio_vs_pytorch_best${sfx(native)}`] = s.ms / 2900;
+      } catch (e) {
+        fig[`detr_r50_512_b2_step_ms${sfx(native)}`] = null;
+        fig[`detr_r50_error${sfx(native)}`] = (e as Error).message.split('\n')[0];
+      }
+      await r50.dispose();
     }
-    await r50.dispose();
+    fig.pytorch_cpu_r50_512_b2_step_ms = '2900–4600 (facebookresearch/detr, PyTorch 1.13, 2 threads)';
     fig.peak_rss_mb = peakRssMb();
   }
   fig.cpu_count = os.cpus().length;

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { UserError } from '../params/user_error.js';
 import { registerWasmTrainingKernels } from './wasm_kernels/index.js';
+import { NATIVE_KERNELS_ENV, nativeKernelsRequested } from './native_kernels/switch.js';
 import { inNotebook } from '../viz/notebook_context.js';
 
 export const BACKEND_CHAIN = ['webgpu', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -104,10 +105,17 @@ const PROBES: Record<BackendName, Probe> = {
       return { ok: false, detail: `@tensorflow/tfjs-backend-wasm failed to load: ${(e as Error).message}` };
     }
     registerWasmTrainingKernels();
+    // Opt-in (not yet the default): convolutions and matmuls on onnxruntime-node's MLAS, see native_kernels/.
+    let native = '';
+    if (nativeKernelsRequested()) {
+      const { registerNativeKernels } = await import('./native_kernels/index.js'); // loaded only when asked for
+      const r = registerNativeKernels();
+      native = r.ok ? `; ${r.detail}` : `; ${NATIVE_KERNELS_ENV}=1 but not used: ${r.detail}`;
+    }
     if (!(await setTf('wasm'))) return { ok: false, detail: 'wasm backend did not initialise' };
     return {
       ok: true,
-      detail: 'WebAssembly SIMD (XNNPACK), one thread per process, detrlab training kernels registered',
+      detail: `WebAssembly SIMD (XNNPACK), one thread per process, detrlab training kernels registered${native}`,
       tfBackend: 'wasm',
     };
   },
