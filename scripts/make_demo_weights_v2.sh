@@ -27,7 +27,7 @@ $D crops --data-root "${DATA}_all" --out "${DATA}_all_crops"
 # 2. DETR on the whole dataset from that backbone (batch norm frozen with the learned statistics)
 RESUME=""
 [ -f "$RUN/checkpoints/last/trainer_state.json" ] && RESUME="--resume"
-$D train --data-root "$DATA" --model-name scratch:demo --backbone-init runs/demo_v2_backbone/model.safetensors \
+DETRLAB_NATIVE_KERNELS=${DETRLAB_NATIVE_KERNELS:-1} $D train --data-root "$DATA" --model-name scratch:demo --backbone-init runs/demo_v2_backbone/model.safetensors \
   --augment demo --coco-id-labels --output-dir "$RUN" --epochs ${EPOCHS:-200} --batch-size 16 \
   --lr 1e-4 --lr-backbone 1e-5 --seed 0 --workers 2 --eval-every 4 --val-max-images 200 \
   --checkpoint-every 250 $RESUME ${MAX_STEPS:+--max-steps $MAX_STEPS}
