@@ -173,7 +173,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
       };
       const faster = choice === 'auto' ? skipped.length : 0;
       log?.(
-        `[engine] ${name} backend${faster ? ` (${faster} faster backend(s) unavailable here; \`detrlab environment\` says why)` : ''}`,
+        `[engine] ${name} backend${/native kernels/.test(r.detail) ? ' with native kernels' : ''}${faster ? ` (${faster} faster backend(s) unavailable here; \`detrlab environment\` says why)` : ''}`,
       );
       return current;
     }
