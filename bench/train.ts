@@ -5,8 +5,9 @@
  *    the optimizer (from the profiler trace's phase totals);
  *  - one full DETR-R50 training step — forward, loss, backward, clip, AdamW — at batch 2, 512×512
  *    (`detr_r50_512_b2_step_ms`), split over the workers (one image each: wasm's 4 GB heap per instance).
- * PyTorch 1.13's CPU time for the same R50 step on a 2-core VM is 2.9–4.6 s (facebookresearch/detr, 2 threads; the
- * spread is large and depends on the allocator).
+ * With DETRLAB_PYTHON (a Python with torch) and DETR_SRC (facebookresearch/detr) set, PyTorch's time for the same R50
+ * step is measured in the same run (bench/reference/detr_step_time.py, as many threads as workers) and the ratio
+ * printed; otherwise the figure says why it is missing.
  *
  * With --native, each figure is taken twice in the same run, with and without the native kernels
  * (DETRLAB_NATIVE_KERNELS=1, engine/native_kernels/): `…_native` figures beside the wasm ones, the demo's steps
@@ -14,6 +15,7 @@
  *
  *   npm run bench -- train [--quick] [--native]        --quick: the demo part only
  */
+import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import { initEngine } from '../lib/engine/backend.js';
 import { defaultWorkers } from '../lib/engine/workers.js';
@@ -127,6 +129,39 @@ async function timeSteps(
   });
 }
 
+/**
+ * PyTorch's median R50 512² batch-2 step (facebookresearch/detr, `threads` threads) from
+ * bench/reference/detr_step_time.py, run by $DETRLAB_PYTHON (a Python with torch) with $DETR_SRC; else why not.
+ */
+function pytorchStepMs(threads: number): number | string {
+  const py = process.env.DETRLAB_PYTHON;
+  if (!py || !process.env.DETR_SRC)
+    return 'not measured: set DETRLAB_PYTHON (a Python with torch) and DETR_SRC (facebookresearch/detr)';
+  const r = spawnSync(
+    py,
+    [
+      'bench/reference/detr_step_time.py',
+      '--preset',
+      'r50',
+      '--batch',
+      '2',
+      '--size',
+      '512',
+      '512',
+      '--threads',
+      String(threads),
+    ],
+    { encoding: 'utf8' },
+  );
+  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    const j = JSON.parse(last) as { step_ms?: number; error?: string };
+    return j.step_ms ?? `not measured: ${j.error}`;
+  } catch {
+    return `not measured: ${(r.stderr ?? '').trim().split('\n').pop() ?? 'no output'}`;
+  }
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const compare = process.argv.includes('--native');
@@ -168,15 +203,22 @@ async function main(): Promise<void> {
         fig[`detr_r50_512_b2_step_ms${sfx(native)}`] = s.ms;
         const t = Object.values(s.phases).reduce((a, b) => a + b, 0);
         for (const [k, v] of Object.entries(s.phases)) fig[`detr_r50_share_${k}_pct${sfx(native)}`] = (100 * v) / t;
-        fig[`ratio_vs_pytorch_best${sfx(native)}`] = s.ms / 2900;
       } catch (e) {
         fig[`detr_r50_512_b2_step_ms${sfx(native)}`] = null;
         fig[`detr_r50_error${sfx(native)}`] = (e as Error).message.split('\n')[0];
       }
       await r50.dispose();
     }
-    fig.pytorch_cpu_r50_512_b2_step_ms = '2900–4600 (facebookresearch/detr, PyTorch 1.13, 2 threads)';
     fig.peak_rss_mb = peakRssMb();
+    // PyTorch's time for the same step, in the same run (bench/reference/detr_step_time.py)
+    const torch = pytorchStepMs(Math.max(2, workers));
+    if (typeof torch === 'number') {
+      fig.pytorch_r50_512_b2_step_ms = torch;
+      for (const native of variants) {
+        const ms = fig[`detr_r50_512_b2_step_ms${sfx(native)}`];
+        if (typeof ms === 'number') fig[`r50_ratio_vs_pytorch${sfx(native)}`] = ms / torch;
+      }
+    } else fig.pytorch_r50_512_b2_step_ms = torch;
   }
   fig.cpu_count = os.cpus().length;
   writeBench('train', fig);

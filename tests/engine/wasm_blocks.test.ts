@@ -10,6 +10,9 @@ import { heapF32, withScratch, type WasmBackend } from '../../lib/engine/wasm_ke
 import { addBlock, copyBlock, transposeBlock } from '../../lib/engine/wasm_kernels/blocks.js';
 import { setSimdEnabled, simdFor } from '../../lib/engine/wasm_kernels/simd.js';
 
+// these tests are about detrlab's own wasm kernels: keep the native ones (on by default) out of the way
+process.env.DETRLAB_NATIVE_KERNELS = '0';
+
 after(() => setSimdEnabled(true));
 
 const SIZES: Array<[number, number, number]> = [

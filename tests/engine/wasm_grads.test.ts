@@ -7,6 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../lib/engine/rng.js';
 import { compareBackends, randomInput } from './backend_compare.js';
 
+// these tests are about detrlab's own wasm kernels: keep the native ones (on by default) out of the way
+process.env.DETRLAB_NATIVE_KERNELS = '0';
+
 test('tiny conv net: tf.grads on wasm ≈ on cpu (every parameter and the input)', async () => {
   const rng = new Rng(11);
   const inputs = {

@@ -19,6 +19,9 @@ import {
 import { compareBackends, randomInput, runOn, assertClose, type Input } from './backend_compare.js';
 import { CONV_CASES, convAttrs } from './conv_cases.js';
 
+// these tests are about detrlab's own wasm kernels: keep the native ones (on by default) out of the way
+process.env.DETRLAB_NATIVE_KERNELS = '0';
+
 const withLimits = async (l: Parameters<typeof setGemmLimits>[0] | null, fn: () => Promise<void>): Promise<void> => {
   const saved = gemmLimits();
   if (l) setGemmLimits(l);
