@@ -22,6 +22,12 @@ export interface PredictorWorkerInit {
   extension?: WorkerExtensionSpec;
 }
 
+/** The native kernels module when this thread loaded it (engine/native_kernels), else undefined. */
+function nativeKernelsLoaded(): { clearNativeSessions(): void } | undefined {
+  const id = require.resolve('../engine/native_kernels/index.js');
+  return require.cache[id]?.exports as { clearNativeSessions(): void } | undefined;
+}
+
 type Request = { id: number; type: string } & Record<string, unknown>;
 
 async function main(): Promise<void> {
@@ -37,6 +43,12 @@ async function main(): Promise<void> {
   const handlers: Record<string, WorkerHandler> = {
     predict: (m) => predictArrays(model, m.batch as PaddedBatch),
     params: () => readParams(model),
+    // before the main thread terminates this worker: native sessions released while the environment is alive
+    release: async () => {
+      const native = nativeKernelsLoaded();
+      if (native) native.clearNativeSessions();
+      return null;
+    },
   };
   if (init.extension) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module is chosen at run time

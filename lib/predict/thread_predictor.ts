@@ -72,6 +72,10 @@ export class ThreadPredictor implements OwnedPredictor {
 
   /** Stops the workers and disposes the main-thread model it was started from. */
   async dispose(): Promise<void> {
+    // native sessions are released by their own thread first: a worker terminated with live onnxruntime
+    // sessions could abort the process while its environment was torn down ("terminate called after throwing
+    // an instance of 'Napi::Error'")
+    await Promise.all(this.channels.map((w) => w.call({ type: 'release' }).catch(() => undefined)));
     await Promise.all(this.channels.map((w) => w.worker.terminate()));
     this.model.dispose();
   }
