@@ -105,12 +105,12 @@ const PROBES: Record<BackendName, Probe> = {
       return { ok: false, detail: `@tensorflow/tfjs-backend-wasm failed to load: ${(e as Error).message}` };
     }
     registerWasmTrainingKernels();
-    // Opt-in (not yet the default): convolutions and matmuls on onnxruntime-node's MLAS, see native_kernels/.
-    let native = '';
+    // Convolutions and matmuls on onnxruntime-node's MLAS (native_kernels/), unless DETRLAB_NATIVE_KERNELS=0.
+    let native = `; native kernels off (${NATIVE_KERNELS_ENV}=0)`;
     if (nativeKernelsRequested()) {
-      const { registerNativeKernels } = await import('./native_kernels/index.js'); // loaded only when asked for
+      const { registerNativeKernels } = await import('./native_kernels/index.js'); // loaded only when used
       const r = registerNativeKernels();
-      native = r.ok ? `; ${r.detail}` : `; ${NATIVE_KERNELS_ENV}=1 but not used: ${r.detail}`;
+      native = r.ok ? `; ${r.detail}` : `; native kernels not used: ${r.detail}`;
     }
     if (!(await setTf('wasm'))) return { ok: false, detail: 'wasm backend did not initialise' };
     return {

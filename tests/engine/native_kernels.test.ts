@@ -268,7 +268,7 @@ test('demo DETR: two training steps give the same losses and gradient norms with
   );
 });
 
-test('the engine registers them only when DETRLAB_NATIVE_KERNELS=1, and says so', { skip }, () => {
+test('the engine registers them by default, not with DETRLAB_NATIVE_KERNELS=0, and says so', { skip }, () => {
   const engine = path.join(__dirname, '..', '..', 'lib', 'engine', 'index.js');
   const script = `require(${JSON.stringify(engine)}).initEngine({ backend: 'wasm', log: null })
     .then((e) => console.log(JSON.stringify(e.reason)))`;
@@ -280,6 +280,8 @@ test('the engine registers them only when DETRLAB_NATIVE_KERNELS=1, and says so'
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as string;
   };
+  assert.match(reason(undefined), /native kernels \(onnxruntime-node MLAS\): Conv2D, FusedConv2D/);
   assert.match(reason('1'), /native kernels \(onnxruntime-node MLAS\): Conv2D, FusedConv2D/);
-  assert.doesNotMatch(reason(''), /native kernels/);
+  assert.match(reason('0'), /native kernels off \(DETRLAB_NATIVE_KERNELS=0\)/);
+  assert.doesNotMatch(reason('0'), /MLAS/);
 });

@@ -4,7 +4,7 @@
  * from and written to the wasm heap in place (ort_sync.ts). Each wraps the wasm kernel registered before it
  * (detrlab's, wasm_kernels/) and hands it every case it does not cover or where native measured slower.
  *
- * Opt-in: the engine registers them when DETRLAB_NATIVE_KERNELS=1 (backend.ts); `setNativeKernels(false)`
+ * On by default: the engine registers them unless DETRLAB_NATIVE_KERNELS=0 (backend.ts); `setNativeKernels(false)`
  * sends every call back to the wasm kernels (benchmarks and tests compare both in one process).
  * Register after `registerWasmTrainingKernels`; idempotent.
  */
