@@ -5,6 +5,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../lib/io/atomic.js';
+import type { Rng } from '../lib/engine/rng.js';
+import type { TrainBatch } from '../lib/train/batch.js';
 
 export type BenchFigures = Record<string, number | string | boolean | null>;
 
@@ -43,3 +45,38 @@ export async function timeMs(fn: () => unknown | Promise<unknown>, reps = 3, war
 }
 
 export const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
+
+/** The training benches' optimizer: detrlab train's defaults (AdamW, backbone at a tenth, clipping 0.1). */
+export const OPTIM = { lr: 1e-4, lrBackbone: 1e-5, weightDecay: 1e-4, clipMaxNorm: 0.1 };
+
+/** A batch of random images with 1–4 boxes each (matching and loss run as in training). */
+export function syntheticBatch(b: number, h: number, w: number, rng: Rng, k: number): TrainBatch {
+  const targets = Array.from({ length: b }, () => {
+    const n = rng.int(1, 4);
+    return {
+      labels: Array.from({ length: n }, () => rng.int(0, k - 1)),
+      boxesCxcywh: Array.from(
+        { length: n },
+        () =>
+          [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0.05, 0.4), rng.uniform(0.05, 0.4)] as [
+            number,
+            number,
+            number,
+            number,
+          ],
+      ),
+    };
+  });
+  return {
+    pixels: rng.normals(b * h * w * 3),
+    mask: new Uint8Array(b * h * w).fill(1),
+    shape: [b, h, w],
+    targets,
+    imageIds: Array.from({ length: b }, (_, i) => i + 1),
+  };
+}
+
+/**
+ * A trainer with native kernels on or off: worker threads read DETRLAB_NATIVE_KERNELS when they start their
+ * engine (they get a copy of process.env at creation); in-process, the switch is `setNativeKernels`.
+ */

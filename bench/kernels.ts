@@ -17,7 +17,7 @@ import { InProcessTrainer } from '../lib/train/trainer.js';
 import type { KernelRecord } from '../lib/train/kernel_profile.js';
 import type { TrainBatch } from '../lib/train/batch.js';
 import * as tf from '@tensorflow/tfjs-core';
-import { BenchFigures, writeBench } from './bench_util.js';
+import { BenchFigures, OPTIM, syntheticBatch, writeBench } from './bench_util.js';
 import {
   MIN_NATIVE_MACS,
   NATIVE_KERNELS,
@@ -27,7 +27,6 @@ import {
   setNativeKernels,
 } from '../lib/engine/native_kernels/index.js';
 
-const OPTIM = { lr: 1e-4, lrBackbone: 1e-5, weightDecay: 1e-4, clipMaxNorm: 0.1 };
 /** Kernels that only move or re-lay data. */
 const LAYOUT = new Set([
   'Transpose',
@@ -46,32 +45,6 @@ const LAYOUT = new Set([
   'BroadcastTo',
   'Fill',
 ]);
-
-function batch(b: number, h: number, w: number, rng: Rng, k: number): TrainBatch {
-  const targets = Array.from({ length: b }, () => {
-    const n = rng.int(1, 4);
-    return {
-      labels: Array.from({ length: n }, () => rng.int(0, k - 1)),
-      boxesCxcywh: Array.from(
-        { length: n },
-        () =>
-          [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0.05, 0.4), rng.uniform(0.05, 0.4)] as [
-            number,
-            number,
-            number,
-            number,
-          ],
-      ),
-    };
-  });
-  return {
-    pixels: rng.normals(b * h * w * 3),
-    mask: new Uint8Array(b * h * w).fill(1),
-    shape: [b, h, w],
-    targets,
-    imageIds: Array.from({ length: b }, (_, i) => i + 1),
-  };
-}
 
 interface Row {
   kernel: string;
@@ -231,10 +204,10 @@ async function main(): Promise<void> {
   const b = Number(arg('--demo-batch') ?? 8);
   fig.demo_batch = b;
   const runs: Array<[string, DetrPreset, () => TrainBatch, number, string]> = [
-    ['demo', 'demo', () => batch(b, 128, 160, rng, 10), 2, `demo DETR, batch ${b}, 128×160`],
+    ['demo', 'demo', () => syntheticBatch(b, 128, 160, rng, 10), 2, `demo DETR, batch ${b}, 128×160`],
   ];
   if (process.argv.includes('--r50'))
-    runs.push(['r50', 'detr-resnet-50', () => batch(1, 512, 512, rng, 10), 1, 'DETR-R50, batch 1, 512×512']);
+    runs.push(['r50', 'detr-resnet-50', () => syntheticBatch(1, 512, 512, rng, 10), 1, 'DETR-R50, batch 1, 512×512']);
   for (const [key, preset, make, warmup, title] of runs) {
     if (!compare) {
       await profileStep(preset, make, warmup, title, fig, key);

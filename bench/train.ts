@@ -24,42 +24,9 @@ import { DetrModel } from '../lib/detr/model.js';
 import { resolveDetr, DetrPreset } from '../lib/detr/config.js';
 import { ThreadTrainer, InProcessTrainer, Trainer, StepResult } from '../lib/train/trainer.js';
 import { TrainBatch } from '../lib/train/batch.js';
-import { writeBench, peakRssMb, BenchFigures } from './bench_util.js';
+import { writeBench, peakRssMb, BenchFigures, OPTIM, syntheticBatch } from './bench_util.js';
 import { NATIVE_KERNELS_ENV, registerNativeKernels, setNativeKernels } from '../lib/engine/native_kernels/index.js';
 
-const OPTIM = { lr: 1e-4, lrBackbone: 1e-5, weightDecay: 1e-4, clipMaxNorm: 0.1 };
-
-/** A batch of random images with 1–4 boxes each (matching and loss run as in training). */
-function syntheticBatch(b: number, h: number, w: number, rng: Rng, k: number): TrainBatch {
-  const targets = Array.from({ length: b }, () => {
-    const n = rng.int(1, 4);
-    return {
-      labels: Array.from({ length: n }, () => rng.int(0, k - 1)),
-      boxesCxcywh: Array.from(
-        { length: n },
-        () =>
-          [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0.05, 0.4), rng.uniform(0.05, 0.4)] as [
-            number,
-            number,
-            number,
-            number,
-          ],
-      ),
-    };
-  });
-  return {
-    pixels: rng.normals(b * h * w * 3),
-    mask: new Uint8Array(b * h * w).fill(1),
-    shape: [b, h, w],
-    targets,
-    imageIds: Array.from({ length: b }, (_, i) => i + 1),
-  };
-}
-
-/**
- * A trainer with native kernels on or off: worker threads read DETRLAB_NATIVE_KERNELS when they start their
- * engine (they get a copy of process.env at creation); in-process, the switch is `setNativeKernels`.
- */
 async function trainer(
   preset: DetrPreset,
   k: number,

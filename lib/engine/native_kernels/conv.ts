@@ -16,8 +16,11 @@
  * - input gradient: ConvTranspose, except 1×1 stride 1 (dy·Wᵀ).
  */
 import { type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { convGeometry, numel, withScratch, type WasmBackend } from '../wasm_kernels/heap.js';
+import { convGeometry, numel, withScratch } from '../wasm_kernels/heap.js';
 import { convShape, isPointwise, numPixels, type ConvShape } from '../wasm_kernels/im2col.js';
+import type { ConvArgs } from '../wasm_kernels/conv_forward.js';
+import type { Conv2DBackpropFilterArgs } from '../wasm_kernels/conv_filter.js';
+import type { Conv2DBackpropInputArgs } from '../wasm_kernels/conv_input.js';
 import {
   filterGraph,
   forwardGraph,
@@ -75,19 +78,6 @@ export function inputPlan(g: ConvShape): InputGraphPlan | 'wasm' {
 const key = (name: string, g: ConvShape, extra: string): string =>
   `${name}|${[g.B, g.H, g.W, g.Ci, g.Ho, g.Wo, g.Co, g.KH, g.KW, g.sh, g.sw, g.pt, g.pl, g.pb, g.pr].join(',')}|${extra}`;
 
-interface ConvArgs {
-  inputs: { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
-  backend: WasmBackend;
-  attrs: {
-    strides: number | [number, number];
-    pad: unknown;
-    dataFormat?: string;
-    dilations?: number | [number, number];
-    dimRoundingMode?: string;
-    activation?: string;
-  };
-}
-
 const ACTIVATIONS: readonly string[] = ['linear', 'relu', 'relu6'] satisfies Activation[];
 const float32 = (...ts: Array<TensorInfo | undefined>): boolean => ts.every((t) => !t || t.dtype === 'float32');
 const nhwc = (a: { dataFormat?: string }): boolean => (a.dataFormat ?? 'NHWC') === 'NHWC';
@@ -121,21 +111,8 @@ export function makeNativeConvForward(fallback: KernelFunc): KernelFunc {
   }) as unknown as KernelFunc;
 }
 
-interface BackpropArgs {
-  inputs: { x?: TensorInfo; dy: TensorInfo; filter?: TensorInfo };
-  backend: WasmBackend;
-  attrs: {
-    strides: number | [number, number];
-    pad: unknown;
-    dataFormat?: string;
-    dimRoundingMode?: string;
-    filterShape?: number[];
-    inputShape?: number[];
-  };
-}
-
 export function makeNativeConvFilter(fallback: KernelFunc): KernelFunc {
-  return ((args: BackpropArgs) => {
+  return ((args: Conv2DBackpropFilterArgs) => {
     const { inputs: i, attrs: a, backend } = args;
     if (!i.x || !float32(i.x, i.dy) || !nhwc(a) || !a.filterShape) return fallback(args as never);
     const g = convShape(convGeometry(i.x.shape, a.filterShape, a));
@@ -153,7 +130,7 @@ export function makeNativeConvFilter(fallback: KernelFunc): KernelFunc {
 }
 
 export function makeNativeConvInput(fallback: KernelFunc): KernelFunc {
-  return ((args: BackpropArgs) => {
+  return ((args: Conv2DBackpropInputArgs) => {
     const { inputs: i, attrs: a, backend } = args;
     if (!i.filter || !float32(i.filter, i.dy) || !nhwc(a) || !a.inputShape) return fallback(args as never);
     const g = convShape(convGeometry(a.inputShape, i.filter.shape, a));

@@ -13,7 +13,7 @@ import { convGeometry, withScratch, type WasmBackend } from './heap.js';
 import { gemmTiled, matmul2d } from './gemm.js';
 import { convShape, im2colT, isPointwise, numPixels } from './im2col.js';
 
-interface Conv2DBackpropFilterArgs {
+export interface Conv2DBackpropFilterArgs {
   inputs: { x: TensorInfo; dy: TensorInfo };
   backend: WasmBackend;
   attrs: {

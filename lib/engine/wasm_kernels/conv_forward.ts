@@ -72,7 +72,7 @@ function forwardPlan(g: ConvShape, filter: TensorInfo): ForwardPlan {
   return plan;
 }
 
-interface ConvArgs {
+export interface ConvArgs {
   inputs: { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
   backend: WasmBackend;
   attrs: {

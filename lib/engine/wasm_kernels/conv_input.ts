@@ -143,7 +143,7 @@ function scatterPhase(h: Float32Array, g: ConvShape, phase: number, l: PhaseLayo
   }
 }
 
-interface Conv2DBackpropInputArgs {
+export interface Conv2DBackpropInputArgs {
   inputs: { dy: TensorInfo; filter: TensorInfo };
   backend: WasmBackend;
   attrs: {
