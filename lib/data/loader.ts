@@ -70,6 +70,12 @@ export class DetrLoader {
 
   /** Decodes and transforms one record; undefined (counted, warned once) when the image is unusable. */
   async prepare(r: DetectionRecord, epoch: number): Promise<Prepared | undefined> {
+    const out = await this.load(r, epoch);
+    return 'reason' in out ? this.skip(r, out.reason) : out;
+  }
+
+  /** Decode + transform; an unusable image comes back as its reason, recorded by the caller in order. */
+  private async load(r: DetectionRecord, epoch: number): Promise<Prepared | { reason: string }> {
     try {
       const image = await decodeRgb(r.file, { width: r.width, height: r.height });
       const sample = {
@@ -83,14 +89,19 @@ export class DetrLoader {
       return { imageId: r.imageId, image: out.image, targets: out.targets, origSize: [r.height, r.width] };
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
-      this.stats.imagesSkipped++;
-      if (!this.bad.has(r.file)) {
-        this.bad.add(r.file);
-        this.stats.skipped.push({ file: r.file, reason: e.reason });
-        if (this.cfg.warn ?? true) console.warn(`warning: skipping image ${r.file}: ${e.reason}`);
-      }
-      return undefined;
+      return { reason: e.reason };
     }
+  }
+
+  /** Counts a skipped image; the first time a file fails it is listed and warned about. */
+  private skip(r: DetectionRecord, reason: string): undefined {
+    this.stats.imagesSkipped++;
+    if (!this.bad.has(r.file)) {
+      this.bad.add(r.file);
+      this.stats.skipped.push({ file: r.file, reason });
+      if (this.cfg.warn ?? true) console.warn(`warning: skipping image ${r.file}: ${reason}`);
+    }
+    return undefined;
   }
 
   /** Batches of one epoch, starting at batch `startBatch` (resume). */
@@ -98,13 +109,15 @@ export class DetrLoader {
     const { batchSize } = this.cfg;
     const order = this.order(epoch).slice(startBatch * batchSize);
     const ahead = Math.max(1, this.cfg.prefetch ?? 4 * batchSize);
-    const window: Array<Promise<Prepared | undefined>> = [];
+    // Decodes finish in any order; skips are recorded as they are consumed, so the list follows `order`.
+    const window: Array<{ record: DetectionRecord; out: Promise<Prepared | { reason: string }> }> = [];
     let next = 0;
     const fill = () => {
       while (window.length < ahead && next < order.length) {
-        const p = this.prepare(this.split.records[order[next++]], epoch);
-        p.catch(() => undefined); // a failure surfaces when awaited in order, not as an unhandled rejection
-        window.push(p);
+        const record = this.split.records[order[next++]];
+        const out = this.load(record, epoch);
+        out.catch(() => undefined); // a failure surfaces when awaited in order, not as an unhandled rejection
+        window.push({ record, out });
       }
     };
     let items: Prepared[] = [];
@@ -112,9 +125,11 @@ export class DetrLoader {
     fill();
     while (window.length > 0) {
       const t0 = performance.now();
-      const p = await window.shift()!;
+      const { record, out } = window.shift()!;
+      const loaded = await out;
       waited += performance.now() - t0;
       fill();
+      const p = 'reason' in loaded ? this.skip(record, loaded.reason) : loaded;
       if (!p) continue;
       this.stats.imagesLoaded++;
       items.push(p);
