@@ -26,7 +26,7 @@ import { Rng, seedFrom } from '../engine/rng.js';
 import { readJson, recoverDir, replaceDirAtomic } from '../io/atomic.js';
 import { readSafetensors, toFloat32, writeSafetensors } from '../io/safetensors.js';
 import { UserError } from '../params/user_error.js';
-import { AdamW, AdamWState, clipGradNorm } from '../train/optimizer.js';
+import { AdamW, AdamWState, gradNormScale } from '../train/optimizer.js';
 import { optimizerTensors } from '../train/checkpoint.js';
 import { ClipTokenizer } from '../synth/clip_tokenizer.js';
 import { DEFAULT_NEGATIVE_PROMPT, DEFAULT_PROMPT_TEMPLATE, promptFor } from '../synth/prompts.js';
@@ -252,13 +252,13 @@ export class DiffusionTrainer {
       names.map((n) => this.vars.get(n)!),
     );
     const byName = new Map<string, tf.Tensor>(names.map((n) => [n, grads[n]]));
-    const clipped = await clipGradNorm(byName, 1);
+    const clip = await gradNormScale(byName, 1);
     const total = phaseSteps(this.p, ph);
     const warm = Math.min(1, (this.state.step + 1) / 100);
     const cos = 0.5 * (1 + Math.cos((Math.PI * this.state.step) / total));
     this.optimizer!.setLr(ph, phaseLr(this.p, ph) * warm * (0.1 + 0.9 * cos));
-    this.optimizer!.apply(clipped.grads);
-    tf.dispose([...Object.values(grads), ...clipped.grads.values()]);
+    this.optimizer!.apply(byName, clip.coef);
+    tf.dispose(Object.values(grads));
     const loss = (await value.data())[0];
     value.dispose();
     if (!Number.isFinite(loss)) throw new Error(`train-diffusion: loss is ${loss} at ${ph} step ${this.state.step}`);

@@ -7,6 +7,7 @@
  * DETR's recipe: two groups — backbone at lr_backbone, everything else at lr — both with wd 1e-4.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { adamWUpdateWasm } from '../engine/wasm_kernels/adamw.js';
 
 export interface ParamGroup {
   name: string;
@@ -18,6 +19,11 @@ export interface AdamWOptions {
   beta1?: number;
   beta2?: number;
   eps?: number;
+  /**
+   * Update each parameter in one pass where the backend allows it (wasm; lib/engine/wasm_kernels/adamw.ts),
+   * equal bit for bit to the per-op form (default true; false = always the per-op form).
+   */
+  fused?: boolean;
 }
 /** Serialisable optimizer state (moments by parameter name, step count, group lrs). */
 export interface AdamWState {
@@ -31,6 +37,7 @@ export class AdamW {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
+  readonly fused: boolean;
   private t = 0;
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
@@ -42,6 +49,7 @@ export class AdamW {
     this.beta1 = o.beta1 ?? 0.9;
     this.beta2 = o.beta2 ?? 0.999;
     this.eps = o.eps ?? 1e-8;
+    this.fused = o.fused ?? true;
     const seen = new Set<string>();
     for (const g of groups)
       for (const name of g.params.keys()) {
@@ -54,23 +62,36 @@ export class AdamW {
     return this.t;
   }
 
-  /** One update from `grads` (by parameter name; parameters without a gradient are left alone). */
-  apply(grads: Map<string, tf.Tensor>): void {
+  /**
+   * One update from `grads` (by parameter name; parameters without a gradient are left alone), each
+   * gradient multiplied by `gradScale` first (a clipping coefficient from `gradNormScale`; the product is
+   * the one `tf.mul(g, gradScale)` gives, so this equals applying `clipGradNorm`'s clipped gradients).
+   */
+  apply(grads: Map<string, tf.Tensor>, gradScale = 1): void {
     this.t += 1;
     const bc1 = 1 - this.beta1 ** this.t;
     const bc2Sqrt = Math.sqrt(1 - this.beta2 ** this.t);
     for (const g of this.groups) {
       const stepSize = g.lr / bc1;
+      const decay = g.weightDecay !== 0 ? 1 - g.lr * g.weightDecay : undefined;
       for (const [name, p] of g.params) {
         const grad = grads.get(name);
         if (!grad) continue;
         const m = this.moment(this.m, name, p);
         const v = this.moment(this.v, name, p);
+        const s = { beta1: this.beta1, beta2: this.beta2, eps: this.eps, bc2Sqrt, stepSize, decay, gradScale };
+        const next = this.fused ? adamWUpdateWasm(p, m, v, grad, s) : undefined;
+        if (next) {
+          p.assign(next);
+          next.dispose();
+          continue;
+        }
         tf.tidy(() => {
-          const m1 = tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1));
-          const v1 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2));
+          const gs = gradScale !== 1 ? tf.mul(grad, gradScale) : grad;
+          const m1 = tf.add(tf.mul(m, this.beta1), tf.mul(gs, 1 - this.beta1));
+          const v1 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(gs), 1 - this.beta2));
           const denom = tf.add(tf.div(tf.sqrt(v1), bc2Sqrt), this.eps);
-          const decayed = g.weightDecay !== 0 ? tf.mul(p, 1 - g.lr * g.weightDecay) : p;
+          const decayed = decay !== undefined ? tf.mul(p, decay) : p;
           m.assign(m1);
           v.assign(v1);
           p.assign(tf.sub(decayed, tf.mul(tf.div(m1, denom), stepSize)));
@@ -133,15 +154,26 @@ export class AdamW {
   }
 }
 
+/**
+ * Global L2 norm of all gradients and the coefficient `torch.nn.utils.clip_grad_norm_` scales them by:
+ * min(1, maxNorm / (total + 1e-6)); 1 when maxNorm ≤ 0 (no clipping).
+ */
+export async function gradNormScale(
+  grads: Map<string, tf.Tensor>,
+  maxNorm: number,
+): Promise<{ coef: number; totalNorm: number }> {
+  const sq = tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))));
+  const totalNorm = Math.sqrt((await sq.data())[0]);
+  sq.dispose();
+  return { coef: maxNorm > 0 ? Math.min(1, maxNorm / (totalNorm + 1e-6)) : 1, totalNorm };
+}
+
 /** Global L2 norm of all gradients and the clipped gradients (new tensors; inputs untouched). */
 export async function clipGradNorm(
   grads: Map<string, tf.Tensor>,
   maxNorm: number,
 ): Promise<{ grads: Map<string, tf.Tensor>; totalNorm: number }> {
-  const sq = tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))));
-  const totalNorm = Math.sqrt((await sq.data())[0]);
-  sq.dispose();
-  const coef = maxNorm > 0 ? Math.min(1, maxNorm / (totalNorm + 1e-6)) : 1;
+  const { coef, totalNorm } = await gradNormScale(grads, maxNorm);
   const out = new Map<string, tf.Tensor>();
   for (const [k, g] of grads) out.set(k, coef === 1 ? g.clone() : tf.mul(g, coef));
   return { grads: out, totalNorm };

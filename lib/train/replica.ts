@@ -8,7 +8,7 @@ import { DetrModel } from '../detr/model.js';
 import { setCriterion, lossWeight } from '../detr/criterion.js';
 import { Rng } from '../engine/rng.js';
 import { variableGradsAsync } from '../engine/async_grads.js';
-import { AdamW, clipGradNorm } from './optimizer.js';
+import { AdamW, gradNormScale } from './optimizer.js';
 import { TrainBatch, LossNormalizers, lossNormalizers } from './batch.js';
 
 export interface OptimConfig {
@@ -100,10 +100,9 @@ export class Replica {
   ): Promise<{ gradNorm: number; applied: boolean }> {
     this.optimizer.setLr('transformer', lrs.lr);
     this.optimizer.setLr('backbone', lrs.lrBackbone);
-    const { grads: clipped, totalNorm } = await clipGradNorm(grads, clipMaxNorm);
+    const { coef, totalNorm } = await gradNormScale(grads, clipMaxNorm);
     const applied = Number.isFinite(totalNorm);
-    if (applied) this.optimizer.apply(clipped);
-    tf.dispose([...clipped.values()]);
+    if (applied) this.optimizer.apply(grads, coef);
     return { gradNorm: totalNorm, applied };
   }
 

@@ -1,8 +1,10 @@
 /**
- * Two WebAssembly SIMD loops that run on the tfjs wasm backend's own memory (imported, so no copies):
+ * WebAssembly SIMD loops that run on the tfjs wasm backend's own memory (imported, so no copies):
  *   transpose4(src, ld, dst, R, C): dst[c·R + r] = src[r·ld + c] for the 4-aligned part (R&~3 × C&~3),
  *     in 4×4 register tiles (8 lane shuffles per 16 floats), 64-column strips for cache locality;
- *   addInto(src, dst, n): dst[i] += src[i].
+ *   addInto(src, dst, n): dst[i] += src[i];
+ *   adamw(p, m, v, g, out, n, β1, 1−β1, β2, 1−β2, √(1−β2ᵗ), eps, step, scale, decay): one AdamW update of
+ *     the 4-aligned part (n&~3), see adamw.ts.
  * Addresses are byte offsets into the heap. JavaScript loops over the heap run at 3–6 ns per element on
  * the development machine; these at a fraction of that (bench/engine.ts prints both).
  *
@@ -47,6 +49,7 @@ const str = (s: string): number[] => vec([...Buffer.from(s, 'utf8')].map((b) => 
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 
 const I32 = 0x7f,
+  F32 = 0x7d,
   V128 = 0x7b;
 const get = (i: number): number[] => [0x20, ...uleb(i)],
   set = (i: number): number[] => [0x21, ...uleb(i)];
@@ -59,7 +62,12 @@ const ADD = [0x6a],
   SELECT = [0x1b];
 const v128Load = (off = 0): number[] => [0xfd, 0x00, 0x00, ...uleb(off)];
 const v128Store = (off = 0): number[] => [0xfd, 0x0b, 0x00, ...uleb(off)];
-const F32X4_ADD = [0xfd, 0xe4, 0x01];
+const F32X4_ADD = [0xfd, 0xe4, 0x01],
+  F32X4_SUB = [0xfd, 0xe5, 0x01],
+  F32X4_MUL = [0xfd, 0xe6, 0x01],
+  F32X4_DIV = [0xfd, 0xe7, 0x01],
+  F32X4_SQRT = [0xfd, 0xe3, 0x01],
+  F32X4_SPLAT = [0xfd, 0x13];
 const f32Load = [0x2a, 0x02, 0x00],
   f32Store = [0x38, 0x02, 0x00],
   F32_ADD = [0x92];
@@ -265,6 +273,84 @@ function addBody(): number[] {
 }
 const ADD_LOCALS = [[3, I32]];
 
+// ---- adamw(p, m, v, g, out, n, b1, c1, b2, c2, bc2, eps, step, scale, decay) -----------------------------
+// locals: 0–5 i32 p m v g out n | 6–14 f32 scalars | 15 i (bytes) 16 n4B | 17–25 v128 splats 26–29 v128 g m v den
+// Per lane, each an IEEE float32 operation (correctly rounded, as tfjs' per-op form computes it):
+//   g' = g·scale; m' = m·b1 + g'·c1; v' = v·b2 + (g'·g')·c2; den = √v' / bc2 + eps; out = p·decay − (m'/den)·step
+function adamwBody(): number[] {
+  const [p, m, v, g, out, n] = [0, 1, 2, 3, 4, 5];
+  const [i, n4B] = [15, 16];
+  const splat = (k: number): number => 17 + k; // of scalar 6 + k
+  const [sB1, sC1, sB2, sC2, sBc2, sEps, sStep, sScale, sDecay] = Array.from({ length: 9 }, (_, k) => splat(k));
+  const [vg, vm, vv, vden] = [26, 27, 28, 29];
+  const at = (base: number): number[] => [...get(base), ...get(i), ...ADD];
+  return [
+    ...Array.from({ length: 9 }, (_, k) => [...get(6 + k), ...F32X4_SPLAT, ...set(splat(k))]).flat(),
+    ...get(n),
+    ...i32(-4),
+    ...AND,
+    ...i32(4),
+    ...MUL,
+    ...set(n4B),
+    ...forLoop(i, n4B, i32(16), [
+      ...at(g),
+      ...v128Load(),
+      ...get(sScale),
+      ...F32X4_MUL,
+      ...set(vg),
+      ...at(m),
+      ...v128Load(),
+      ...get(sB1),
+      ...F32X4_MUL,
+      ...get(vg),
+      ...get(sC1),
+      ...F32X4_MUL,
+      ...F32X4_ADD,
+      ...set(vm),
+      ...at(v),
+      ...v128Load(),
+      ...get(sB2),
+      ...F32X4_MUL,
+      ...get(vg),
+      ...get(vg),
+      ...F32X4_MUL,
+      ...get(sC2),
+      ...F32X4_MUL,
+      ...F32X4_ADD,
+      ...set(vv),
+      ...get(vv),
+      ...F32X4_SQRT,
+      ...get(sBc2),
+      ...F32X4_DIV,
+      ...get(sEps),
+      ...F32X4_ADD,
+      ...set(vden),
+      ...at(m),
+      ...get(vm),
+      ...v128Store(),
+      ...at(v),
+      ...get(vv),
+      ...v128Store(),
+      ...at(out),
+      ...at(p),
+      ...v128Load(),
+      ...get(sDecay),
+      ...F32X4_MUL,
+      ...get(vm),
+      ...get(vden),
+      ...F32X4_DIV,
+      ...get(sStep),
+      ...F32X4_MUL,
+      ...F32X4_SUB,
+      ...v128Store(),
+    ]),
+  ];
+}
+const ADAMW_LOCALS = [
+  [2, I32],
+  [13, V128],
+];
+
 function moduleBytes(): Uint8Array {
   const fn = (locals: number[][], body: number[]): number[] => {
     const b = [...vec(locals.map(([n, t]) => [...uleb(n), t])), ...body, 0x0b];
@@ -284,18 +370,23 @@ function moduleBytes(): Uint8Array {
       vec([
         [0x60, ...vec(Array(5).fill([I32])), 0x00],
         [0x60, ...vec(Array(3).fill([I32])), 0x00],
+        [0x60, ...vec([...Array(6).fill([I32]), ...Array(9).fill([F32])]), 0x00],
       ]),
     ),
     ...section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x00]])),
-    ...section(3, vec([[0], [1]])),
+    ...section(3, vec([[0], [1], [2]])),
     ...section(
       7,
       vec([
         [...str('transpose4'), 0x00, 0x00],
         [...str('addInto'), 0x00, 0x01],
+        [...str('adamw'), 0x00, 0x02],
       ]),
     ),
-    ...section(10, vec([fn(TRANSPOSE_LOCALS, transposeBody()), fn(ADD_LOCALS, addBody())])),
+    ...section(
+      10,
+      vec([fn(TRANSPOSE_LOCALS, transposeBody()), fn(ADD_LOCALS, addBody()), fn(ADAMW_LOCALS, adamwBody())]),
+    ),
   ]);
 }
 
@@ -316,6 +407,23 @@ export function setSimdEnabled(on: boolean): void {
 export interface SimdLoops {
   transpose4(src: number, ld: number, dst: number, R: number, C: number): void;
   addInto(src: number, dst: number, n: number): void;
+  adamw(
+    p: number,
+    m: number,
+    v: number,
+    g: number,
+    out: number,
+    n: number,
+    b1: number,
+    c1: number,
+    b2: number,
+    c2: number,
+    bc2: number,
+    eps: number,
+    step: number,
+    scale: number,
+    decay: number,
+  ): void;
 }
 const instances = new WeakMap<WasmMemory, SimdLoops | null>();
 
