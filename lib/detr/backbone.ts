@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore, TensorSpec } from './param_store.js';
+import { withoutTape } from '../engine/async_grads.js';
 
 export interface BackboneConfig {
   depth: 18 | 34 | 50 | 101;
@@ -271,10 +272,24 @@ export function backboneForward(
 ): tf.Tensor4D {
   if (stats && cfg.batchNorm !== 'train') throw new Error("batch statistics need a backbone with batchNorm 'train'");
   const lay = layout(cfg);
+  // The leading layers with nothing trainable (HF's rule: conv1 and layer1) run off the gradient tape, as in
+  // PyTorch, whose autograd records nothing where no input requires grad: their activations are not kept for
+  // a backward pass that never reaches them (for ResNet-50 at 800×1066, over a gigabyte per image). Pixels
+  // are never differentiated. With batch statistics every layer stays on the tape (its statistics are read).
+  const offTape = !stats && !convTrainable(cfg, lay.stem.conv);
+  const frozen = (b: BlockDef) =>
+    ![...b.convs, ...(b.downsample ? [b.downsample] : [])].some((c) => convTrainable(cfg, c.conv));
+  let nFrozen = 0;
+  if (offTape) while (nFrozen < lay.blocks.length && frozen(lay.blocks[nFrozen])) nFrozen++;
   return tf.tidy(() => {
-    let h = convBn(p, lay.stem, x, true, stats); // [B, H/2, W/2, width]
-    h = tf.maxPool(h, 3, 2, 1); // [B, H/4, W/4, width]
-    for (const blk of lay.blocks) h = residualBlock(p, blk, h, stats); // [B, h, w, C]
+    const head = (): tf.Tensor4D => {
+      let h = convBn(p, lay.stem, x, true, stats); // [B, H/2, W/2, width]
+      h = tf.maxPool(h, 3, 2, 1); // [B, H/4, W/4, width]
+      for (const blk of lay.blocks.slice(0, nFrozen)) h = residualBlock(p, blk, h, stats);
+      return h;
+    };
+    let h = offTape ? withoutTape(() => tf.tidy(head)) : head();
+    for (const blk of lay.blocks.slice(nFrozen)) h = residualBlock(p, blk, h, stats); // [B, h, w, C]
     return h;
   });
 }

@@ -22,7 +22,7 @@ interface TapeNode {
   saved?: tf.Tensor[];
 }
 interface EngineInternals {
-  state: { activeTape: TapeNode[] | null; gradientDepth: number };
+  state: { activeTape: TapeNode[] | null; gradientDepth: number; kernelDepth: number };
   registeredVariables: Record<string, tf.Variable>;
   startTape(): void;
   endTape(): void;
@@ -105,4 +105,23 @@ export async function variableGradsAsync(
     throw new Error('variableGradsAsync: the loss does not depend on any of the variables');
   }
   return { value, grads: named };
+}
+
+/**
+ * Runs `f` with the gradient tape off, like code under `torch.no_grad()`: its kernels are not recorded, so
+ * nothing they save for a backward pass is kept, and their results are constants to any gradient computed
+ * around them. For layers with nothing to train that sit before everything trainable (a frozen backbone
+ * stem), where PyTorch's autograd records nothing either because no input requires grad. Outside a gradient
+ * computation it just runs `f`. (tfjs-core 4.22 `Engine.isTapeOn`: gradientDepth > 0 and kernelDepth 0.)
+ */
+export function withoutTape<T>(f: () => T): T {
+  const e = engineInternals();
+  const depth = e.state.gradientDepth;
+  if (depth === 0) return f();
+  e.state.gradientDepth = 0;
+  try {
+    return f();
+  } finally {
+    e.state.gradientDepth = depth;
+  }
 }

@@ -191,3 +191,32 @@ test('forward + backward leaks no tensors', () => {
   x.dispose();
   p.dispose();
 });
+
+test('the frozen leading layers (conv1, layer1) run off the gradient tape; layer2 on it; gradients still reach every trainable conv', () => {
+  const cfg: BackboneConfig = { depth: 50, width: 4, numStages: 4, trainableFrom: 'layer2' };
+  const p = new ParamStore(backboneSpecs(cfg)).initAll(new Rng(5));
+  const x = tf.randomNormal([1, 40, 36, 3]) as tf.Tensor4D;
+  const byId = new Map([...p.names()].map((n) => [p.get(n).dataId, n.slice(P.length)]));
+  const taped = new Set<string>();
+  const { value, grads } = tf.variableGrads(() => {
+    const y = backboneForward(p, cfg, x);
+    const tape = (tf.engine().state as unknown as { activeTape: Array<{ inputs: tf.NamedTensorMap }> }).activeTape;
+    for (const node of tape)
+      for (const t of Object.values(node.inputs)) {
+        const name = byId.get(t.dataId);
+        if (name) taped.add(name);
+      }
+    return tf.sum(y) as tf.Scalar;
+  }, [...p.trainable().values()]);
+  assert.ok(taped.size > 0, 'the tape saw backbone weights');
+  assert.deepEqual(
+    [...taped].filter((n) => /^(conv1|bn1|layer1)\./.test(n)),
+    [],
+    'no kernel of conv1 or layer1 on the tape',
+  );
+  assert.ok(taped.has('layer2.0.conv1.weight'), 'layer2 on the tape');
+  assert.equal(Object.keys(grads).length, p.trainable().size);
+  for (const g of Object.values(grads)) assert.ok(tf.max(tf.abs(g)).dataSync()[0] > 0, 'a non-zero gradient');
+  tf.dispose([value, ...Object.values(grads), x]);
+  p.dispose();
+});
