@@ -18,8 +18,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+type GradThunks = Record<string, () => tf.Tensor>;
 interface TapeNode {
   saved?: tf.Tensor[];
+  gradient?: (dys: Array<tf.Tensor | null>) => GradThunks;
 }
 interface EngineInternals {
   state: { activeTape: TapeNode[] | null; gradientDepth: number; kernelDepth: number };
@@ -57,6 +59,43 @@ function abandonTape(e: EngineInternals): void {
 }
 
 /**
+ * Makes the backward pass free what it no longer needs as it goes, as PyTorch's autograd does (a node's saved
+ * tensors are released once its backward has run): tfjs-core 4.22 keeps every node's saved tensors and every
+ * intermediate gradient until the whole backward pass ends (`Engine.gradients` disposes them afterwards), so
+ * its peak is all forward activations plus all their gradients. `backpropagateGradients` (tape.js) visits
+ * the nodes in reverse, calls `node.gradient(dys)` and evaluates the returned thunks at once; after that a
+ * node's saved tensors and its outputs' gradients (`dys`) are used by no one. So each wrapped `gradient`
+ * first frees those of the node visited before it, and the returned `release` frees the last one's.
+ * A thunk that returns one of its own `dys` or saved tensors (an identity-like gradient) returns a clone
+ * (same memory, its own reference), so that gradient survives the release. Values are unchanged.
+ */
+function releaseDuringBackward(tape: TapeNode[]): () => void {
+  let done: Array<tf.Tensor | null> = [];
+  const release = () => {
+    for (const t of done) if (t && !t.isDisposed) t.dispose();
+    done = [];
+  };
+  for (const node of tape) {
+    const gradient = node.gradient;
+    if (!gradient) continue;
+    node.gradient = (dys) => {
+      release();
+      const own = new Set<tf.Tensor>([...dys.filter((d): d is tf.Tensor => d !== null), ...(node.saved ?? [])]);
+      const thunks = gradient(dys);
+      const safe: GradThunks = {};
+      for (const [k, thunk] of Object.entries(thunks))
+        safe[k] = () => {
+          const dx = thunk();
+          return own.has(dx) ? dx.clone() : dx;
+        };
+      done = [...dys, ...(node.saved ?? [])];
+      return safe;
+    };
+  }
+  return release;
+}
+
+/**
  * Like tf.variableGrads(f, varList) (tfjs-core `variableGrads`: trainable variables by default, grads
  * keyed by variable name, only variables the loss depends on), but `f` may be async.
  */
@@ -79,6 +118,7 @@ export async function variableGradsAsync(
       );
     const tape = e.state.activeTape;
     e.endTape(); // depth 0: gradients() opens a fresh tape …
+    const release = releaseDuringBackward(tape ?? []);
     ({ value, grads } = e.gradients(
       () => {
         e.state.activeTape = tape;
@@ -88,6 +128,7 @@ export async function variableGradsAsync(
       null,
       true,
     )); // … and is handed ours
+    release();
   } catch (err) {
     if (e.state.gradientDepth > 0) e.endTape();
     abandonTape(e);

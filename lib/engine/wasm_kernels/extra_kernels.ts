@@ -55,3 +55,20 @@ function unsortedSegmentSum(args: SegmentSumArgs): TensorInfo {
 }
 
 export const unsortedSegmentSumKernel = unsortedSegmentSum as unknown as KernelFunc;
+
+/**
+ * Identity (behind `tf.clone`) sharing the input's memory, as tfjs' cpu backend and the wasm backend's own
+ * Reshape do (reference counted), instead of tfjs-backend-wasm's copy. Every tensor a gradient saves is a
+ * clone (tfjs-core `Engine.saveTensorsForBackwardMode`), so with the copy each saved activation was held once
+ * per op that saved it (ResNet-50 at 560×746: 1.5 GB of copies); shared, it is held once. Safe because a
+ * tensor's memory is never written after its kernel returns; the one in-place writer (the AdamW moments,
+ * adamw.ts) checks that nothing shares the memory first.
+ */
+export function identityShareKernel(orig: KernelFunc): KernelFunc {
+  return ((args: { inputs: { x: TensorInfo }; backend: WasmBackend & { incRef(d: object): void } }) => {
+    const { x } = args.inputs;
+    if (x.dtype === 'string') return (orig as (a: unknown) => TensorInfo)(args);
+    args.backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  }) as unknown as KernelFunc;
+}

@@ -4,6 +4,7 @@
  * - Conv2DBackpropInput and BatchMatMul (replace slow scalar C loops),
  * - Conv2D and FusedConv2D (tfjs' XNNPACK conv, or im2col + fully connected where that packs a new
  *   filter more cheaply: see conv_forward.ts),
+ * - Identity (behind tf.clone and every tensor a gradient saves) sharing memory instead of copying,
  * - MaxPoolGrad (tfjs' takes ~70 ns per element) and Sum over leading axes (bias gradients; tfjs'
  *   transposes first), Tile (behind broadcastTo; tfjs' computes every element's source index),
  * - small kernels that gradients of common ops need and the wasm backend lacks (see extra_kernels.ts).
@@ -17,7 +18,7 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type Ke
 import { makeBatchMatMul } from './matmul.js';
 import { conv2DBackpropFilterKernel } from './conv_filter.js';
 import { conv2DBackpropInputKernel } from './conv_input.js';
-import { unsortedSegmentSumKernel } from './extra_kernels.js';
+import { identityShareKernel, unsortedSegmentSumKernel } from './extra_kernels.js';
 import { makeConvForward } from './conv_forward.js';
 import { maxPoolGradKernel } from './pool_grad.js';
 import { makeSum } from './sum_leading.js';
@@ -42,6 +43,7 @@ const REPLACEMENTS: Replacement[] = [
   { name: 'MaxPoolGrad', make: () => maxPoolGradKernel },
   { name: 'Sum', make: (orig) => makeSum(orig ?? unsupported('Sum')) },
   { name: 'Tile', make: (orig) => makeTile(orig ?? unsupported('Tile')) },
+  { name: 'Identity', make: (orig) => identityShareKernel(orig ?? unsupported('Identity')) },
 ];
 
 function unsupported(name: string): KernelFunc {
