@@ -4,7 +4,8 @@
  *    `demo_train_img_per_s`, and the share of time in data loading, forward, matching + loss, backward and
  *    the optimizer (from the profiler trace's phase totals);
  *  - one full DETR-R50 training step — forward, loss, backward, clip, AdamW — at batch 2, 512×512
- *    (`detr_r50_512_b2_step_ms`), split over the workers (one image each: wasm's 4 GB heap per instance).
+ *    (`detr_r50_512_b2_step_ms`), split over the workers (one image each: wasm's 4 GB heap per instance),
+ *    and at the original experiment's 800×1066 (`detr_r50_800x1066_b2_step_ms`; with --native, native only).
  * With DETRLAB_PYTHON (a Python with torch) and DETR_SRC (facebookresearch/detr) set, PyTorch's time for the same R50
  * step is measured in the same run (bench/reference/detr_step_time.py, as many threads as workers) and the ratio
  * printed; otherwise the figure says why it is missing.
@@ -97,10 +98,10 @@ async function timeSteps(
 }
 
 /**
- * PyTorch's median R50 512² batch-2 step (facebookresearch/detr, `threads` threads) from
+ * PyTorch's median R50 batch-2 step at `size` (facebookresearch/detr, `threads` threads) from
  * bench/reference/detr_step_time.py, run by $DETRLAB_PYTHON (a Python with torch) with $DETR_SRC; else why not.
  */
-function pytorchStepMs(threads: number): number | string {
+function pytorchStepMs(threads: number, size: [number, number]): number | string {
   const py = process.env.DETRLAB_PYTHON;
   if (!py || !process.env.DETR_SRC)
     return 'not measured: set DETRLAB_PYTHON (a Python with torch) and DETR_SRC (facebookresearch/detr)';
@@ -113,8 +114,8 @@ function pytorchStepMs(threads: number): number | string {
       '--batch',
       '2',
       '--size',
-      '512',
-      '512',
+      String(size[0]),
+      String(size[1]),
       '--threads',
       String(threads),
     ],
@@ -176,9 +177,20 @@ async function main(): Promise<void> {
       }
       await r50.dispose();
     }
+    // 800×1066, the original experiment's size (the fastest variant only: two steps of it take a while)
+    const last = variants[variants.length - 1];
+    const big = await trainer('detr-resnet-50', 10, Math.max(2, workers), engine.backend, last);
+    try {
+      const [s] = await timeSteps([{ t: big, native: last }], () => syntheticBatch(2, 800, 1066, rng, 10), 1, 1);
+      fig.detr_r50_800x1066_b2_step_ms = s.ms;
+    } catch (e) {
+      fig.detr_r50_800x1066_b2_step_ms = null;
+      fig.detr_r50_800x1066_error = (e as Error).message.split('\n')[0];
+    }
+    await big.dispose();
     fig.peak_rss_mb = peakRssMb();
-    // PyTorch's time for the same step, in the same run (bench/reference/detr_step_time.py)
-    const torch = pytorchStepMs(Math.max(2, workers));
+    // PyTorch's time for the same steps, in the same run (bench/reference/detr_step_time.py)
+    const torch = pytorchStepMs(Math.max(2, workers), [512, 512]);
     if (typeof torch === 'number') {
       fig.pytorch_r50_512_b2_step_ms = torch;
       for (const native of variants) {
@@ -186,6 +198,10 @@ async function main(): Promise<void> {
         if (typeof ms === 'number') fig[`r50_ratio_vs_pytorch${sfx(native)}`] = ms / torch;
       }
     } else fig.pytorch_r50_512_b2_step_ms = torch;
+    const torchBig = pytorchStepMs(Math.max(2, workers), [800, 1066]);
+    fig.pytorch_r50_800x1066_b2_step_ms = torchBig;
+    if (typeof torchBig === 'number' && typeof fig.detr_r50_800x1066_b2_step_ms === 'number')
+      fig.r50_800x1066_ratio_vs_pytorch = fig.detr_r50_800x1066_b2_step_ms / torchBig;
   }
   fig.cpu_count = os.cpus().length;
   writeBench('train', fig);
