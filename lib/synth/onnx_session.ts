@@ -1,5 +1,6 @@
 /**
- * The only module that imports onnxruntime-node. Opens a model file, checks its inputs/outputs against
+ * The synthesis pipeline's one door to onnxruntime-node (the engine's native kernels, engine/native_kernels,
+ * use its binding directly, for single-node sessions). Opens a model file, checks its inputs/outputs against
  * a role's layout (io_spec.ts), picks the execution provider (CUDA when onnxruntime-node lists it and it
  * loads, else CPU), and runs it on plain host tensors, converting at the boundary:
  * float32 ↔ float16 (Uint16 bits), int ids → int32/int64, scalars ↔ [B] per the session's metadata.
