@@ -3,6 +3,8 @@
  * asymmetric), 'valid', explicit symmetric and asymmetric pads, ceil rounding, batches.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '../../lib/engine/rng.js';
+import { randomInput, type Input } from './backend_compare.js';
 
 export type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 export interface ConvCase {
@@ -59,4 +61,48 @@ export function convAttrs(c: ConvCase): { dyShape: number[]; attrs: Record<strin
     dyShape: info.outShape,
     attrs: { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: c.dimRoundingMode },
   };
+}
+
+/** A kernel call on random inputs of one case, for backend comparisons (runOn / compareBackends). */
+export interface KernelCall {
+  inputs: Record<string, Input>;
+  f: (t: Record<string, tf.Tensor>) => tf.Tensor;
+}
+
+/** Conv2DBackpropFilter (dW) on case `c`: x and dy random. */
+export function filterGradCall(c: ConvCase, rng: Rng): KernelCall {
+  const { dyShape, attrs } = convAttrs(c);
+  return {
+    inputs: { x: randomInput(rng, c.x), dy: randomInput(rng, dyShape) },
+    f: (t) =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x: t.x, dy: t.dy },
+          { ...attrs, filterShape: [c.kh, c.kw, c.x[3], c.co] },
+        ) as tf.Tensor,
+  };
+}
+
+/** Conv2DBackpropInput (dx) on case `c`: dy and the filter random. */
+export function inputGradCall(c: ConvCase, rng: Rng): KernelCall {
+  const { dyShape, attrs } = convAttrs(c);
+  return {
+    inputs: { dy: randomInput(rng, dyShape), w: randomInput(rng, [c.kh, c.kw, c.x[3], c.co]) },
+    f: (t) =>
+      tf
+        .engine()
+        .runKernel('Conv2DBackpropInput', { dy: t.dy, filter: t.w }, { ...attrs, inputShape: c.x }) as tf.Tensor,
+  };
+}
+
+/** Reference product with explicit broadcasting (tfjs' cpu BatchMatMul mis-broadcasts [2,1,…]×[3,…]). */
+export function referenceMatMul(a: tf.Tensor, b: tf.Tensor, tA: boolean, tB: boolean): tf.Tensor {
+  const batch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const n = batch.reduce((x, y) => x * y, 1);
+  const a3 = tf.reshape(tf.broadcastTo(a, [...batch, ...a.shape.slice(-2)]), [n, ...a.shape.slice(-2)]);
+  const b3 = tf.reshape(tf.broadcastTo(b, [...batch, ...b.shape.slice(-2)]), [n, ...b.shape.slice(-2)]);
+  const c = tf.matMul(a3, b3, tA, tB);
+  return tf.reshape(c, [...batch, ...c.shape.slice(-2)]);
 }

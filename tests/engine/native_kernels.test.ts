@@ -24,7 +24,7 @@ import { resolveDetr } from '../../lib/detr/config.js';
 import { InProcessTrainer } from '../../lib/train/trainer.js';
 import type { TrainBatch } from '../../lib/train/batch.js';
 import { assertClose, randomInput, runOn, type Input, type Result } from './backend_compare.js';
-import { CONV_CASES, convAttrs } from './conv_cases.js';
+import { CONV_CASES, filterGradCall, inputGradCall, referenceMatMul } from './conv_cases.js';
 
 const ort = loadOrt();
 const skip = ort.ok ? false : `onnxruntime-node cannot load here: ${ort.detail}`;
@@ -84,16 +84,7 @@ test('Conv2D and FusedConv2D (bias; linear/relu/relu6) match cpu under both nati
 test('Conv2DBackpropFilter matches cpu under both native plans', { skip }, async () => {
   const rng = new Rng(1);
   for (const c of CONV_CASES) {
-    const { dyShape, attrs } = convAttrs(c);
-    const inputs = { x: randomInput(rng, c.x), dy: randomInput(rng, dyShape) };
-    const f = (t: Record<string, tf.Tensor>) =>
-      tf
-        .engine()
-        .runKernel(
-          'Conv2DBackpropFilter',
-          { x: t.x, dy: t.dy },
-          { ...attrs, filterShape: [c.kh, c.kw, c.x[3], c.co] },
-        ) as tf.Tensor;
+    const { inputs, f } = filterGradCall(c, rng);
     const want = (await runOn('cpu', inputs, f))[0];
     for (const plan of ['conv', 'gemm'] as const) {
       setNativeConvPlan('filter', plan);
@@ -106,12 +97,7 @@ test('Conv2DBackpropFilter matches cpu under both native plans', { skip }, async
 test('Conv2DBackpropInput matches cpu (ConvTranspose; dy·Wᵀ for 1×1)', { skip }, async () => {
   const rng = new Rng(2);
   for (const c of CONV_CASES) {
-    const { dyShape, attrs } = convAttrs(c);
-    const inputs = { dy: randomInput(rng, dyShape), w: randomInput(rng, [c.kh, c.kw, c.x[3], c.co]) };
-    const f = (t: Record<string, tf.Tensor>) =>
-      tf
-        .engine()
-        .runKernel('Conv2DBackpropInput', { dy: t.dy, filter: t.w }, { ...attrs, inputShape: c.x }) as tf.Tensor;
+    const { inputs, f } = inputGradCall(c, rng);
     const want = (await runOn('cpu', inputs, f))[0];
     for (const plan of ['convT', 'gemm'] as const) {
       setNativeConvPlan('input', plan);
@@ -120,16 +106,6 @@ test('Conv2DBackpropInput matches cpu (ConvTranspose; dy·Wᵀ for 1×1)', { ski
   }
   setNativeConvPlan('input', null);
 });
-
-/** Reference product with explicit broadcasting (tfjs' cpu BatchMatMul mis-broadcasts [2,1,…]×[3,…]). */
-function referenceMatMul(a: tf.Tensor, b: tf.Tensor, tA: boolean, tB: boolean): tf.Tensor {
-  const batch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const n = batch.reduce((x, y) => x * y, 1);
-  const a3 = tf.reshape(tf.broadcastTo(a, [...batch, ...a.shape.slice(-2)]), [n, ...a.shape.slice(-2)]);
-  const b3 = tf.reshape(tf.broadcastTo(b, [...batch, ...b.shape.slice(-2)]), [n, ...b.shape.slice(-2)]);
-  const c = tf.matMul(a3, b3, tA, tB);
-  return tf.reshape(c, [...batch, ...c.shape.slice(-2)]);
-}
 
 test('BatchMatMul: every transpose combination, 2-D, batches and broadcasting', { skip }, async () => {
   const rng = new Rng(3);

@@ -17,7 +17,7 @@ import {
   WASM_TRAINING_KERNELS,
 } from '../../lib/engine/wasm_kernels/index.js';
 import { compareBackends, randomInput, runOn, assertClose, type Input } from './backend_compare.js';
-import { CONV_CASES, convAttrs } from './conv_cases.js';
+import { CONV_CASES, filterGradCall, inputGradCall, referenceMatMul } from './conv_cases.js';
 
 // these tests are about detrlab's own wasm kernels: keep the native ones (on by default) out of the way
 process.env.DETRLAB_NATIVE_KERNELS = '0';
@@ -72,16 +72,7 @@ test('Conv2D and FusedConv2D (bias, relu/relu6/linear) match cpu under every for
 test('Conv2DBackpropFilter matches cpu (strides, paddings, 1×1/3×3/7×7, batches; tiled and not)', async () => {
   const rng = new Rng(1);
   for (const c of CONV_CASES) {
-    const { dyShape, attrs } = convAttrs(c);
-    const inputs = { x: randomInput(rng, c.x), dy: randomInput(rng, dyShape) };
-    const f = (t: Record<string, tf.Tensor>) =>
-      tf
-        .engine()
-        .runKernel(
-          'Conv2DBackpropFilter',
-          { x: t.x, dy: t.dy },
-          { ...attrs, filterShape: [c.kh, c.kw, c.x[3], c.co] },
-        ) as tf.Tensor;
+    const { inputs, f } = filterGradCall(c, rng);
     await compareBackends(inputs, f, `dW ${c.name}`);
     await withLimits(TINY, () => compareBackends(inputs, f, `dW ${c.name} (tiled)`));
   }
@@ -90,12 +81,7 @@ test('Conv2DBackpropFilter matches cpu (strides, paddings, 1×1/3×3/7×7, batch
 test('Conv2DBackpropInput matches cpu under both plans (and tiled)', async () => {
   const rng = new Rng(2);
   for (const c of CONV_CASES) {
-    const { dyShape, attrs } = convAttrs(c);
-    const inputs = { dy: randomInput(rng, dyShape), w: randomInput(rng, [c.kh, c.kw, c.x[3], c.co]) };
-    const f = (t: Record<string, tf.Tensor>) =>
-      tf
-        .engine()
-        .runKernel('Conv2DBackpropInput', { dy: t.dy, filter: t.w }, { ...attrs, inputShape: c.x }) as tf.Tensor;
+    const { inputs, f } = inputGradCall(c, rng);
     const want = (await runOn('cpu', inputs, f))[0];
     for (const plan of [null, 'phases', 'gemm'] as const) {
       setInputGradPlan(plan);
@@ -108,16 +94,6 @@ test('Conv2DBackpropInput matches cpu under both plans (and tiled)', async () =>
     setInputGradPlan(null);
   }
 });
-
-/** Reference product with explicit broadcasting (tfjs' cpu BatchMatMul mis-broadcasts [2,1,…]×[3,…]). */
-function referenceMatMul(a: tf.Tensor, b: tf.Tensor, tA: boolean, tB: boolean): tf.Tensor {
-  const batch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const n = batch.reduce((x, y) => x * y, 1);
-  const a3 = tf.reshape(tf.broadcastTo(a, [...batch, ...a.shape.slice(-2)]), [n, ...a.shape.slice(-2)]);
-  const b3 = tf.reshape(tf.broadcastTo(b, [...batch, ...b.shape.slice(-2)]), [n, ...b.shape.slice(-2)]);
-  const c = tf.matMul(a3, b3, tA, tB);
-  return tf.reshape(c, [...batch, ...c.shape.slice(-2)]);
-}
 
 const MATMUL_SHAPES: Array<{ a: number[]; b: number[]; M: number; K: number; N: number }> = [
   { a: [], b: [], M: 3, K: 4, N: 5 }, // naive JS path
