@@ -18,6 +18,7 @@ import {
 } from '../../lib/engine/wasm_kernels/index.js';
 import { compareBackends, randomInput, runOn, assertClose, type Input } from './backend_compare.js';
 import { CONV_CASES, filterGradCall, inputGradCall, referenceMatMul } from './conv_cases.js';
+import { setSimdEnabled } from '../../lib/engine/wasm_kernels/simd.js';
 
 // these tests are about detrlab's own wasm kernels: keep the native ones (on by default) out of the way
 process.env.DETRLAB_NATIVE_KERNELS = '0';
@@ -126,11 +127,13 @@ test('BatchMatMul: every transpose combination, batches and broadcasting (tiled 
   }
 });
 
-test('MaxPoolGrad matches cpu, ties included (first maximum in the window wins)', async () => {
+test('MaxPoolGrad matches cpu, ties included (first maximum in the window wins), in SIMD (channels a multiple of 4) and JavaScript', async () => {
   const rng = new Rng(5);
   const cases: Array<{ x: number[]; k: number; s: number; pad: 'same' | 'valid' | number }> = [
     { x: [2, 9, 7, 5], k: 3, s: 2, pad: 1 },
     { x: [1, 8, 8, 4], k: 3, s: 2, pad: 1 },
+    { x: [2, 9, 10, 12], k: 3, s: 2, pad: 1 },
+    { x: [1, 6, 7, 8], k: 2, s: 1, pad: 'same' },
     { x: [1, 7, 6, 3], k: 2, s: 2, pad: 'valid' },
     { x: [1, 6, 9, 6], k: 3, s: 1, pad: 'same' },
     { x: [1, 5, 5, 2], k: 3, s: 2, pad: 'same' },
@@ -138,7 +141,12 @@ test('MaxPoolGrad matches cpu, ties included (first maximum in the window wins)'
   for (const c of cases) {
     const n = c.x.reduce((a, b) => a * b, 1);
     const ties = Float32Array.from(rng.normals(n), (v) => Math.max(0, Math.round(v))); // relu-like: many equal values
-    for (const data of [rng.normals(n), ties]) {
+    for (const [data, simd] of [
+      [rng.normals(n), true],
+      [ties, true],
+      [ties, false],
+    ] as const) {
+      setSimdEnabled(simd);
       const inputs = { x: { shape: c.x, data }, r: randomInput(rng, [n]) };
       await compareBackends(
         inputs,
@@ -147,10 +155,11 @@ test('MaxPoolGrad matches cpu, ties included (first maximum in the window wins)'
             const y = tf.maxPool(x as tf.Tensor4D, c.k, c.s, c.pad);
             return tf.sum(tf.mul(y, tf.reshape(tf.slice(t.r, 0, y.size), y.shape)));
           })(t.x),
-        `maxPool grad x[${c.x}] k${c.k} s${c.s} pad ${c.pad}`,
+        `maxPool grad x[${c.x}] k${c.k} s${c.s} pad ${c.pad} simd ${simd}`,
       );
     }
   }
+  setSimdEnabled(true);
 });
 
 test('Sum over leading axes (and other axes, via tfjs) matches cpu', async () => {

@@ -4,7 +4,8 @@
  *     in 4×4 register tiles (8 lane shuffles per 16 floats), 64-column strips for cache locality;
  *   addInto(src, dst, n): dst[i] += src[i];
  *   adamw(p, m, v, g, out, n, β1, 1−β1, β2, 1−β2, √(1−β2ᵗ), eps, step, scale, decay): one AdamW update of
- *     the 4-aligned part (n&~3), see adamw.ts.
+ *     the 4-aligned part (n&~3), see adamw.ts;
+ *   maxPoolGradPixel(xw, rowB, ni, nj, CB, dy, delta): one output pixel of MaxPoolGrad, see pool_grad.ts.
  * Addresses are byte offsets into the heap. JavaScript loops over the heap run at 3–6 ns per element on
  * the development machine; these at a fraction of that (bench/engine.ts prints both).
  *
@@ -67,7 +68,21 @@ const F32X4_ADD = [0xfd, 0xe4, 0x01],
   F32X4_MUL = [0xfd, 0xe6, 0x01],
   F32X4_DIV = [0xfd, 0xe7, 0x01],
   F32X4_SQRT = [0xfd, 0xe3, 0x01],
-  F32X4_SPLAT = [0xfd, 0x13];
+  F32X4_SPLAT = [0xfd, 0x13],
+  F32X4_GT = [0xfd, 0x44],
+  I32X4_SPLAT = [0xfd, 0x11],
+  I32X4_ADD = [0xfd, 0xae, 0x01],
+  BITSELECT = [0xfd, 0x52],
+  NE = [0x47];
+const i32x4Lane = (lane: number): number[] => [0xfd, 0x1b, lane];
+/** v128.const of four i32 lanes (little-endian). */
+const v128Const = (lanes: number[]): number[] => [
+  0xfd,
+  0x0c,
+  ...lanes.flatMap((x) => [x & 0xff, (x >>> 8) & 0xff, (x >>> 16) & 0xff, (x >>> 24) & 0xff]),
+];
+/** if (cond on the stack) { body } */
+const ifThen = (body: number[]): number[] => [0x04, 0x40, ...body, 0x0b];
 const f32Load = [0x2a, 0x02, 0x00],
   f32Store = [0x38, 0x02, 0x00],
   F32_ADD = [0x92];
@@ -351,6 +366,113 @@ const ADAMW_LOCALS = [
   [13, V128],
 ];
 
+// ---- maxPoolGradPixel(xw, rowB, ni, nj, CB, dy, delta) ------------------------------------------------------
+// One output pixel of MaxPoolGrad, all channels (CB = 4·C bytes, C a multiple of 4), in 4-channel vectors:
+//   for each 4 channels: scan the ni × nj window (row stride rowB bytes, pixel stride CB) in row-major order,
+//   keeping per lane the largest value and its byte address (strictly greater replaces: the first maximum wins;
+//   start −∞ / −1, so a NaN never wins); then dx[address + delta] += dy[channel] for each lane that found one.
+// locals: 0–6 i32 params | 7 c 8 i 9 j 10 addr 11 a 12 jEnd 13 rowAddr | 14–18 v128 best arg v m lanes
+function poolGradBody(): number[] {
+  const [xw, rowB, ni, nj, CB, dy, delta] = [0, 1, 2, 3, 4, 5, 6];
+  const [c, i, j, addr, a, jEnd, rowAddr] = [7, 8, 9, 10, 11, 12, 13];
+  const [best, arg, v, m, lanes] = [14, 15, 16, 17, 18];
+  const NEG_INF = 0xff800000;
+  const window = [
+    ...get(rowAddr),
+    ...get(j),
+    ...ADD,
+    ...set(addr),
+    ...get(addr),
+    ...v128Load(),
+    ...set(v),
+    ...get(v),
+    ...get(best),
+    ...F32X4_GT,
+    ...set(m),
+    ...get(v),
+    ...get(best),
+    ...get(m),
+    ...BITSELECT,
+    ...set(best),
+    ...get(addr),
+    ...I32X4_SPLAT,
+    ...get(lanes),
+    ...I32X4_ADD,
+    ...get(arg),
+    ...get(m),
+    ...BITSELECT,
+    ...set(arg),
+  ];
+  const row = [
+    // rowAddr = xw + c + i·rowB
+    ...get(xw),
+    ...get(c),
+    ...ADD,
+    ...get(i),
+    ...get(rowB),
+    ...MUL,
+    ...ADD,
+    ...set(rowAddr),
+    ...i32(0),
+    ...set(j),
+    ...forLoop(j, jEnd, get(CB), window),
+  ];
+  const scatter = (lane: number): number[] => [
+    ...get(arg),
+    ...i32x4Lane(lane),
+    ...set(a),
+    ...get(a),
+    ...i32(-1),
+    ...NE,
+    ...ifThen([
+      ...get(a),
+      ...get(delta),
+      ...ADD,
+      ...get(a),
+      ...get(delta),
+      ...ADD,
+      ...f32Load,
+      ...get(dy),
+      ...get(c),
+      ...ADD,
+      ...i32(4 * lane),
+      ...ADD,
+      ...f32Load,
+      ...F32_ADD,
+      ...f32Store,
+    ]),
+  ];
+  const group = [
+    ...v128Const([NEG_INF, NEG_INF, NEG_INF, NEG_INF]),
+    ...set(best),
+    ...i32(-1),
+    ...I32X4_SPLAT,
+    ...set(arg),
+    ...i32(0),
+    ...set(i),
+    ...forLoop(i, ni, i32(1), row),
+    ...scatter(0),
+    ...scatter(1),
+    ...scatter(2),
+    ...scatter(3),
+  ];
+  return [
+    ...v128Const([0, 4, 8, 12]),
+    ...set(lanes),
+    ...get(nj),
+    ...get(CB),
+    ...MUL,
+    ...set(jEnd),
+    ...i32(0),
+    ...set(c),
+    ...forLoop(c, CB, i32(16), group),
+  ];
+}
+const POOL_GRAD_LOCALS = [
+  [7, I32],
+  [5, V128],
+];
+
 function moduleBytes(): Uint8Array {
   const fn = (locals: number[][], body: number[]): number[] => {
     const b = [...vec(locals.map(([n, t]) => [...uleb(n), t])), ...body, 0x0b];
@@ -371,21 +493,28 @@ function moduleBytes(): Uint8Array {
         [0x60, ...vec(Array(5).fill([I32])), 0x00],
         [0x60, ...vec(Array(3).fill([I32])), 0x00],
         [0x60, ...vec([...Array(6).fill([I32]), ...Array(9).fill([F32])]), 0x00],
+        [0x60, ...vec(Array(7).fill([I32])), 0x00],
       ]),
     ),
     ...section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x00]])),
-    ...section(3, vec([[0], [1], [2]])),
+    ...section(3, vec([[0], [1], [2], [3]])),
     ...section(
       7,
       vec([
         [...str('transpose4'), 0x00, 0x00],
         [...str('addInto'), 0x00, 0x01],
         [...str('adamw'), 0x00, 0x02],
+        [...str('maxPoolGradPixel'), 0x00, 0x03],
       ]),
     ),
     ...section(
       10,
-      vec([fn(TRANSPOSE_LOCALS, transposeBody()), fn(ADD_LOCALS, addBody()), fn(ADAMW_LOCALS, adamwBody())]),
+      vec([
+        fn(TRANSPOSE_LOCALS, transposeBody()),
+        fn(ADD_LOCALS, addBody()),
+        fn(ADAMW_LOCALS, adamwBody()),
+        fn(POOL_GRAD_LOCALS, poolGradBody()),
+      ]),
     ),
   ]);
 }
@@ -424,6 +553,7 @@ export interface SimdLoops {
     scale: number,
     decay: number,
   ): void;
+  maxPoolGradPixel(xw: number, rowB: number, ni: number, nj: number, CB: number, dy: number, delta: number): void;
 }
 const instances = new WeakMap<WasmMemory, SimdLoops | null>();
 
