@@ -29,6 +29,11 @@ export interface TinySdConfig {
   latentChannels: number;
   /** Autoencoder encoder channels at S, S/2, S/4, S/8 (the decoder mirrors them). */
   vaeChannels: [number, number, number, number];
+  /**
+   * Residual blocks at each of the encoder's four resolutions, and at the autoencoder's own decoder's (absent: 0,
+   * as in models made before this setting existed).
+   */
+  vaeBlocks?: number;
   /** UNet channels per level (latent side h, h/2, h/4, h/8). */
   unetChannels: [number, number, number, number];
   textDim: number;
@@ -86,10 +91,20 @@ export function paramSpecs(cfg: TinySdConfig): ParamSpec[] {
     if (bias) out.push({ name: `${name}.bias`, shape: [cout], init: 'zero' });
   };
   const [v0, v1, v2, v3] = cfg.vaeChannels;
+  const encBlocks = (level: number, c: number) => {
+    for (let k = 0; k < (cfg.vaeBlocks ?? 0); k++) {
+      conv(`vae.enc.block${level}.${k}.conv1`, c, c);
+      conv(`vae.enc.block${level}.${k}.conv2`, c, c, 3, 'small');
+    }
+  };
   conv('vae.enc.conv0', 3, v0);
+  encBlocks(0, v0);
   conv('vae.enc.conv1', v0, v1);
+  encBlocks(1, v1);
   conv('vae.enc.conv2', v1, v2);
+  encBlocks(2, v2);
   conv('vae.enc.conv3', v2, v3);
+  encBlocks(3, v3);
   conv('vae.enc.out', v3, cfg.latentChannels, 3, 'small');
   out.push(...decoderSpecs(cfg));
 
@@ -154,7 +169,8 @@ export function paramSpecs(cfg: TinySdConfig): ParamSpec[] {
 
 /**
  * The decoder's parameters (`vae.dec.*`). Without `cfg.decoder`: in, conv3, conv2, conv1, out mirroring the
- * encoder. With it, also `vae.dec.block{l}.{k}.conv{1,2}`: residual blocks at level l (0 = S … 3 = S/8).
+ * encoder, with `vaeBlocks` residual blocks per level as the encoder has. With it, `cfg.decoder`'s channels and
+ * blocks. Blocks are `vae.dec.block{l}.{k}.conv{1,2}` at level l (0 = S … 3 = S/8).
  */
 export function decoderSpecs(cfg: TinySdConfig): ParamSpec[] {
   const out: ParamSpec[] = [];
@@ -165,7 +181,7 @@ export function decoderSpecs(cfg: TinySdConfig): ParamSpec[] {
     );
   const [v0, v1, v2, v3] = cfg.decoder?.channels ?? cfg.vaeChannels;
   const blocks = (level: number, c: number) => {
-    for (let k = 0; k < (cfg.decoder?.blocks ?? 0); k++) {
+    for (let k = 0; k < decoderBlocks(cfg); k++) {
       conv(`vae.dec.block${level}.${k}.conv1`, c, c);
       conv(`vae.dec.block${level}.${k}.conv2`, c, c, 'small');
     }
@@ -205,6 +221,18 @@ export function initValues(specs: ParamSpec[], rng: Rng): Map<string, Float32Arr
   return out;
 }
 
+/** Residual blocks per resolution of the decoder in use: phase 3's, else the autoencoder's own (`vaeBlocks`). */
+const decoderBlocks = (cfg: TinySdConfig): number => (cfg.decoder ? cfg.decoder.blocks : (cfg.vaeBlocks ?? 0));
+
+/** h + conv2(silu(conv1(silu(h)))) for each of `n` blocks named `${prefix}${level}.${k}`. */
+function residualBlocks<T>(o: Ops<T>, h: T, prefix: string, level: number, n: number): T {
+  for (let k = 0; k < n; k++) {
+    const p = `${prefix}${level}.${k}`;
+    h = o.add(h, o.conv(o.silu(o.conv(o.silu(h), `${p}.conv1`)), `${p}.conv2`));
+  }
+  return h;
+}
+
 export class TinySd<T> {
   constructor(
     readonly cfg: TinySdConfig,
@@ -213,23 +241,19 @@ export class TinySd<T> {
 
   vaeEncode(x: T): T {
     const o = this.o;
-    let h = o.silu(o.conv(x, 'vae.enc.conv0'));
-    h = o.silu(o.conv(o.pool2(h), 'vae.enc.conv1'));
-    h = o.silu(o.conv(o.pool2(h), 'vae.enc.conv2'));
-    h = o.silu(o.conv(o.pool2(h), 'vae.enc.conv3'));
+    const n = this.cfg.vaeBlocks ?? 0;
+    const blocks = (h: T, level: number): T => residualBlocks(o, h, 'vae.enc.block', level, n);
+    let h = blocks(o.silu(o.conv(x, 'vae.enc.conv0')), 0);
+    h = blocks(o.silu(o.conv(o.pool2(h), 'vae.enc.conv1')), 1);
+    h = blocks(o.silu(o.conv(o.pool2(h), 'vae.enc.conv2')), 2);
+    h = blocks(o.silu(o.conv(o.pool2(h), 'vae.enc.conv3')), 3);
     return o.conv(h, 'vae.enc.out');
   }
 
   vaeDecode(z: T): T {
     const o = this.o;
-    // residual blocks of `cfg.decoder` (none for the autoencoder's own decoder): h + conv2(silu(conv1(silu(h))))
-    const blocks = (h: T, level: number): T => {
-      for (let k = 0; k < (this.cfg.decoder?.blocks ?? 0); k++) {
-        const p = `vae.dec.block${level}.${k}`;
-        h = o.add(h, o.conv(o.silu(o.conv(o.silu(h), `${p}.conv1`)), `${p}.conv2`));
-      }
-      return h;
-    };
+    const n = decoderBlocks(this.cfg);
+    const blocks = (h: T, level: number): T => residualBlocks(o, h, 'vae.dec.block', level, n);
     let h = o.silu(o.conv(z, 'vae.dec.in'));
     h = blocks(h, 3);
     h = o.silu(o.conv(h, 'vae.dec.conv3')); // channels shrink before each up-sampling: the

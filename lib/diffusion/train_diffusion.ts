@@ -99,6 +99,16 @@ export const decoderOf = (p: TrainDiffusionParams): DecoderConfig => {
   return { channels: p.decoderChannels as [number, number, number, number], blocks: p.decoderBlocks };
 };
 
+/** Settings added after checkpoints were first written, with the value those checkpoints were made with. */
+const LEGACY_DEFAULTS: Record<string, unknown> = { vaeChannels: DEFAULT_TINY_SD.vaeChannels, vaeBlocks: 0 };
+
+/** The autoencoder channels of a run (`--vae-channels`). */
+const vaeChannelsOf = (p: TrainDiffusionParams): [number, number, number, number] => {
+  if (p.vaeChannels.length !== 4 || p.vaeChannels.some((c) => !Number.isInteger(c) || c < 1))
+    throw new UserError(`--vae-channels needs 4 positive integers (S, S/2, S/4, S/8), got ${p.vaeChannels.join(',')}`);
+  return p.vaeChannels as [number, number, number, number];
+};
+
 /** Steps of each phase. */
 const phaseSteps = (p: TrainDiffusionParams, ph: TrainPhase): number =>
   ({ vae: p.vaeSteps, diffusion: p.steps, decoder: p.decoderSteps, tune: p.tuneSteps })[ph];
@@ -453,6 +463,8 @@ const runKey = (p: TrainDiffusionParams) => ({
   size: p.size,
   batch: p.batch,
   vaeSteps: p.vaeSteps,
+  vaeChannels: p.vaeChannels,
+  vaeBlocks: p.vaeBlocks,
   steps: p.steps,
   decoderSteps: p.decoderSteps,
   decoderLr: p.decoderLr,
@@ -496,12 +508,14 @@ export async function trainDiffusion(p: TrainDiffusionParams): Promise<TrainDiff
         .filter(([ph]) => !begun.has(ph))
         .flatMap(([, keys]) => keys),
     );
+    // a setting a checkpoint does not record predates it: the checkpoint was made with its default
+    const recorded = (k: string) => c.state.params[k] ?? LEGACY_DEFAULTS[k];
     const diff = Object.entries(runKey(p))
-      .filter(([k, v]) => !later.has(k) && JSON.stringify(c.state.params[k]) !== JSON.stringify(v))
+      .filter(([k, v]) => !later.has(k) && JSON.stringify(recorded(k)) !== JSON.stringify(v))
       .map(([k]) => k);
     if (diff.length)
       throw new UserError(
-        `${ckpt} was trained with other settings (${diff.map((k) => `${k}: ${JSON.stringify(c.state.params[k])}`).join('; ')}); use another --out or delete it`,
+        `${ckpt} was trained with other settings (${diff.map((k) => `${k}: ${JSON.stringify(recorded(k))}`).join('; ')}); use another --out or delete it`,
       );
     if (JSON.stringify(c.state.classes) !== JSON.stringify(data.classes))
       throw new UserError(
@@ -513,6 +527,8 @@ export async function trainDiffusion(p: TrainDiffusionParams): Promise<TrainDiff
   } else {
     const cfg: TinySdConfig = {
       ...DEFAULT_TINY_SD,
+      vaeChannels: vaeChannelsOf(p),
+      ...(p.vaeBlocks > 0 ? { vaeBlocks: p.vaeBlocks } : {}),
       imageSize: p.size,
       vocabSize: Object.keys(tinySdTokenizerFiles().vocab).length,
     };

@@ -7,6 +7,8 @@ export interface TrainDiffusionParams {
   size: number;
   batch: number;
   vaeSteps: number;
+  vaeChannels: number[];
+  vaeBlocks: number;
   steps: number;
   decoderSteps: number;
   decoderLr: number;
@@ -40,6 +42,14 @@ export const TRAIN_DIFFUSION_SCHEMA: Schema<TrainDiffusionParams> = {
   size: int(64, 'image side in pixels, a multiple of 64 (latents are size/8)', { min: 64, max: 256 }),
   batch: int(32, 'batch size', { min: 1 }),
   vaeSteps: int(1500, 'autoencoder steps (phase 1)', { min: 1 }),
+  vaeChannels: numList(
+    [16, 24, 48, 48],
+    "autoencoder encoder's channels at S, S/2, S/4, S/8 (its decoder mirrors them)",
+  ),
+  vaeBlocks: int(0, 'autoencoder: residual blocks per resolution in the encoder and in its own decoder', {
+    min: 0,
+    max: 4,
+  }),
   steps: int(8000, 'diffusion steps: text encoder + UNet + ControlNet (phase 2)', { min: 1 }),
   decoderSteps: int(
     0,

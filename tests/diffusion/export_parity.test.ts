@@ -149,3 +149,26 @@ test('tiny-sd export: a replacement decoder (wider, residual blocks at every res
   assertClose((await dec.run({ latent_sample: nchw(lat, [B, h, h, 4]) })).sample, ref, 'vae_decoder with blocks');
   await dec.dispose();
 });
+
+test('tiny-sd export: an autoencoder with other channels and residual blocks (--vae-channels, --vae-blocks) equals tfjs within 1e-4, both halves', async () => {
+  await initEngine({ log: null });
+  const c: TinySdConfig = { ...cfg, vaeChannels: [8, 12, 20, 24], vaeBlocks: 2 };
+  const specs = paramSpecs(c);
+  assert.equal(specs.filter((s) => s.name.startsWith('vae.enc.block')).length, 2 * 2 * 2 * 4, 'encoder blocks');
+  assert.equal(specs.filter((s) => s.name.startsWith('vae.dec.block')).length, 2 * 2 * 2 * 4, 'decoder blocks');
+  assert.deepEqual(specs.find((s) => s.name === 'vae.enc.block3.1.conv2.weight')?.shape, [3, 3, 24, 24]);
+  const values = randomValues(5, c);
+  const vars = new Map([...values].map(([k, v]) => [k, tf.tensor(v, specs.find((s) => s.name === k)!.shape)]));
+  const m = new TinySd(c, new TfOps(vars, c.vocabSize));
+  const rng = new Rng(6);
+  const img = rng.normals(B * S * S * 3),
+    lat = rng.normals(B * h * h * 4);
+  const enc = await session('vae_encoder', values, false, c);
+  const encRef = tf.mul(m.vaeEncode(tf.tensor4d(img, [B, S, S, 3])), 0.5 / 0.18215);
+  assertClose((await enc.run({ sample: nchw(img, [B, S, S, 3]) })).latent_sample, encRef, 'vae_encoder with blocks');
+  const dec = await session('vae_decoder', values, false, c);
+  const decRef = m.vaeDecode(tf.mul(tf.tensor4d(lat, [B, h, h, 4]), 0.18215 / 0.5));
+  assertClose((await dec.run({ latent_sample: nchw(lat, [B, h, h, 4]) })).sample, decRef, 'vae_decoder with blocks');
+  await enc.dispose();
+  await dec.dispose();
+});

@@ -113,6 +113,20 @@ test('train-diffusion: stopped in any phase and resumed = uninterrupted, byte fo
   assert.ok(weights(later).equals(weights(path.join(tmp, 'full'))), 'tune added later differs from the one-go run');
 });
 
+test('train-diffusion --vae-channels/--vae-blocks: recorded in the config, a stop inside the autoencoder phase resumes byte for byte, other values are refused', async () => {
+  const crops = await cropsFolder();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-dvae-'));
+  const VAE = { vaeChannels: [4, 6, 8, 8], vaeBlocks: 1, steps: 2 };
+  const full = path.join(tmp, 'full'),
+    resumed = path.join(tmp, 'resumed');
+  const r = await trainDiffusion(params(crops, full, VAE));
+  assert.deepEqual([r.state.cfg.vaeChannels, r.state.cfg.vaeBlocks], [[4, 6, 8, 8], 1]);
+  assert.ok((await trainDiffusion(params(crops, resumed, { ...VAE, maxSteps: 2 }))).stoppedEarly);
+  await assert.rejects(trainDiffusion(params(crops, resumed, { ...VAE, vaeBlocks: 0 })), UserError);
+  await trainDiffusion(params(crops, resumed, VAE));
+  assert.ok(weights(resumed).equals(weights(full)), 'resumed differs from the uninterrupted run');
+});
+
 test('train-diffusion: a finished run made before the decoder phase existed continues into it, as if run in one go', async () => {
   const crops = await cropsFolder();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'detrlab-dlegacy-'));
@@ -124,7 +138,17 @@ test('train-diffusion: a finished run made before the decoder phase existed cont
   // what a checkpoint written before the decoder phase existed records: no decoder keys in its parameters
   const stateFile = path.join(old, 'checkpoints', 'last', 'trainer_state.json');
   const st = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
-  for (const k of ['decoderSteps', 'decoderLr', 'decoderChannels', 'decoderBlocks', 'gdlWeight']) delete st.params[k];
+  // … nor the autoencoder's shape, which it was made with the defaults of
+  for (const k of [
+    'decoderSteps',
+    'decoderLr',
+    'decoderChannels',
+    'decoderBlocks',
+    'gdlWeight',
+    'vaeChannels',
+    'vaeBlocks',
+  ])
+    delete st.params[k];
   fs.writeFileSync(stateFile, JSON.stringify(st));
   const r = await trainDiffusion(params(crops, old, DECODER));
   assert.equal(r.state.phase, 'done');
