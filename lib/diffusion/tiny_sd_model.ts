@@ -30,8 +30,8 @@ export interface TinySdConfig {
   /** Autoencoder encoder channels at S, S/2, S/4, S/8 (the decoder mirrors them). */
   vaeChannels: [number, number, number, number];
   /**
-   * Residual blocks at each of the encoder's four resolutions, and at the autoencoder's own decoder's (absent: 0,
-   * as in models made before this setting existed).
+   * Residual blocks at the encoder's S/2, S/4 and S/8 resolutions, and at the autoencoder's own decoder's (absent:
+   * 0, as in models made before this setting existed). None at full resolution, where a block costs the most.
    */
   vaeBlocks?: number;
   /** UNet channels per level (latent side h, h/2, h/4, h/8). */
@@ -92,7 +92,7 @@ export function paramSpecs(cfg: TinySdConfig): ParamSpec[] {
   };
   const [v0, v1, v2, v3] = cfg.vaeChannels;
   const encBlocks = (level: number, c: number) => {
-    for (let k = 0; k < (cfg.vaeBlocks ?? 0); k++) {
+    for (let k = 0; k < (level > 0 ? (cfg.vaeBlocks ?? 0) : 0); k++) {
       conv(`vae.enc.block${level}.${k}.conv1`, c, c);
       conv(`vae.enc.block${level}.${k}.conv2`, c, c, 3, 'small');
     }
@@ -181,7 +181,7 @@ export function decoderSpecs(cfg: TinySdConfig): ParamSpec[] {
     );
   const [v0, v1, v2, v3] = cfg.decoder?.channels ?? cfg.vaeChannels;
   const blocks = (level: number, c: number) => {
-    for (let k = 0; k < decoderBlocks(cfg); k++) {
+    for (let k = 0; k < decoderBlocks(cfg, level); k++) {
       conv(`vae.dec.block${level}.${k}.conv1`, c, c);
       conv(`vae.dec.block${level}.${k}.conv2`, c, c, 'small');
     }
@@ -221,8 +221,12 @@ export function initValues(specs: ParamSpec[], rng: Rng): Map<string, Float32Arr
   return out;
 }
 
-/** Residual blocks per resolution of the decoder in use: phase 3's, else the autoencoder's own (`vaeBlocks`). */
-const decoderBlocks = (cfg: TinySdConfig): number => (cfg.decoder ? cfg.decoder.blocks : (cfg.vaeBlocks ?? 0));
+/**
+ * Residual blocks at `level` (0 = S … 3 = S/8) of the decoder in use: phase 3's at every level, else the
+ * autoencoder's own (`vaeBlocks`, none at full resolution).
+ */
+const decoderBlocks = (cfg: TinySdConfig, level: number): number =>
+  cfg.decoder ? cfg.decoder.blocks : level > 0 ? (cfg.vaeBlocks ?? 0) : 0;
 
 /** h + conv2(silu(conv1(silu(h)))) for each of `n` blocks named `${prefix}${level}.${k}`. */
 function residualBlocks<T>(o: Ops<T>, h: T, prefix: string, level: number, n: number): T {
@@ -242,7 +246,7 @@ export class TinySd<T> {
   vaeEncode(x: T): T {
     const o = this.o;
     const n = this.cfg.vaeBlocks ?? 0;
-    const blocks = (h: T, level: number): T => residualBlocks(o, h, 'vae.enc.block', level, n);
+    const blocks = (h: T, level: number): T => residualBlocks(o, h, 'vae.enc.block', level, level > 0 ? n : 0);
     let h = blocks(o.silu(o.conv(x, 'vae.enc.conv0')), 0);
     h = blocks(o.silu(o.conv(o.pool2(h), 'vae.enc.conv1')), 1);
     h = blocks(o.silu(o.conv(o.pool2(h), 'vae.enc.conv2')), 2);
@@ -252,8 +256,8 @@ export class TinySd<T> {
 
   vaeDecode(z: T): T {
     const o = this.o;
-    const n = decoderBlocks(this.cfg);
-    const blocks = (h: T, level: number): T => residualBlocks(o, h, 'vae.dec.block', level, n);
+    const blocks = (h: T, level: number): T =>
+      residualBlocks(o, h, 'vae.dec.block', level, decoderBlocks(this.cfg, level));
     let h = o.silu(o.conv(z, 'vae.dec.in'));
     h = blocks(h, 3);
     h = o.silu(o.conv(h, 'vae.dec.conv3')); // channels shrink before each up-sampling: the

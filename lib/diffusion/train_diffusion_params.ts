@@ -46,7 +46,7 @@ export const TRAIN_DIFFUSION_SCHEMA: Schema<TrainDiffusionParams> = {
     [16, 24, 48, 48],
     "autoencoder encoder's channels at S, S/2, S/4, S/8 (its decoder mirrors them)",
   ),
-  vaeBlocks: int(0, 'autoencoder: residual blocks per resolution in the encoder and in its own decoder', {
+  vaeBlocks: int(0, 'autoencoder: residual blocks at S/2, S/4 and S/8 in the encoder and in its own decoder', {
     min: 0,
     max: 4,
   }),

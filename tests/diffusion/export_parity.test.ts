@@ -154,8 +154,10 @@ test('tiny-sd export: an autoencoder with other channels and residual blocks (--
   await initEngine({ log: null });
   const c: TinySdConfig = { ...cfg, vaeChannels: [8, 12, 20, 24], vaeBlocks: 2 };
   const specs = paramSpecs(c);
-  assert.equal(specs.filter((s) => s.name.startsWith('vae.enc.block')).length, 2 * 2 * 2 * 4, 'encoder blocks');
-  assert.equal(specs.filter((s) => s.name.startsWith('vae.dec.block')).length, 2 * 2 * 2 * 4, 'decoder blocks');
+  // 2 blocks × 2 convs × (weight, bias) at S/2, S/4, S/8; none at full resolution
+  assert.equal(specs.filter((s) => s.name.startsWith('vae.enc.block')).length, 2 * 2 * 2 * 3, 'encoder blocks');
+  assert.equal(specs.filter((s) => s.name.startsWith('vae.dec.block')).length, 2 * 2 * 2 * 3, 'decoder blocks');
+  assert.ok(!specs.some((s) => /^vae\.(enc|dec)\.block0\./.test(s.name)), 'no full-resolution block');
   assert.deepEqual(specs.find((s) => s.name === 'vae.enc.block3.1.conv2.weight')?.shape, [3, 3, 24, 24]);
   const values = randomValues(5, c);
   const vars = new Map([...values].map(([k, v]) => [k, tf.tensor(v, specs.find((s) => s.name === k)!.shape)]));
