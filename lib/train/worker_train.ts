@@ -11,6 +11,7 @@ import { Replica, OptimConfig } from './replica.js';
 import { profiled } from './kernel_profile.js';
 import { AdamWState } from './optimizer.js';
 import { TrainBatch, LossNormalizers } from './batch.js';
+import { sumRegionsWasm } from '../engine/wasm_kernels/sum_regions.js';
 
 export interface TrainWorkerData {
   optim: OptimConfig;
@@ -23,6 +24,13 @@ export type TrainWorkerRequest =
   | { type: 'apply'; clipMaxNorm: number; lr: number; lrBackbone: number }
   | { type: 'optimizerState' }
   | { type: 'loadOptimizer'; state: AdamWState };
+
+/** Σ all[start + j] over `starts` (in that order), j < size. */
+function sumRegions(all: Float32Array, starts: number[], size: number): Float32Array {
+  const sum = all.slice(starts[0], starts[0] + size);
+  for (const base of starts.slice(1)) for (let j = 0; j < size; j++) sum[j] += all[base + j];
+  return sum;
+}
 
 export function setupWorker(model: DetrModel, data: unknown, ctx: WorkerContext): Record<string, WorkerHandler> {
   const init = data as TrainWorkerData;
@@ -53,12 +61,12 @@ export function setupWorker(model: DetrModel, data: unknown, ctx: WorkerContext)
         const grads = new Map<string, tf.Tensor>();
         let off = 0;
         replica.trainableNames.forEach((n, i) => {
-          const sum = all.slice(off, off + sizes[i]); // worker 0's share
-          for (let w = 1; w < ctx.numWorkers; w++) {
-            const base = w * total + off;
-            for (let j = 0; j < sizes[i]; j++) sum[j] += all[base + j];
-          }
-          grads.set(n, tf.tensor(sum, store.get(n).shape));
+          const shape = store.get(n).shape;
+          const starts = Array.from({ length: ctx.numWorkers }, (_, w) => w * total + off);
+          grads.set(
+            n,
+            sumRegionsWasm(all, starts, sizes[i], shape) ?? tf.tensor(sumRegions(all, starts, sizes[i]), shape),
+          );
           off += sizes[i];
         });
         const res = await replica.apply(grads, m.clipMaxNorm, { lr: m.lr, lrBackbone: m.lrBackbone });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine, variableGradsAsync } from '../../lib/engine/index.js';
 import { Rng } from '../../lib/engine/rng.js';
+import { sumRegionsWasm } from '../../lib/engine/wasm_kernels/sum_regions.js';
 
 before(async () => {
   await initEngine({ backend: 'wasm', log: null });
@@ -101,4 +102,19 @@ test('variableGradsAsync frees saved tensors and gradients during the backward p
   tf.dispose([...Object.values(theirs), ...Object.values(ours)]);
   assert.equal(tf.memory().numTensors, liveAfter - 2 * vars.length, 'nothing else left behind');
   tf.dispose([...vars, x]);
+});
+
+test('sumRegionsWasm: regions of a shared buffer summed in order, equal bit for bit to the float32 JavaScript loop', () => {
+  const size = 1003, // not a multiple of 4: the SIMD loop's tail
+    W = 3;
+  const all = new Float32Array(new SharedArrayBuffer(W * size * 4 + 64));
+  const rng = new Rng(9);
+  all.set(rng.normals(all.length).map((v, i) => v * 10 ** ((i % 7) - 3)));
+  const starts = [16, 16 + size, 16 + 2 * size];
+  const want = all.slice(starts[0], starts[0] + size);
+  for (const s of starts.slice(1)) for (let j = 0; j < size; j++) want[j] += all[s + j];
+  const t = sumRegionsWasm(all, starts, size, [17, 59])!;
+  assert.deepEqual(t.shape, [17, 59]);
+  assert.deepEqual(new Uint32Array((t.dataSync() as Float32Array).slice().buffer), new Uint32Array(want.buffer));
+  t.dispose();
 });
