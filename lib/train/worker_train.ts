@@ -11,7 +11,7 @@ import { Replica, OptimConfig } from './replica.js';
 import { profiled } from './kernel_profile.js';
 import { AdamWState } from './optimizer.js';
 import { TrainBatch, LossNormalizers } from './batch.js';
-import { sumRegionsWasm } from '../engine/wasm_kernels/sum_regions.js';
+import { copyToBufferWasm, sumRegionsWasm } from '../engine/wasm_kernels/sum_regions.js';
 
 export interface TrainWorkerData {
   optim: OptimConfig;
@@ -50,8 +50,8 @@ export function setupWorker(model: DetrModel, data: unknown, ctx: WorkerContext)
         let off = 0;
         for (const [i, n] of replica.trainableNames.entries()) {
           const g = r.grads.get(n);
-          if (g) mine.set((await g.data()) as Float32Array, off);
-          else mine.fill(0, off, off + sizes[i]);
+          if (!g) mine.fill(0, off, off + sizes[i]);
+          else if (!copyToBufferWasm(g, mine, off)) mine.set((await g.data()) as Float32Array, off);
           off += sizes[i];
         }
         tf.dispose([...r.grads.values()]);

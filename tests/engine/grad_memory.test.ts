@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine, variableGradsAsync } from '../../lib/engine/index.js';
 import { Rng } from '../../lib/engine/rng.js';
-import { sumRegionsWasm } from '../../lib/engine/wasm_kernels/sum_regions.js';
+import { copyToBufferWasm, sumRegionsWasm } from '../../lib/engine/wasm_kernels/sum_regions.js';
 
 before(async () => {
   await initEngine({ backend: 'wasm', log: null });
@@ -117,4 +117,15 @@ test('sumRegionsWasm: regions of a shared buffer summed in order, equal bit for 
   assert.deepEqual(t.shape, [17, 59]);
   assert.deepEqual(new Uint32Array((t.dataSync() as Float32Array).slice().buffer), new Uint32Array(want.buffer));
   t.dispose();
+});
+
+test('copyToBufferWasm: a tensor copied straight from the heap into a shared buffer, the values of t.data()', async () => {
+  const t = tf.tensor2d(new Rng(4).normals(6 * 7), [6, 7]);
+  const dst = new Float32Array(new SharedArrayBuffer(4 * 60));
+  assert.equal(copyToBufferWasm(t, dst, 5), true);
+  assert.deepEqual([...dst.subarray(5, 47)], [...((await t.data()) as Float32Array)]);
+  assert.ok(dst.subarray(0, 5).every((v) => v === 0) && dst.subarray(47).every((v) => v === 0), 'nothing else written');
+  const ints = tf.tensor1d([1, 2], 'int32');
+  assert.equal(copyToBufferWasm(ints, dst, 0), false, 'float32 only');
+  tf.dispose([t, ints]);
 });

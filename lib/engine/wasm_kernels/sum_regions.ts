@@ -1,5 +1,7 @@
 /**
- * The sum of equal-length float32 regions of a buffer (data-parallel workers' gradients in a SharedArrayBuffer),
+ * Data-parallel workers' gradient exchange on the wasm heap (lib/train/worker_train.ts).
+ *
+ * `sumRegionsWasm`: the sum of equal-length float32 regions of a buffer (data-parallel workers' gradients in a SharedArrayBuffer),
  * as a new tensor on the wasm heap: each region is copied in with one memcpy and added with the SIMD loop
  * (blocks.ts `addRun`), where a JavaScript loop reading the shared buffer costs ~6.6 ns per element. Regions are
  * added in the order given, each addition a float32 rounding, so the result is the JavaScript loop's bit for bit.
@@ -31,4 +33,16 @@ export function sumRegionsWasm(
     be.disposeData(tmp.dataId);
   }
   return tf.engine().makeTensorFromTensorInfo(out);
+}
+
+/**
+ * Copies a float32 tensor's values into `dst` at `at` straight from the wasm heap (one memcpy, no intermediate
+ * array as `await t.data()` makes); false, with nothing copied, when the backend is not wasm.
+ */
+export function copyToBufferWasm(t: tf.Tensor, dst: Float32Array, at: number): boolean {
+  if (tf.getBackend() !== 'wasm' || t.dtype !== 'float32') return false;
+  const be = tf.backend() as unknown as WasmBackend;
+  const o = f32Offset(be, t);
+  dst.set(heapF32(be).subarray(o, o + t.size), at);
+  return true;
 }
