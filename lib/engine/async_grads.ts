@@ -24,7 +24,7 @@ interface TapeNode {
   gradient?: (dys: Array<tf.Tensor | null>) => GradThunks;
 }
 interface EngineInternals {
-  state: { activeTape: TapeNode[] | null; gradientDepth: number; kernelDepth: number };
+  state: { activeTape: TapeNode[] | null; gradientDepth: number };
   registeredVariables: Record<string, tf.Variable>;
   startTape(): void;
   endTape(): void;
