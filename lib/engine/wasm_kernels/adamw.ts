@@ -2,8 +2,8 @@
  * One AdamW update of one parameter in a single pass over the tfjs wasm backend's heap.
  *
  * The per-op form in lib/train/optimizer.ts (torch.optim.AdamW's formula, see there) costs about 12 tfjs
- * ops per parameter tensor, each a dispatch, an allocation and a pass over memory; on the demo DETR that was
- * the largest item of a training step after the convolutions and matmuls. This loop reads p, m, v and g
+ * ops per parameter tensor, each a dispatch, an allocation and a pass over memory (`npm run bench -- optimizer`:
+ * 37 ms per update of the demo DETR, 295 ms of DETR-R50; this form 5.9 and 91 ms). This loop reads p, m, v and g
  * once, writes m and v in place and the new p into a new buffer: in WebAssembly SIMD (simd.ts `adamw`,
  * 4 lanes) where available, the last n mod 4 elements (or all, without SIMD) in JavaScript.
  *
