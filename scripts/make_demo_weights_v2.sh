@@ -6,7 +6,8 @@
 #   1. the demo's "ImageNet": classification of 64-px crops of all 20 classes with batch norm in train mode
 #      (`--batch-norm train`); its running statistics are then frozen by DETR, like ImageNet's;
 #   2. the demo's "COCO": DETR on the whole 20-class dataset from that backbone (fresh transformer, head rows =
-#      COCO category ids, 91 = no-object), DETR's learning rates.
+#      COCO category ids, 91 = no-object), DETR's learning rates. AUGMENT=demo-flip trains with the flip only,
+#      as bench/reference/detr_train_demo.py does (default: the demo's scaled DETR recipe).
 # Long (hours on 2 shared CPU cores, wasm). Checkpoints every 250 steps into $RUN; run again to continue from
 # checkpoints/last (bit-identical to an uninterrupted run). MAX_STEPS=n stops this invocation after n steps.
 set -euo pipefail
@@ -28,6 +29,6 @@ $D crops --data-root "${DATA}_all" --out "${DATA}_all_crops"
 RESUME=""
 [ -f "$RUN/checkpoints/last/trainer_state.json" ] && RESUME="--resume"
 DETRLAB_NATIVE_KERNELS=${DETRLAB_NATIVE_KERNELS:-1} $D train --data-root "$DATA" --model-name scratch:demo --backbone-init runs/demo_v2_backbone/model.safetensors \
-  --augment demo --coco-id-labels --output-dir "$RUN" --epochs ${EPOCHS:-200} --batch-size 16 \
+  --augment ${AUGMENT:-demo} --coco-id-labels --output-dir "$RUN" --epochs ${EPOCHS:-200} --batch-size 16 \
   --lr 1e-4 --lr-backbone 1e-5 --seed 0 --workers 2 --eval-every 4 --val-max-images 200 \
   --checkpoint-every 250 $RESUME ${MAX_STEPS:+--max-steps $MAX_STEPS}

@@ -7,7 +7,9 @@
  *   val:   RandomResize([valSize], max_size)   (deterministic)
  *
  * The sizes are parameters: COCO uses DETR's (480..800 step 32, max 1333, crop branch 400/500/600 and
- * 384..600); the demo uses the same recipe scaled to its 128-px images (DEMO_AUGMENT).
+ * 384..600); the demo uses the same recipe scaled to its 128-px images (DEMO_AUGMENT). DEMO_FLIP_AUGMENT keeps
+ * only the flip (the demo images at their val size), the recipe of the PyTorch design experiments
+ * (bench/reference/detr_train_demo.py), for comparing detrlab with them step for step.
  * Randomness comes from the Rng passed in (one per image and epoch, so results do not depend on
  * decode order or concurrency).
  */
@@ -58,6 +60,17 @@ export const DEMO_AUGMENT: AugmentConfig = {
   valSize: 128,
 };
 
+/**
+ * The demo sizes without the scale and crop jitter: horizontal flip (p 0.5), then the val resize (shortest side
+ * 128, longest ≤ 213), i.e. the recipe of bench/reference/detr_train_demo.py (flip only, images near their
+ * native 112–160 px).
+ */
+export const DEMO_FLIP_AUGMENT: AugmentConfig = {
+  ...DEMO_AUGMENT,
+  scales: [DEMO_AUGMENT.valSize],
+  selectProb: 1,
+};
+
 /** torchvision `RandomCrop.get_params` after DETR `RandomSizeCrop`: a w×h region at a random offset. */
 export function randomSizeCropRegion(
   rng: Rng,
@@ -85,10 +98,17 @@ export async function trainTransform(s: Sample, cfg: AugmentConfig, rng: Rng): P
 export const valTransform = (s: Sample, cfg: AugmentConfig): Promise<Sample> => resize(s, cfg.valSize, cfg.maxSize);
 
 /** Named presets (parameters cells and CLI flags pick one by name). */
-export const AUGMENT_PRESETS: Record<'detr' | 'demo', AugmentConfig> = { detr: DETR_AUGMENT, demo: DEMO_AUGMENT };
+export const AUGMENT_NAMES = ['detr', 'demo', 'demo-flip'] as const;
+export type AugmentName = (typeof AUGMENT_NAMES)[number];
+export const AUGMENT_PRESETS: Record<AugmentName, AugmentConfig> = {
+  detr: DETR_AUGMENT,
+  demo: DEMO_AUGMENT,
+  'demo-flip': DEMO_FLIP_AUGMENT,
+};
 
 /** The preset by name; an unknown name is a UserError listing the choices. */
 export function augmentPreset(name: string): AugmentConfig {
-  if (name !== 'detr' && name !== 'demo') throw new UserError(`unknown augment preset '${name}'; choose detr or demo`);
-  return AUGMENT_PRESETS[name];
+  if (!(AUGMENT_NAMES as readonly string[]).includes(name))
+    throw new UserError(`unknown augment preset '${name}'; choose ${AUGMENT_NAMES.join(', ')}`);
+  return AUGMENT_PRESETS[name as AugmentName];
 }

@@ -28,7 +28,7 @@ export interface TrainParams {
   seed: number;
   backend: BackendChoice;
   headInit: 'reinit' | 'coco-rows';
-  augment: 'auto' | 'detr' | 'demo';
+  augment: 'auto' | 'detr' | 'demo' | 'demo-flip';
   valSize: number;
   maxSize: number;
   evalEvery: number;
@@ -83,9 +83,9 @@ export const TRAIN_SCHEMA: Schema<TrainParams> = {
     "class head when K differs: 'reinit' (HF ignore_mismatched_sizes) or 'coco-rows' (start from the pretrained rows of the chosen COCO ids)",
   ),
   augment: oneOf(
-    ['auto', 'detr', 'demo'] as const,
+    ['auto', 'detr', 'demo', 'demo-flip'] as const,
     'auto',
-    "train augmentation sizes: DETR's (480..800, max 1333) or the demo's (80..128, max 213); auto: demo for the demo model (demo, scratch:demo), else detr",
+    "train augmentation sizes: DETR's (480..800, max 1333), the demo's (80..128, max 213) or demo-flip (flip only, at the demo's 128); auto: demo for the demo model (demo, scratch:demo), else detr",
   ),
   valSize: int(0, 'val shortest side (0 = the augment preset: 800 detr, 128 demo)', { min: 0 }),
   maxSize: int(0, 'longest side cap (0 = the augment preset: 1333 detr, 213 demo)', { min: 0 }),

@@ -10,7 +10,7 @@ import { initEngine, EngineInfo } from '../engine/backend.js';
 import { Rng } from '../engine/rng.js';
 import { loadDetectionSplit, DetectionSplit } from '../data/dataset.js';
 import { DetrLoader } from '../data/loader.js';
-import { DETR_AUGMENT, DEMO_AUGMENT, AugmentConfig } from '../data/augment.js';
+import { AUGMENT_PRESETS, AugmentConfig, AugmentName } from '../data/augment.js';
 import { readCocoDataset } from '../cocoeval/results_io.js';
 import { annotationFile } from '../coco/subset_types.js';
 import { UserError } from '../params/user_error.js';
@@ -53,7 +53,7 @@ export interface TrainResult {
 }
 
 /** `auto`: the demo sizes for the demo model (128-px images), DETR's for every other model. */
-export const effectiveAugment = (p: Pick<TrainParams, 'augment' | 'modelName' | 'weights'>): 'detr' | 'demo' =>
+export const effectiveAugment = (p: Pick<TrainParams, 'augment' | 'modelName' | 'weights'>): AugmentName =>
   p.augment !== 'auto'
     ? p.augment
     : !p.weights && (p.modelName === 'demo' || p.modelName === 'scratch:demo')
@@ -61,7 +61,7 @@ export const effectiveAugment = (p: Pick<TrainParams, 'augment' | 'modelName' | 
       : 'detr';
 
 function augmentFor(p: TrainParams): AugmentConfig {
-  const base = effectiveAugment(p) === 'demo' ? DEMO_AUGMENT : DETR_AUGMENT;
+  const base = AUGMENT_PRESETS[effectiveAugment(p)];
   return { ...base, ...(p.valSize ? { valSize: p.valSize } : {}), ...(p.maxSize ? { maxSize: p.maxSize } : {}) };
 }
 

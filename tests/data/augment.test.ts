@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DEMO_AUGMENT,
+  DEMO_FLIP_AUGMENT,
   DETR_AUGMENT,
   randomSizeCropRegion,
   trainTransform,
@@ -65,6 +66,23 @@ test('flip only (p=1, plain resize to the same size) equals hflip; flipping twic
   assert.deepEqual(once, hflip(s));
   const twice = await trainTransform(once, flipOnly, new Rng(2));
   assert.deepEqual(twice, s);
+});
+
+test('demo-flip: every train image is the val resize of the image or of its mirror, each about half the time', async () => {
+  let flipped = 0;
+  const n = 200;
+  for (let seed = 0; seed < n; seed++) {
+    const rng = new Rng(seed);
+    const s = randomSample(rng, rng.pick([160, 144, 128]), rng.pick([128, 120, 112]), 3);
+    const out = await trainTransform(s, DEMO_FLIP_AUGMENT, new Rng(500 + seed));
+    const plain = await valTransform(s, DEMO_FLIP_AUGMENT);
+    const mirror = await valTransform(hflip(s), DEMO_FLIP_AUGMENT);
+    assert.equal(Math.min(out.image.width, out.image.height), 128);
+    if (JSON.stringify(out) === JSON.stringify(mirror)) flipped++;
+    else assert.deepEqual(out, plain, `seed ${seed}`);
+  }
+  // binomial(200, 0.5): 100 ± 3 sd is 79..121
+  assert.ok(flipped > 79 && flipped < 121, `${flipped} of ${n} flipped`);
 });
 
 test('val transform is deterministic and resizes the shortest side to valSize', async () => {

@@ -7,9 +7,10 @@ import { resolveSynthParams } from '../../lib/synth/synth_params.js';
 test('augment presets by name; an unknown name or choice is a UserError naming the choices', () => {
   assert.equal(augmentPreset('detr'), AUGMENT_PRESETS.detr);
   assert.equal(augmentPreset('demo'), AUGMENT_PRESETS.demo);
+  assert.equal(augmentPreset('demo-flip'), AUGMENT_PRESETS['demo-flip']);
   assert.throws(
     () => augmentPreset('big'),
-    (e: Error) => e.name === 'UserError' && /choose detr or demo/.test(e.message),
+    (e: Error) => e.name === 'UserError' && /choose detr, demo, demo-flip/.test(e.message),
   );
   assert.throws(
     () => resolveSynthParams({ scheduler: 'foo' }),
