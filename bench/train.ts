@@ -26,7 +26,12 @@ import { resolveDetr, DetrPreset } from '../lib/detr/config.js';
 import { ThreadTrainer, InProcessTrainer, Trainer, StepResult } from '../lib/train/trainer.js';
 import { TrainBatch } from '../lib/train/batch.js';
 import { writeBench, peakRssMb, BenchFigures, OPTIM, syntheticBatch } from './bench_util.js';
-import { NATIVE_KERNELS_ENV, registerNativeKernels, setNativeKernels } from '../lib/engine/native_kernels/index.js';
+import {
+  NATIVE_KERNELS_ENV,
+  nativeKernelsRequested,
+  registerNativeKernels,
+  setNativeKernels,
+} from '../lib/engine/native_kernels/index.js';
 
 async function trainer(
   preset: DetrPreset,
@@ -37,8 +42,8 @@ async function trainer(
 ): Promise<Trainer> {
   const model = DetrModel.create(resolveDetr({ numClasses: k }, preset), new Rng(0));
   const saved = process.env[NATIVE_KERNELS_ENV];
-  if (native) process.env[NATIVE_KERNELS_ENV] = '1';
-  else delete process.env[NATIVE_KERNELS_ENV];
+  // Worker threads copy the environment when they start; native kernels are on unless the switch says '0'.
+  process.env[NATIVE_KERNELS_ENV] = native ? '1' : '0';
   try {
     return workers > 1
       ? await ThreadTrainer.start(model, { optim: OPTIM, seed: 0, numWorkers: workers, backend })
@@ -142,8 +147,10 @@ async function main(): Promise<void> {
     if (!r.ok) throw new Error(`--native: ${r.detail}`);
     setNativeKernels(false);
   }
-  const variants = compare ? [false, true] : [false];
-  const sfx = (native: boolean): string => (native ? '_native' : '');
+  // Without --native: the engine's default (native kernels on wasm unless DETRLAB_NATIVE_KERNELS=0), unsuffixed.
+  const variants = compare ? [false, true] : [engine.backend === 'wasm' && nativeKernelsRequested()];
+  const sfx = (native: boolean): string => (compare && native ? '_native' : '');
+  fig.native_kernels = compare ? 'both (…_native figures)' : variants[0];
   const rng = new Rng(1);
   const demoBatch = 8 * workers;
   fig.demo_batch = demoBatch;
