@@ -40,7 +40,12 @@ export function multiHeadAttention(
   const k = splitHeads(linear(p, `${prefix}.k_proj`, x.key), nHeads); // [B, H, Tk, Dh]
   const v = splitHeads(linear(p, `${prefix}.v_proj`, x.value), nHeads); // [B, H, Tk, Dh]
   let scores: tf.Tensor = tf.matMul(q, k, false, true); // [B, H, Tq, Tk]
-  if (x.keyValid) scores = tf.where(x.keyValid, scores, tf.scalar(MASKED_SCORE)); // [B, H, Tq, Tk]
+  // Padded keys: add 0 or MASKED_SCORE from a [B, 1, 1, Tk] bias, as transformers' DetrAttention adds its
+  // inverted attention mask (finfo.min), rather than tf.where on the broadcast mask: where materialises the
+  // mask at [B, H, Tq, Tk] through Tile, which tfjs' webgpu backend runs in JavaScript for CPU-resident inputs
+  // (8 s of a 9 s DETR-R50 forward at 800×1066 on an H200). Same values: real keys get s + 0 = s, padded ones
+  // -FLT_MAX (|s| ≪ its ulp), and the softmax gives them exactly 0 weight, hence 0 gradient, as before.
+  if (x.keyValid) scores = tf.add(scores, tf.where(x.keyValid, tf.scalar(0), tf.scalar(MASKED_SCORE))); // [B, H, Tq, Tk]
   const weights = dropout(tf.softmax(scores, -1), attnDropout, mode); // [B, H, Tq, Tk]
   const heads = tf.matMul(weights, v); // [B, H, Tq, Dh]
   const merged = tf.reshape(tf.transpose(heads, [0, 2, 1, 3]), [b, tq, d]); // [B, Tq, D]
