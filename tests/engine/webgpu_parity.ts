@@ -2,7 +2,7 @@
  * Parity of one DETR training step between wasm (reference: the trainer's own criterion and matching)
  * and webgpu (tests/engine/webgpu_detr_step.ts, async reads, the SAME matches), on
  * the same weights, inputs and dropout masks. Tolerances of issue 10: every loss term within 1e-4
- * relative; every gradient tensor within 1e-2 of its own max |value|. Also: the matches webgpu's own
+ * relative; every gradient tensor within `gradTol` (default 1e-2) of its own max |value|. Also: the matches webgpu's own
  * predictions give are optimal on wasm's costs (equal total cost, so ties may pick other pairs).
  */
 import assert from 'node:assert/strict';
@@ -121,6 +121,7 @@ export async function checkWebGpuParity(
   c: ParityCase,
   x: Inputs,
   ref: Reference,
+  gradTol = 1e-2,
 ): Promise<{ worstTermRel: number; worstGradFrac: number }> {
   await initEngine({ backend: 'webgpu', log: null });
   const before = tf.memory().numTensors;
@@ -138,23 +139,35 @@ export async function checkWebGpuParity(
   }
   assert.deepEqual(Object.keys(step.terms).sort(), Object.keys(ref.terms).sort(), 'the same loss terms');
   assert.deepEqual([...step.grads.keys()].sort(), [...ref.grads.keys()].sort(), 'gradients for the same tensors');
-  // Per tensor: max |diff| ≤ 1e-2 × max |grad|, that max floored at 1e-4 × the largest gradient of the
+  // Per tensor: max |diff| ≤ gradTol × max |grad|, that max floored at 1e-4 × the largest gradient of the
   // model: some gradients are zero in exact arithmetic and hold only rounding noise on both backends
   // (attention key biases: softmax ignores a shift common to all keys; measured 4e-9 vs 1e-8).
   const got = new Map<string, Float32Array>();
   for (const [name, g] of step.grads) got.set(name, (await g.data()) as Float32Array);
   const maxAbs = (v: Float32Array): number => v.reduce((m, a) => Math.max(m, Math.abs(a)), 0);
   const floor = 1e-4 * Math.max(...[...ref.grads.values()].map(maxAbs));
+  const fracs: Array<{ name: string; diff: number; max: number }> = [];
   for (const [name, want] of ref.grads) {
     const g = got.get(name)!,
       max = Math.max(maxAbs(want), floor);
     const diff = g.reduce((m, a, i) => Math.max(m, Math.abs(a - want[i])), 0);
     worstGradFrac = Math.max(worstGradFrac, diff / max);
-    assert.ok(
-      diff <= 1e-2 * max,
-      `grad ${name}: max |webgpu − wasm| ${diff.toExponential(3)} > 1e-2 × ${max.toExponential(3)} (max |grad|, floored)`,
-    );
+    fracs.push({ name, diff, max });
   }
+  // Every offender named at once (worst first), so that one run shows the pattern, not the first tensor alone.
+  fracs.sort((a, b) => b.diff / b.max - a.diff / a.max);
+  const worst = fracs.slice(0, Number(process.env.DETRLAB_PARITY_REPORT ?? 0));
+  for (const f of worst)
+    console.log(`# grad ${f.name}: max |diff| / max |grad| = ${(f.diff / f.max).toExponential(2)}`);
+  const offenders = fracs.filter((f) => f.diff > gradTol * f.max);
+  assert.ok(
+    offenders.length === 0,
+    `${offenders.length} of ${fracs.length} gradients beyond ${gradTol} of their max |grad| (floored): ` +
+      offenders
+        .slice(0, 8)
+        .map((f) => `${f.name} ${f.diff.toExponential(3)} > ${gradTol} × ${f.max.toExponential(3)}`)
+        .join('; '),
+  );
   step.matches.forEach((m, layer) => {
     const own = matchingCost(ref, layer, x, c, m),
       best = matchingCost(ref, layer, x, c, ref.matches[layer]);
