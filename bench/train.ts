@@ -33,6 +33,13 @@ import {
   setNativeKernels,
 } from '../lib/engine/native_kernels/index.js';
 
+/**
+ * Untimed R50 steps before timing, for detrlab and PyTorch alike. Two, not one: detrlab's workers are still
+ * growing their wasm heaps and building native sessions in step 1 (measured on a 2-core EPYC, batch 2 at 512²:
+ * 7.0, 4.1, then 2.7–3.0 s per step), so one warm-up step timed set-up, not the step.
+ */
+const R50_WARMUP = 2;
+
 async function trainer(
   preset: DetrPreset,
   k: number,
@@ -123,6 +130,8 @@ function pytorchStepMs(threads: number, size: [number, number]): number | string
       String(size[1]),
       '--threads',
       String(threads),
+      '--warmup',
+      String(R50_WARMUP),
     ],
     { encoding: 'utf8' },
   );
@@ -174,7 +183,7 @@ async function main(): Promise<void> {
     for (const native of variants) {
       const r50 = await trainer('detr-resnet-50', 10, Math.max(2, workers), engine.backend, native);
       try {
-        const [s] = await timeSteps([{ t: r50, native }], () => syntheticBatch(2, 512, 512, rng, 10), 1, 2);
+        const [s] = await timeSteps([{ t: r50, native }], () => syntheticBatch(2, 512, 512, rng, 10), R50_WARMUP, 3);
         fig[`detr_r50_512_b2_step_ms${sfx(native)}`] = s.ms;
         const t = Object.values(s.phases).reduce((a, b) => a + b, 0);
         for (const [k, v] of Object.entries(s.phases)) fig[`detr_r50_share_${k}_pct${sfx(native)}`] = (100 * v) / t;
@@ -188,7 +197,12 @@ async function main(): Promise<void> {
     const last = variants[variants.length - 1];
     const big = await trainer('detr-resnet-50', 10, Math.max(2, workers), engine.backend, last);
     try {
-      const [s] = await timeSteps([{ t: big, native: last }], () => syntheticBatch(2, 800, 1066, rng, 10), 1, 1);
+      const [s] = await timeSteps(
+        [{ t: big, native: last }],
+        () => syntheticBatch(2, 800, 1066, rng, 10),
+        R50_WARMUP,
+        1,
+      );
       fig.detr_r50_800x1066_b2_step_ms = s.ms;
     } catch (e) {
       fig.detr_r50_800x1066_b2_step_ms = null;
