@@ -15,7 +15,7 @@ ALL="person,bicycle,car,motorcycle,bus,train,truck,boat,traffic_light,fire_hydra
 $D subset --coco-root data/demo --out-root data/demo_all --classes "${ALL//_/ }"
 $D crops --data-root data/demo_all --out data/demo_all_crops
 nice -n 10 $D train-diffusion --crops data/demo_all_crops --out "$OUT" --checkpoint-every 100 \
-  --vae-steps 1500 --steps 8000 --batch 32 --seed 0 ${MAX_STEPS:+--max-steps $MAX_STEPS}
+  --vae-steps 1500 --vae-channels 16,48,96,80 --vae-blocks 1 --steps 8000 --batch 32 --seed 0 ${MAX_STEPS:+--max-steps $MAX_STEPS}
 [ -f "$OUT/model/detrlab_diffusion.json" ] || { echo "training not finished: run this script again to continue"; exit 0; }
 # sample the rare classes of the 20-class crops with the unchanged synth stage, then measure them
 $D synth --crops data/demo_all_crops --model-dir "$OUT/model" --size 64 --per-class 16 --out "$OUT/synth_check" --examples "$OUT/synth_check_examples"
