@@ -6,6 +6,7 @@
  * and not the rotated ones: COCO's annotations were made on the pixels as stored, and a box is only
  * right on the pixels it was drawn on. With `expected` given, any other size mismatch is an error.
  */
+import * as fs from 'node:fs';
 import sharp from 'sharp';
 import { RgbImage } from './types.js';
 
@@ -30,9 +31,10 @@ export async function decodeRgb(file: string, expected?: { width: number; height
   } catch (e) {
     throw new DecodeError(
       file,
-      (e as NodeJS.ErrnoException).code === 'ENOENT' || /missing|not exist/i.test((e as Error).message)
-        ? 'file not found'
-        : `unreadable image (${(e as Error).message})`,
+      // Asked of the file system, not read from sharp's message: libvips keeps one error buffer for all
+      // threads, so with images decoded concurrently a missing file can come back with another file's
+      // "unsupported image format" (seen in CI).
+      !fs.existsSync(file) ? 'file not found' : `unreadable image (${(e as Error).message})`,
     );
   }
   const [sw, sh] = [meta.width ?? 0, meta.height ?? 0];

@@ -86,3 +86,21 @@ test('missing, truncated and wrong-size images are DecodeErrors that name the fi
   fs.writeFileSync(ok, good);
   await assert.rejects(decodeRgb(ok, { width: 60, height: 64 }), /is 64×64 but the annotations say 60×64/);
 });
+
+test('decoded concurrently with unreadable files, a missing file is still "file not found"', async () => {
+  // libvips keeps one error buffer for all threads: sharp's "Input file is missing" depends on reading it
+  // before another thread's error lands there, which failed about 1 time in 600 (a CI run hit it).
+  const junk = path.join(dir, 'junk-many.jpg');
+  fs.writeFileSync(junk, Buffer.alloc(100, 7));
+  const reasons = async (f: string) =>
+    decodeRgb(f).then(
+      () => 'decoded',
+      (e: DecodeError) => e.reason,
+    );
+  for (let round = 0; round < 1500; round++) {
+    const got = await Promise.all(
+      [0, 1, 2, 3].flatMap((i) => [reasons(path.join(dir, `gone-${i}.jpg`)), reasons(junk)]),
+    );
+    got.forEach((r, i) => assert.match(r, i % 2 === 0 ? /^file not found$/ : /^unreadable image/, `round ${round}`));
+  }
+});
