@@ -20,6 +20,7 @@ export const PROFILES: Record<ProfileName, Record<string, Record<string, unknown
       lr: 1e-4,
       lrBackbone: 1e-5,
       weightDecay: 1e-4,
+      lrDrop: 0,
       augment: 'detr',
       overwrite: false,
     },

@@ -8,7 +8,7 @@ export const trainCommand = defineCommand<TrainParams>({
   summary: 'fine-tune DETR on a subset (TensorBoard logs, profiler trace, checkpoints, loss curves, val mAP)',
   schema: TRAIN_SCHEMA,
   usage:
-    'The demo (the defaults: the demo subset, the bundled demo model at demo sizes):\n  detrlab train --epochs 3 --batch-size 4\n' +
+    'The demo (the defaults: the demo subset, the bundled demo model at demo sizes):\n  detrlab train --epochs 6 --batch-size 8 --lr-drop 4 --augment demo-flip\n' +
     'The original experiment on COCO (after prepare-coco and subset --coco-root data/coco --out-root data/coco_subset):\n' +
     '  detrlab train --data-root data/coco_subset --model-name facebook/detr-resnet-50 --output-dir runs/detr_coco_subset \\\n' +
     '    --epochs 10 --batch-size 2 --lr 1e-4 --lr-backbone 1e-5 --weight-decay 1e-4',
