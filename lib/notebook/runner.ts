@@ -22,7 +22,7 @@ import {
   snapshot,
   changed,
   outputsIntact,
-  codeHash,
+  inputsVersion,
   stageKey,
   chainKey,
 } from './stage_cache.js';
@@ -39,7 +39,7 @@ export interface RunNotebooksOptions {
   cellTimeoutMs?: number;
   /** Re-run stages even when their cache entry is valid. */
   force?: boolean;
-  /** Version of the code the stages run (default: a hash of dist/lib); part of every stage's cache key. */
+  /** Version of the code and models the stages run (default: a hash of dist/lib and models/); part of every stage's cache key. */
   codeVersion?: string;
   log?: (line: string) => void;
   /** The console that shows the running stage's progress (default: stderr, live in a terminal). */
@@ -146,7 +146,7 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunNotebo
   let failed: RunNotebooksResult['failed'];
   const cacheFile = path.join(opts.outDir, 'stage_cache.json');
   const cache = readCache(cacheFile);
-  const code = opts.codeVersion ?? codeHash(path.join(projectRoot(), 'dist', 'lib'));
+  const code = opts.codeVersion ?? inputsVersion(projectRoot());
   const watched = ['data', 'runs'];
   let prevKey: string = opts.profile;
   for (let i = 0; i < files.length; i++) {

@@ -1,8 +1,8 @@
 /**
  * Skipping stages whose inputs and parameters did not change (`detrlab notebooks run`; `--force` redoes).
  *
- * A stage's key hashes the compiled library, the notebook (without outputs), the parameters injected
- * into it and the previous stage's key — so a change upstream re-runs everything after it. What a stage
+ * A stage's key hashes the compiled library and the committed models (`models/`), the notebook (without
+ * outputs), the parameters injected into it and the previous stage's key — so a change upstream re-runs everything after it. What a stage
  * wrote is found by comparing fingerprints of data/ and runs/ (three levels deep, e.g.
  * `runs/detr_demo/checkpoints`) before and after it ran; a cached stage is reused only while those
  * outputs still have the fingerprints they had when it finished (deleted or edited outputs re-run it).
@@ -82,6 +82,24 @@ export function codeHash(distLib: string): string {
   for (const f of files.sort()) h.update(path.relative(distLib, f)).update(fs.readFileSync(f));
   return h.digest('hex');
 }
+
+/** Hash of the files under `dir` by relative path and content (not mtime: a checkout touches every file). */
+export function contentHash(dir: string): string {
+  const h = createHash('sha256');
+  if (!fs.existsSync(dir)) return h.update('missing').digest('hex');
+  const files: string[] = [];
+  walkFiles(dir, (f) => files.push(f));
+  for (const f of files.sort()) h.update(path.relative(dir, f)).update('\0').update(fs.readFileSync(f));
+  return h.digest('hex');
+}
+
+/**
+ * The version of everything a stage runs that lives outside data/ and runs/: the compiled library and the
+ * project's committed models (`models/`: the demo DETR weights notebook 03 starts from, tiny-sd for notebook
+ * 08). New weights re-run the stages, as new code does.
+ */
+export const inputsVersion = (root: string): string =>
+  `${codeHash(path.join(root, 'dist', 'lib'))}:${contentHash(path.join(root, 'models'))}`;
 
 /** Key of a stage: code, the notebook's cells (type + source; not ids or outputs), its parameters, the previous key. */
 export function stageKey(code: string, nb: Notebook, parameters: Record<string, unknown>, prevKey: string): string {
