@@ -28,6 +28,8 @@ export { readSynthMetadata, type SynthRecord } from './synth_metadata.js';
 export interface SynthSummary {
   generated: number;
   skipped: number;
+  /** Images made again because their crop no longer gives the control image they were made from. */
+  stale: number;
   planned: number;
   models: string;
   provider: string;
@@ -54,9 +56,19 @@ export async function synthesize(overrides: StageOverrides<SynthParams> = {}): P
   const jobs = planJobs(synthClasses(p), p.perClass, readCropManifest(p.crops), p.seed, parseShard(p.shard));
   claimFolder(p, files.label, files.fingerprint);
   removeStaleTemps(p.out);
-  const todo = jobs.filter(
-    (j) => !(fs.existsSync(path.join(p.out, j.file)) && fs.existsSync(path.join(p.out, j.recordFile))),
-  );
+  // An image is kept only while its crop still gives the control image it was made from: the folder's key
+  // pins models and settings, but a crops folder rebuilt from other data (a new demo layout, another subset)
+  // can put another crop under the same job; that image is made again.
+  const canny = { low: p.cannyLow, high: p.cannyHigh, blurSigma: p.blurSigma };
+  const current = async (j: SynthJob): Promise<'missing' | 'current' | 'stale'> => {
+    const files = [j.file, j.recordFile, j.controlFile].map((f) => path.join(p.out, f));
+    if (!files.every((f) => fs.existsSync(f))) return 'missing';
+    const now = await controlFromCrop(path.join(p.crops, j.crop.file), p.size, canny);
+    return now.png.equals(fs.readFileSync(files[2])) ? 'current' : 'stale';
+  };
+  const states = await Promise.all(jobs.map(current));
+  const todo = jobs.filter((_, i) => states[i] !== 'current');
+  const stale = states.filter((s) => s === 'stale').length;
   let msPerStep = NaN,
     provider = 'none';
   if (todo.length) {
@@ -80,6 +92,7 @@ export async function synthesize(overrides: StageOverrides<SynthParams> = {}): P
   return {
     generated: todo.length,
     skipped: jobs.length - todo.length,
+    stale,
     planned: jobs.length,
     models: files.label,
     provider,

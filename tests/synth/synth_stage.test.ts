@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import sharp from 'sharp';
 import { buildCrops } from '../../lib/crops/crop_dataset.js';
-import { synthesize, readSynthMetadata } from '../../lib/synth/synth_stage.js';
+import { synthesize, readSynthMetadata, synthClasses } from '../../lib/synth/synth_stage.js';
 import { resolveSynthParams } from '../../lib/synth/synth_params.js';
 import { SynthParams } from '../../lib/synth/synth_params.js';
 import { parseShard, planJobs } from '../../lib/synth/synth_jobs.js';
@@ -97,7 +97,31 @@ test('contract: one image, control image and metadata line per job; grid and REA
   assert.match(fs.readFileSync(path.join(p.examples!, 'README.md'), 'utf8'), /tiny-sd \(random-weight test models/);
   assert.ok(fs.statSync(path.join(p.examples!, 'grid.png')).size > 0);
   const again = await synthesize(p);
-  assert.deepEqual([again.generated, again.skipped], [0, 6]);
+  assert.deepEqual([again.generated, again.skipped, again.stale], [0, 6, 0]);
+});
+
+test('an image whose crop changed (crops rebuilt from other data) is made again; the others are kept', async () => {
+  const { base, crops } = await setup;
+  const mine = path.join(base, 'crops-changed');
+  fs.cpSync(crops, mine, { recursive: true });
+  const p = await params('crop-changed', { crops: mine });
+  await synthesize(p);
+  const before = snapshot(p.out!);
+  const jobs = planJobs(synthClasses(resolveSynthParams(p)), 2, readCropManifest(mine), 0, parseShard('0/1'));
+  const victim = jobs[0];
+  const other = jobs.find((j) => j.class !== victim.class)!;
+  // another crop under the same file name: a crop of another class
+  fs.copyFileSync(path.join(mine, other.crop.file), path.join(mine, victim.crop.file));
+  const hit = jobs.filter((j) => j.crop.file === victim.crop.file); // the jobs conditioned on that crop
+  const s = await synthesize(p);
+  assert.deepEqual([s.generated, s.stale, s.skipped], [hit.length, hit.length, jobs.length - hit.length]);
+  const after = snapshot(p.out!);
+  const differs = [...after.keys()].filter((k) => !before.get(k)?.equals(after.get(k)!)).sort();
+  const allowed = new Set(['metadata.jsonl', ...hit.flatMap((j) => [j.file, j.controlFile, j.recordFile])]);
+  for (const j of hit) assert.ok(differs.includes(j.file) && differs.includes(j.controlFile), differs.join(', '));
+  for (const k of differs) assert.ok(allowed.has(k), `${k} changed`);
+  const again = await synthesize(p);
+  assert.deepEqual([again.generated, again.stale], [0, 0]);
 });
 
 test('seeds: the same seed gives the same bytes, another seed another image', async () => {

@@ -12,7 +12,7 @@ export const synthCommand = defineCommand({
   async run(p) {
     const s = await synthesize(p);
     console.log(
-      `${s.generated} images generated, ${s.skipped} already there (${s.planned} in shard ${p.shard}) → ${s.metadata}`,
+      `${s.generated} images generated${s.stale ? ` (${s.stale} made again: their crop changed)` : ''}, ${s.skipped} already there (${s.planned} in shard ${p.shard}) → ${s.metadata}`,
     );
     console.log(
       `models: ${s.models}; provider: ${s.provider}${Number.isFinite(s.msPerStep) ? `; ${(s.msPerStep / 1000).toFixed(3)} s per denoising step` : ''}`,
