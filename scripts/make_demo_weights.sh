@@ -35,7 +35,8 @@ DETRLAB_NATIVE_KERNELS=${DETRLAB_NATIVE_KERNELS:-1} $D train --data-root "$DATA"
   --output-dir "$RUN" --epochs ${EPOCHS:-80} --batch-size 16 --lr 1e-4 --lr-backbone 1e-5 --lr-drop ${LR_DROP:-64} \
   --seed 0 --workers 2 --eval-every 4 --val-max-images 200 --checkpoint-every 250 $RESUME \
   ${MAX_STEPS:+--max-steps $MAX_STEPS} ${ALLOW_CHANGED:+--allow-changed-settings}
-[ "$(node -p 'require(process.argv[1]).step' "$PWD/$RUN/checkpoints/last/trainer_state.json")" -ge $((${EPOCHS:-80} * 125)) ] ||
+[ "$(node -p 'const s = require(process.argv[1]); s.epochComplete && s.epoch + 1 >= Number(process.argv[2])' \
+  "$PWD/$RUN/checkpoints/last/trainer_state.json" "${EPOCHS:-80}")" = true ] ||
   { echo "training not finished: run this script again to continue"; exit 0; }
 # 3. commit-sized copy: float16 tensors, the checkpoint's config.json
 mkdir -p models/detr-demo

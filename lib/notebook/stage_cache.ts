@@ -2,10 +2,11 @@
  * Skipping stages whose inputs and parameters did not change (`detrlab notebooks run`; `--force` redoes).
  *
  * A stage's key hashes the compiled library and the committed models (`models/`), the notebook (without
- * outputs), the parameters injected into it and the previous stage's key — so a change upstream re-runs everything after it. What a stage
- * wrote is found by comparing fingerprints of data/ and runs/ (three levels deep, e.g.
- * `runs/detr_demo/checkpoints`) before and after it ran; a cached stage is reused only while those
- * outputs still have the fingerprints they had when it finished (deleted or edited outputs re-run it).
+ * outputs), the parameters injected into it and the previous stage's key — so a change upstream re-runs
+ * everything after it. What a stage wrote is found by comparing fingerprints of data/ and runs/ (three
+ * levels deep, e.g. `runs/detr_demo/checkpoints`) before and after it ran; a cached stage is reused only
+ * while those outputs still have the fingerprints they had when it finished (deleted or edited outputs re-run
+ * it).
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -72,26 +73,23 @@ export function changed(before: Record<string, string>, after: Record<string, st
 export const outputsIntact = (outputs: Record<string, string>): boolean =>
   Object.entries(outputs).every(([p, fp]) => fingerprint(p) === fp);
 
-/** Hash of the compiled library (any code change invalidates every stage). */
-export function codeHash(distLib: string): string {
-  const h = createHash('sha256');
-  const files: string[] = [];
-  walkFiles(distLib, (f) => {
-    if (f.endsWith('.js')) files.push(f);
-  });
-  for (const f of files.sort()) h.update(path.relative(distLib, f)).update(fs.readFileSync(f));
-  return h.digest('hex');
-}
-
-/** Hash of the files under `dir` by relative path and content (not mtime: a checkout touches every file). */
-export function contentHash(dir: string): string {
+/**
+ * Hash of the files under `dir` (those `keep` accepts) by relative path and content, not mtime: a checkout
+ * touches every file.
+ */
+export function contentHash(dir: string, keep: (file: string) => boolean = () => true): string {
   const h = createHash('sha256');
   if (!fs.existsSync(dir)) return h.update('missing').digest('hex');
   const files: string[] = [];
-  walkFiles(dir, (f) => files.push(f));
+  walkFiles(dir, (f) => {
+    if (keep(f)) files.push(f);
+  });
   for (const f of files.sort()) h.update(path.relative(dir, f)).update('\0').update(fs.readFileSync(f));
   return h.digest('hex');
 }
+
+/** Hash of the compiled library (any code change invalidates every stage). */
+export const codeHash = (distLib: string): string => contentHash(distLib, (f) => f.endsWith('.js'));
 
 /**
  * The version of everything a stage runs that lives outside data/ and runs/: the compiled library and the

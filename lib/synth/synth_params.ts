@@ -69,6 +69,9 @@ export const SYNTH_SCHEMA: Schema<SynthParams> = {
 
 export const resolveSynthParams = (p: StageOverrides<SynthParams> = {}): SynthParams => resolveParams(SYNTH_SCHEMA, p); // every value checked by its schema
 
+/** The Canny settings of the control images. */
+export const cannyOf = (p: SynthParams) => ({ low: p.cannyLow, high: p.cannyHigh, blurSigma: p.blurSigma });
+
 /** The parameters that change pixels: a folder holds images of one such setting only. */
 export const generationKey = (p: SynthParams, models: string, modelsFingerprint: string) => ({
   models,
@@ -81,5 +84,5 @@ export const generationKey = (p: SynthParams, models: string, modelsFingerprint:
   conditioningScale: p.conditioningScale,
   promptTemplate: p.promptTemplate,
   negativePrompt: p.negativePrompt,
-  canny: { low: p.cannyLow, high: p.cannyHigh, blurSigma: p.blurSigma },
+  canny: cannyOf(p),
 });
